@@ -1,0 +1,104 @@
+import { type Context, context } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+
+// One async context for the whole library: the OpenTelemetry context API over
+// AsyncLocalStorage. If the application (or Deno's built-in OpenTelemetry)
+// already registered a manager, that one is used and ours is discarded.
+let registered = false;
+function ensureContextManager(): void {
+  if (registered) return;
+  registered = true;
+  const manager = new AsyncLocalStorageContextManager();
+  if (!context.setGlobalContextManager(manager)) manager.disable();
+}
+ensureContextManager();
+
+/**
+ * A typed key for a value in the request-scoped async context. Each module
+ * owns its keys and exports a typed accessor instead of the key.
+ *
+ * @example Usage
+ * ```ts
+ * import { ContextKey } from "@cqi/http";
+ *
+ * const tenant = new ContextKey<string>("tenant");
+ * tenant.with("acme", () => console.log(tenant.get())); // "acme"
+ * ```
+ *
+ * @typeParam T The type of the value stored under the key.
+ */
+export class ContextKey<T> {
+  readonly #symbol: symbol;
+
+  /**
+   * Creates a key. Two keys with the same description are still distinct.
+   *
+   * @param description A name for debugging.
+   */
+  constructor(description: string) {
+    this.#symbol = Symbol(`cqi.${description}`);
+  }
+
+  /**
+   * Reads the value bound in the active context.
+   *
+   * @example Usage
+   * ```ts
+   * import { ContextKey } from "@cqi/http";
+   *
+   * const key = new ContextKey<number>("attempt");
+   * console.log(key.get()); // undefined outside `with`
+   * ```
+   *
+   * @returns The value, or `undefined` when none is bound.
+   */
+  get(): T | undefined {
+    return context.active().getValue(this.#symbol) as T | undefined;
+  }
+
+  /**
+   * Runs `fn` with `value` bound to this key; the binding follows every
+   * `await`, timer and promise started inside `fn`, and ends with it.
+   *
+   * @example Usage
+   * ```ts
+   * import { ContextKey } from "@cqi/http";
+   *
+   * const key = new ContextKey<string>("user");
+   * const name = await key.with("ada", async () => {
+   *   await Promise.resolve();
+   *   return key.get();
+   * });
+   * console.log(name); // "ada"
+   * ```
+   *
+   * @param value The value to bind.
+   * @param fn The function to run.
+   * @returns What `fn` returns.
+   */
+  with<R>(value: T, fn: () => R): R {
+    return context.with(this.set(context.active(), value), fn);
+  }
+
+  /**
+   * Returns a copy of an OpenTelemetry {@linkcode Context} with the value
+   * set, for code that manages contexts itself (tracing does).
+   *
+   * @example Usage
+   * ```ts
+   * import { context } from "@opentelemetry/api";
+   * import { ContextKey } from "@cqi/http";
+   *
+   * const key = new ContextKey<string>("region");
+   * const ctx = key.set(context.active(), "eu");
+   * context.with(ctx, () => console.log(key.get())); // "eu"
+   * ```
+   *
+   * @param ctx The context to extend.
+   * @param value The value to set.
+   * @returns The new context.
+   */
+  set(ctx: Context, value: T): Context {
+    return ctx.setValue(this.#symbol, value);
+  }
+}

@@ -1,0 +1,106 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { context } from "@opentelemetry/api";
+import {
+  addLogFields,
+  applyMiddleware,
+  ContextKey,
+  getLogFields,
+  getRoute,
+  type Middleware,
+  setRoute,
+  withRequestScope,
+} from "./mod.ts";
+
+describe("ContextKey", () => {
+  it("binds a value across awaits, timers and promise callbacks", async () => {
+    const key = new ContextKey<string>("test.user");
+    const seen = await key.with("ada", async () => {
+      await Promise.resolve();
+      const inTimer = await new Promise<string | undefined>((resolve) =>
+        setTimeout(() => resolve(key.get()), 1)
+      );
+      return [key.get(), inTimer];
+    });
+    assert.deepEqual(seen, ["ada", "ada"]);
+    assert.equal(key.get(), undefined);
+  });
+
+  it("keeps concurrent requests apart", async () => {
+    const key = new ContextKey<number>("test.n");
+    const results = await Promise.all(
+      [1, 2, 3].map((n) =>
+        key.with(n, async () => {
+          await new Promise((r) => setTimeout(r, 4 - n));
+          return key.get();
+        })
+      ),
+    );
+    assert.deepEqual(results, [1, 2, 3]);
+  });
+
+  it("distinguishes keys with the same description", () => {
+    const a = new ContextKey<string>("same");
+    const b = new ContextKey<string>("same");
+    a.with("x", () => assert.equal(b.get(), undefined));
+  });
+
+  it("is the OpenTelemetry context: values set there are visible", () => {
+    const key = new ContextKey<string>("test.otel");
+    const ctx = key.set(context.active(), "from-otel");
+    context.with(ctx, () => assert.equal(key.get(), "from-otel"));
+  });
+
+  it("nests, the inner value shadowing the outer one", () => {
+    const key = new ContextKey<string>("test.nest");
+    key.with("outer", () => {
+      key.with("inner", () => assert.equal(key.get(), "inner"));
+      assert.equal(key.get(), "outer");
+    });
+  });
+});
+
+describe("request scope", () => {
+  it("carries the route and log fields set deep inside back out", async () => {
+    let route: string | undefined;
+    let fields: Readonly<Record<string, unknown>> = {};
+    const reader: Middleware = (req, next) =>
+      withRequestScope(async () => {
+        const res = await next(req);
+        route = getRoute();
+        fields = getLogFields();
+        return res;
+      });
+    const writer: Middleware = async (req, next) => {
+      addLogFields({ user_id: "u-1" });
+      return await next(req);
+    };
+    const handler = applyMiddleware(
+      async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        setRoute("/items/:id");
+        addLogFields({ user_id: "u-2", tenant: "acme" });
+        return new Response("ok");
+      },
+      reader,
+      writer,
+    );
+    await handler(new Request("http://localhost/items/3"));
+    assert.equal(route, "/items/:id");
+    assert.deepEqual(fields, { user_id: "u-2", tenant: "acme" });
+  });
+
+  it("joins an active scope instead of opening a second one", () => {
+    withRequestScope(() => {
+      setRoute("/outer");
+      withRequestScope(() => assert.equal(getRoute(), "/outer"));
+    });
+  });
+
+  it("ignores writes outside a scope", () => {
+    setRoute("/nowhere");
+    addLogFields({ a: 1 });
+    assert.equal(getRoute(), undefined);
+    assert.deepEqual(getLogFields(), {});
+  });
+});

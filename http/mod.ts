@@ -1,0 +1,53 @@
+/**
+ * The HTTP core of CQI: the fetch-style {@linkcode Middleware} contract,
+ * {@linkcode compose}, the request-scoped async context shared by every CQI
+ * module, a small {@linkcode router}, and {@linkcode serve} with graceful
+ * shutdown on Deno and Bun. The Hono adapter lives at `@cqi/http/hono`.
+ *
+ * @example Usage
+ * ```ts
+ * import { applyMiddleware, type Middleware, router, serve } from "@cqi/http";
+ *
+ * const timing: Middleware = async (req, next) => {
+ *   const start = performance.now();
+ *   const res = await next(req);
+ *   res.headers.set("server-timing", `app;dur=${performance.now() - start}`);
+ *   return res;
+ * };
+ * const app = router({
+ *   "GET /hello/:name": (_req, { name }) => Response.json({ hello: name }),
+ * });
+ * const server = serve(applyMiddleware(app, timing), {
+ *   port: 0,
+ *   hostname: "127.0.0.1",
+ *   handleSignals: false,
+ * });
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/hello/ada`);
+ * console.log(await res.json()); // { hello: "ada" }
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+export type { Handler, Middleware, Next } from "./types.ts";
+export { applyMiddleware, compose } from "./compose.ts";
+export { ContextKey } from "./context.ts";
+export {
+  addLogFields,
+  getLogFields,
+  getRoute,
+  setRoute,
+  withRequestScope,
+} from "./request_scope.ts";
+export {
+  type RouteHandler,
+  router,
+  type RouterOptions,
+  type Routes,
+} from "./router.ts";
+export {
+  serve,
+  type ServeOptions,
+  type Server,
+  type ServerAddr,
+} from "./serve.ts";

@@ -1,0 +1,190 @@
+import { setRoute } from "./request_scope.ts";
+
+/**
+ * A route handler: the request plus the named parameters of its pattern.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RouteHandler } from "@cqi/http";
+ *
+ * const show: RouteHandler = (_req, params) => Response.json(params);
+ * ```
+ */
+export type RouteHandler = (
+  req: Request,
+  params: Record<string, string>,
+) => Response | Promise<Response>;
+
+/**
+ * A route table: keys are `"METHOD /pattern"` (or `"* /pattern"` for any
+ * method), values the handlers. Patterns are `/`-separated segments: a
+ * literal, `:name` for one segment, or a final `*` for the rest of the path
+ * (available as the `*` parameter).
+ *
+ * @example Usage
+ * ```ts
+ * import type { Routes } from "@cqi/http";
+ *
+ * const routes: Routes = {
+ *   "GET /users/:id": (_req, { id }) => Response.json({ id }),
+ * };
+ * ```
+ */
+export type Routes = Record<string, RouteHandler>;
+
+/**
+ * Options for {@linkcode router}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RouterOptions } from "@cqi/http";
+ *
+ * const options: RouterOptions = {
+ *   notFound: () => new Response("nothing here", { status: 404 }),
+ * };
+ * ```
+ */
+export interface RouterOptions {
+  /** Answers requests that match no pattern. Default: a JSON 404. */
+  notFound?: (req: Request) => Response | Promise<Response>;
+}
+
+interface CompiledRoute {
+  method: string;
+  pattern: string;
+  segments: string[];
+  wildcard: boolean;
+  handler: RouteHandler;
+}
+
+/**
+ * Builds a handler from a route table. The most specific pattern wins
+ * (literal segments before `:params` before `*`), independent of order. A
+ * matched pattern is recorded with {@linkcode setRoute} for logs, metrics
+ * and traces; a path that matches only under other methods gets `405` with
+ * an `Allow` header; `HEAD` falls back to `GET`. Parameters are
+ * percent-decoded.
+ *
+ * @example Usage
+ * ```ts
+ * import { router } from "@cqi/http";
+ *
+ * const handler = router({
+ *   "GET /users/:id": (_req, { id }) => Response.json({ id }),
+ *   "GET /users/me": () => Response.json({ id: "me" }),
+ * });
+ * const res = await handler(new Request("http://localhost/users/42"));
+ * console.log(await res.json()); // { id: "42" }
+ * ```
+ *
+ * @param routes The route table.
+ * @param options Router options.
+ * @returns A handler that dispatches to the routes.
+ */
+export function router(
+  routes: Routes,
+  options: RouterOptions = {},
+): (req: Request) => Response | Promise<Response> {
+  const compiled = Object.entries(routes).map(([key, handler]) =>
+    compile(key, handler)
+  ).sort(bySpecificity);
+  const notFound = options.notFound ?? defaultNotFound;
+  return (req) => {
+    const path = new URL(req.url).pathname;
+    const parts = path.split("/").slice(1);
+    let allowed: Set<string> | undefined;
+    for (const route of compiled) {
+      const params = match(route, parts);
+      if (params === undefined) continue;
+      if (
+        route.method === "*" || route.method === req.method ||
+        (req.method === "HEAD" && route.method === "GET")
+      ) {
+        setRoute(route.pattern);
+        return route.handler(req, params);
+      }
+      (allowed ??= new Set()).add(route.method);
+    }
+    if (allowed === undefined) return notFound(req);
+    if (allowed.has("GET")) allowed.add("HEAD");
+    const allow = [...allowed].sort().join(", ");
+    return Response.json(
+      { error: `method ${req.method} not allowed`, code: "METHOD_NOT_ALLOWED" },
+      { status: 405, headers: { allow } },
+    );
+  };
+}
+
+function compile(key: string, handler: RouteHandler): CompiledRoute {
+  const space = key.indexOf(" ");
+  const method = key.slice(0, space);
+  const pattern = key.slice(space + 1).trim();
+  if (space <= 0 || !/^(\*|[A-Z]+)$/.test(method) || !pattern.startsWith("/")) {
+    throw new TypeError(
+      `invalid route "${key}": expected "METHOD /path", such as "GET /users/:id"`,
+    );
+  }
+  const segments = pattern.split("/").slice(1);
+  const wildcard = segments.at(-1) === "*";
+  if (wildcard) segments.pop();
+  if (segments.includes("*")) {
+    throw new TypeError(`invalid route "${key}": "*" must be the last segment`);
+  }
+  return { method, pattern, segments, wildcard, handler };
+}
+
+function rank(segment: string): number {
+  return segment.startsWith(":") ? 1 : 0;
+}
+
+function bySpecificity(a: CompiledRoute, b: CompiledRoute): number {
+  const n = Math.min(a.segments.length, b.segments.length);
+  for (let i = 0; i < n; i++) {
+    const d = rank(a.segments[i]) - rank(b.segments[i]);
+    if (d !== 0) return d;
+  }
+  if (a.wildcard !== b.wildcard) return a.wildcard ? 1 : -1;
+  return b.segments.length - a.segments.length;
+}
+
+function match(
+  route: CompiledRoute,
+  parts: string[],
+): Record<string, string> | undefined {
+  const { segments } = route;
+  if (
+    route.wildcard
+      ? parts.length < segments.length
+      : parts.length !== segments.length
+  ) {
+    return undefined;
+  }
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    if (segment.startsWith(":")) {
+      if (parts[i] === "") return undefined;
+      params[segment.slice(1)] = decode(parts[i]);
+    } else if (segment !== parts[i]) {
+      return undefined;
+    }
+  }
+  if (route.wildcard) {
+    params["*"] = decode(parts.slice(segments.length).join("/"));
+  }
+  return params;
+}
+
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function defaultNotFound(): Response {
+  return Response.json({ error: "not found", code: "NOT_FOUND" }, {
+    status: 404,
+  });
+}

@@ -1,0 +1,333 @@
+import type { Handler } from "./types.ts";
+
+/**
+ * The address a {@linkcode Server} listens on.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ServerAddr } from "@cqi/http";
+ *
+ * const addr: ServerAddr = { hostname: "127.0.0.1", port: 8080 };
+ * ```
+ */
+export interface ServerAddr {
+  /** The interface, such as `0.0.0.0` or `127.0.0.1`. */
+  hostname: string;
+  /** The TCP port; the real one when `0` was asked for. */
+  port: number;
+}
+
+/**
+ * Options for {@linkcode serve}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ServeOptions } from "@cqi/http";
+ *
+ * const options: ServeOptions = { port: 0, hostname: "127.0.0.1" };
+ * ```
+ */
+export interface ServeOptions {
+  /** Port to listen on; `0` picks a free one. Default: `PORT`, else 8080. */
+  port?: number;
+  /** Interface to listen on. Default: `0.0.0.0`. */
+  hostname?: string;
+  /** Aborting it shuts the server down gracefully. */
+  signal?: AbortSignal;
+  /**
+   * Shut down gracefully on SIGTERM and SIGINT. Default `true`; `false` when
+   * something else (such as `@cqi/service`) owns the signals.
+   */
+  handleSignals?: boolean;
+  /** Milliseconds in-flight requests get to finish on shutdown. Default 10 s. */
+  gracePeriod?: number;
+  /** Called once the server listens. Default: prints nothing. */
+  onListen?: (addr: ServerAddr) => void;
+  /**
+   * Receives errors that escaped the handler (the client got a plain 500),
+   * close-hook failures and an expired grace period. Default: `console.error`.
+   */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * A running HTTP server returned by {@linkcode serve}.
+ *
+ * @example Usage
+ * ```ts
+ * import { serve } from "@cqi/http";
+ *
+ * await using server = serve(() => new Response("ok"), {
+ *   port: 0,
+ *   hostname: "127.0.0.1",
+ *   handleSignals: false,
+ * });
+ * console.log(server.addr.port > 0); // true
+ * ```
+ */
+export interface Server extends AsyncDisposable {
+  /** Where the server listens. */
+  readonly addr: ServerAddr;
+  /** Settles once shutdown is complete, close hooks included; never rejects. */
+  readonly finished: Promise<void>;
+  /**
+   * Registers a hook run after the server has drained, in reverse order of
+   * registration (the last registered runs first).
+   *
+   * @param hook Closes a resource, such as a database pool.
+   */
+  onClose(hook: () => void | Promise<void>): void;
+  /**
+   * Stops accepting connections, waits up to the grace period for in-flight
+   * requests, then runs the close hooks. Idempotent: every call returns the
+   * same promise, which rejects if the grace period ran out or a hook failed.
+   */
+  shutdown(): Promise<void>;
+}
+
+interface Listener {
+  addr: ServerAddr;
+  /** Graceful stop: resolves once in-flight requests are done. */
+  stop(): Promise<void>;
+  /** Drops whatever is still open so the process can exit. */
+  kill(): void;
+}
+
+interface BunServer {
+  port: number;
+  hostname: string;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+interface BunRuntime {
+  serve(options: {
+    port: number;
+    hostname: string;
+    development: boolean;
+    fetch: (req: Request) => Promise<Response>;
+  }): BunServer;
+}
+
+interface ProcessLike {
+  env: Record<string, string | undefined>;
+  on(signal: string, listener: () => void): void;
+  off(signal: string, listener: () => void): void;
+}
+
+const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+
+/**
+ * Serves `handler` over HTTP on Deno (`Deno.serve`) or Bun (`Bun.serve`) with
+ * graceful shutdown: on SIGTERM/SIGINT, on `signal`, or on `shutdown()`, it
+ * stops accepting, lets in-flight requests finish within the grace period,
+ * then runs the close hooks in reverse order. A handler that throws still
+ * answers a plain 500; the error goes to `onError`, never to the client.
+ *
+ * @example Usage
+ * ```ts
+ * import { serve } from "@cqi/http";
+ *
+ * const server = serve(() => new Response("hello"), {
+ *   port: 0,
+ *   hostname: "127.0.0.1",
+ *   handleSignals: false,
+ * });
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.log(await res.text()); // "hello"
+ * await server.shutdown();
+ * ```
+ *
+ * @param handler The request handler, usually with middleware applied.
+ * @param options Where to listen and how to shut down.
+ * @returns The running server.
+ */
+export function serve(handler: Handler, options: ServeOptions = {}): Server {
+  const onError = options.onError ?? defaultOnError;
+  const gracePeriod = options.gracePeriod ?? 10_000;
+  if (!(gracePeriod >= 0)) {
+    throw new RangeError(
+      `serve: gracePeriod must be a number of milliseconds >= 0, got ${gracePeriod}`,
+    );
+  }
+  let inFlight = 0;
+  const guarded = async (req: Request): Promise<Response> => {
+    inFlight++;
+    try {
+      return await handler(req);
+    } catch (error) {
+      report(onError, error);
+      return new Response("Internal Server Error", {
+        status: 500,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const listener = listen(
+    guarded,
+    options.hostname ?? "0.0.0.0",
+    port(options),
+  );
+  const hooks: Array<() => void | Promise<void>> = [];
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let shuttingDown: Promise<void> | undefined;
+  let forceNow: (() => void) | undefined;
+
+  const run = async (): Promise<void> => {
+    const errors: unknown[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      forceNow = () => resolve(false);
+      timer = setTimeout(forceNow, gracePeriod);
+    });
+    const drained = await Promise.race([
+      listener.stop().then(() => true, (error) => {
+        errors.push(error);
+        return true;
+      }),
+      expired,
+    ]);
+    clearTimeout(timer);
+    if (!drained) {
+      errors.push(
+        new Error(
+          `serve: shutdown grace period of ${gracePeriod} ms ran out with ${inFlight} request(s) in flight`,
+        ),
+      );
+      listener.kill();
+    }
+    for (const hook of hooks.reverse()) {
+      try {
+        await hook();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    for (const error of errors) report(onError, error);
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      throw new AggregateError(errors, "serve: shutdown was not clean");
+    }
+  };
+
+  const shutdown = (): Promise<void> => {
+    if (shuttingDown === undefined) {
+      removeSignals();
+      options.signal?.removeEventListener("abort", onAbort);
+      shuttingDown = run().finally(resolveFinished);
+      shuttingDown.catch(() => {}); // reported through onError already
+    }
+    return shuttingDown;
+  };
+  const onAbort = () => void shutdown();
+  const onSignal = () => {
+    if (shuttingDown === undefined) void shutdown();
+    else forceNow?.(); // a second signal skips the rest of the grace period
+  };
+  const removeSignals = options.handleSignals === false
+    ? () => {}
+    : addSignalListeners(onSignal);
+
+  if (options.signal?.aborted) void shutdown();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  options.onListen?.(listener.addr);
+
+  return {
+    addr: listener.addr,
+    finished,
+    onClose(hook) {
+      hooks.push(hook);
+    },
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+function listen(
+  handler: (req: Request) => Promise<Response>,
+  hostname: string,
+  port: number,
+): Listener {
+  const bun = (globalThis as { Bun?: BunRuntime }).Bun;
+  if (bun !== undefined) {
+    const server = bun.serve({
+      port,
+      hostname,
+      development: false,
+      fetch: handler,
+    });
+    return {
+      addr: { hostname: server.hostname, port: server.port },
+      stop: () => server.stop(false),
+      kill: () => void server.stop(true),
+    };
+  }
+  if (typeof globalThis.Deno?.serve === "function") {
+    const server = Deno.serve({ port, hostname, onListen() {} }, handler);
+    const addr = server.addr as Deno.NetAddr;
+    return {
+      addr: { hostname: addr.hostname, port: addr.port },
+      stop: () => server.shutdown(),
+      kill: () => server.unref(),
+    };
+  }
+  throw new Error("serve: needs Deno (Deno.serve) or Bun (Bun.serve)");
+}
+
+function processLike(): ProcessLike | undefined {
+  return (globalThis as { process?: ProcessLike }).process;
+}
+
+function env(name: string): string | undefined {
+  try {
+    if (globalThis.Deno?.env !== undefined) return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: behave as if unset
+  }
+  return processLike()?.env[name];
+}
+
+function port(options: ServeOptions): number {
+  if (options.port !== undefined) return checkPort(options.port, "port");
+  const fromEnv = env("PORT");
+  if (fromEnv === undefined || fromEnv === "") return 8080;
+  return checkPort(Number(fromEnv), `PORT "${fromEnv}"`);
+}
+
+function checkPort(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new RangeError(
+      `serve: ${what} is not a port (an integer from 0 to 65535)`,
+    );
+  }
+  return value;
+}
+
+function addSignalListeners(listener: () => void): () => void {
+  if (globalThis.Deno?.addSignalListener !== undefined) {
+    for (const signal of SIGNALS) Deno.addSignalListener(signal, listener);
+    return () => {
+      for (const signal of SIGNALS) Deno.removeSignalListener(signal, listener);
+    };
+  }
+  const proc = processLike();
+  for (const signal of SIGNALS) proc?.on(signal, listener);
+  return () => {
+    for (const signal of SIGNALS) proc?.off(signal, listener);
+  };
+}
+
+function report(onError: (error: unknown) => void, error: unknown): void {
+  try {
+    onError(error);
+  } catch {
+    // an error reporter that throws must not take the server down
+  }
+}
+
+function defaultOnError(error: unknown): void {
+  console.error("@cqi/http serve:", error);
+}

@@ -1,0 +1,215 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { serve, type ServeOptions } from "./mod.ts";
+import { spawnScript } from "../tests/_util.ts";
+
+const local = (options: ServeOptions = {}): ServeOptions => ({
+  port: 0,
+  hostname: "127.0.0.1",
+  handleSignals: false,
+  ...options,
+});
+
+/** A handler whose requests wait until released, to hold them in flight. */
+function gate() {
+  let release!: () => void;
+  const released = new Promise<void>((r) => release = r);
+  let arrived!: () => void;
+  const entered = new Promise<void>((r) => arrived = r);
+  const handler = async () => {
+    arrived();
+    await released;
+    return new Response("released");
+  };
+  return { handler, entered, release };
+}
+
+describe("serve", () => {
+  it("listens on a free port and answers", async () => {
+    await using server = serve(() => new Response("hello"), local());
+    assert.equal(server.addr.hostname, "127.0.0.1");
+    assert.ok(server.addr.port > 0);
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(await res.text(), "hello");
+  });
+
+  it("calls onListen with the address", async () => {
+    let heard: { port: number } | undefined;
+    await using server = serve(
+      () => new Response(),
+      local({ onListen: (a) => heard = a }),
+    );
+    assert.equal(heard?.port, server.addr.port);
+  });
+
+  it("answers a plain 500 when the handler throws, and reports the error", async () => {
+    const errors: unknown[] = [];
+    await using server = serve(() => {
+      throw new Error("secret-db-password");
+    }, local({ onError: (e) => errors.push(e) }));
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(res.status, 500);
+    const body = await res.text();
+    assert.equal(body, "Internal Server Error");
+    assert.ok(!body.includes("secret"));
+    assert.equal((errors[0] as Error).message, "secret-db-password");
+  });
+
+  it("survives a throwing onError", async () => {
+    await using server = serve(
+      () => Promise.reject("not even an Error"),
+      local({
+        onError: () => {
+          throw new Error("reporter broke");
+        },
+      }),
+    );
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(res.status, 500);
+    await res.body?.cancel();
+  });
+
+  it("drains in-flight requests, refuses new ones, then runs hooks in reverse", async () => {
+    const { handler, entered, release } = gate();
+    const server = serve(handler, local());
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    const order: string[] = [];
+    server.onClose(() => void order.push("first registered"));
+    server.onClose(async () => {
+      await Promise.resolve();
+      order.push("last registered");
+    });
+    const inFlight = fetch(url);
+    await entered;
+    const stopping = server.shutdown();
+    assert.equal(server.shutdown(), stopping, "shutdown is idempotent");
+    await assert.rejects(fetch(url, { headers: { connection: "close" } }));
+    assert.deepEqual(order, [], "hooks wait for the drain");
+    release();
+    const res = await inFlight;
+    assert.equal(await res.text(), "released");
+    await stopping;
+    await server.finished;
+    assert.deepEqual(order, ["last registered", "first registered"]);
+  });
+
+  it("shuts down when the signal aborts, even one aborted already", async () => {
+    const controller = new AbortController();
+    const server = serve(
+      () => new Response(),
+      local({ signal: controller.signal }),
+    );
+    controller.abort();
+    await server.finished;
+    const early = serve(
+      () => new Response(),
+      local({ signal: AbortSignal.abort() }),
+    );
+    await early.finished;
+    await assert.rejects(fetch(`http://127.0.0.1:${server.addr.port}/`));
+  });
+
+  it("gives up after the grace period, reports it and still runs every hook", async () => {
+    const { handler, entered, release } = gate();
+    const errors: unknown[] = [];
+    const server = serve(
+      handler,
+      local({ gracePeriod: 50, onError: (e) => errors.push(e) }),
+    );
+    let hookRan = false;
+    server.onClose(() => {
+      throw new Error("hook failed");
+    });
+    server.onClose(() => void (hookRan = true));
+    const inFlight = fetch(`http://127.0.0.1:${server.addr.port}/`).catch((e) =>
+      e
+    );
+    await entered;
+    const error = await server.shutdown().catch((e) => e);
+    assert.ok(error instanceof AggregateError);
+    assert.match(
+      String(error.errors[0]),
+      /grace period of 50 ms ran out with 1 request/,
+    );
+    assert.match(String(error.errors[1]), /hook failed/);
+    assert.equal(errors.length, 2, "each problem goes to onError too");
+    assert.ok(hookRan);
+    await server.finished;
+    release();
+    await inFlight;
+  });
+
+  it("reads PORT and rejects a bad one with a clear error", async () => {
+    const saved = process.env.PORT;
+    try {
+      process.env.PORT = "not-a-port";
+      assert.throws(
+        () =>
+          serve(() => new Response(), {
+            hostname: "127.0.0.1",
+            handleSignals: false,
+          }),
+        /PORT "not-a-port" is not a port/,
+      );
+      process.env.PORT = "0";
+      await using server = serve(() => new Response(), {
+        hostname: "127.0.0.1",
+        handleSignals: false,
+      });
+      assert.ok(server.addr.port > 0);
+    } finally {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    }
+  });
+
+  it("rejects a bad port or grace period option", () => {
+    assert.throws(
+      () => serve(() => new Response(), local({ port: 70000 })),
+      /port is not a port/,
+    );
+    assert.throws(
+      () => serve(() => new Response(), local({ gracePeriod: -1 })),
+      /gracePeriod/,
+    );
+  });
+});
+
+describe("serve signal handling (child process)", () => {
+  const script = new URL("./testdata/graceful_server.ts", import.meta.url);
+
+  it("on SIGTERM finishes the in-flight request, runs hooks in reverse, exits 0", async () => {
+    const child = spawnScript(script);
+    const port = (await child.line((l) => l.startsWith("port "))).slice(5);
+    const slow = fetch(`http://127.0.0.1:${port}/slow?ms=300`);
+    await child.line((l) => l === "slow started");
+    child.signal("SIGTERM");
+    const res = await slow;
+    assert.equal(await res.text(), "slow done");
+    assert.equal(await child.exited, 0);
+    assert.deepEqual(child.lines.slice(-3), [
+      "closed second",
+      "closed first",
+      "finished",
+    ]);
+  });
+
+  it("on SIGINT past the grace period reports it and finishes", async () => {
+    const child = spawnScript(script, { env: { GRACE_MS: "100" } });
+    const port = (await child.line((l) => l.startsWith("port "))).slice(5);
+    const slow = fetch(`http://127.0.0.1:${port}/slow?ms=60000`).catch((e) =>
+      e
+    );
+    await child.line((l) => l === "slow started");
+    child.signal("SIGINT");
+    await child.line((l) => l === "finished");
+    assert.ok(
+      child.lines.some((l) => /grace period of 100 ms ran out/.test(l)),
+    );
+    assert.ok(child.lines.includes("closed first"));
+    child.signal("SIGKILL");
+    await child.exited;
+    await slow;
+  });
+});

@@ -1,0 +1,91 @@
+// Test helpers shared by module tests. Not published.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+
+/** The runtime running this test: "deno" or "bun". */
+export const runtime: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
+
+/** Path of a runtime binary installed from npm. */
+export function runtimeBinary(name: "deno" | "bun"): string {
+  return new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
+}
+
+/** A script running in a child process of the given runtime. */
+export interface Child {
+  process: ChildProcess;
+  /** Resolves with the next stdout line that `match` accepts. */
+  line(match: (line: string) => boolean): Promise<string>;
+  /** Every stdout line so far. */
+  lines: string[];
+  /** Resolves with the exit code (or signal name) once the process ends. */
+  exited: Promise<number | string>;
+  /**
+   * Sends a signal. (Deno's `ChildProcess.kill` reports the signal it sent
+   * as the exit reason even when the child exits normally, so this goes
+   * through `process.kill`.)
+   */
+  signal(name: "SIGTERM" | "SIGINT" | "SIGKILL"): void;
+}
+
+/** Starts `script` with `deno run -A` or `bun run`. */
+export function spawnScript(
+  script: string | URL,
+  options: {
+    runtime?: "deno" | "bun";
+    env?: Record<string, string>;
+    args?: string[];
+  } = {},
+): Child {
+  const rt = options.runtime ?? runtime;
+  const path = script instanceof URL ? script.pathname : script;
+  const args = rt === "deno" ? ["run", "-A", path] : ["run", path];
+  const child = spawn(runtimeBinary(rt), [...args, ...(options.args ?? [])], {
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines: string[] = [];
+  const waiters: Array<
+    { match: (l: string) => boolean; resolve: (l: string) => void }
+  > = [];
+  const exited = once(child, "exit").then(([code, signal]) =>
+    (code ?? signal) as number | string
+  );
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    lines.push(line);
+    for (const waiter of [...waiters]) {
+      if (waiter.match(line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  return {
+    process: child,
+    lines,
+    exited,
+    signal(name) {
+      try {
+        process.kill(child.pid!, name);
+      } catch {
+        // already gone
+      }
+    },
+    line(match) {
+      const seen = lines.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        exited.then((code) =>
+          reject(
+            new Error(
+              `child exited (${code}) before the line appeared; output: ${
+                lines.join("\n")
+              }`,
+            ),
+          )
+        );
+      });
+    },
+  };
+}
