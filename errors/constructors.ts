@@ -1,9 +1,6 @@
 import { CqiError, type CqiErrorOptions, type ErrorKind } from "./error.ts";
 import { kindOf } from "./predicates.ts";
 
-/** Options for constructors that take a cause. */
-type CauseOptions = Pick<CqiErrorOptions, "cause">;
-
 /**
  * A failure retrying will not fix: a bug, corrupt data, a broken invariant.
  * Answers 500 with the body message `internal error`.
@@ -19,7 +16,10 @@ type CauseOptions = Pick<CqiErrorOptions, "cause">;
  * @param options The cause.
  * @returns The error.
  */
-export function permanent(message: string, options?: CauseOptions): CqiError {
+export function permanent(
+  message: string,
+  options?: Pick<CqiErrorOptions, "cause">,
+): CqiError {
   return new CqiError("permanent", message, options);
 }
 
@@ -64,7 +64,7 @@ export function temporary(
 export function notFound(
   resource: string,
   id?: string | number,
-  options?: CauseOptions,
+  options?: Pick<CqiErrorOptions, "cause">,
 ): CqiError {
   const message = id === undefined
     ? `${resource} not found`
@@ -113,7 +113,7 @@ export function invalidInput(
  */
 export function unauthorized(
   message = "unauthorized",
-  options?: CauseOptions,
+  options?: Pick<CqiErrorOptions, "cause">,
 ): CqiError {
   return new CqiError("unauthorized", message, options);
 }
@@ -134,7 +134,7 @@ export function unauthorized(
  */
 export function forbidden(
   message = "forbidden",
-  options?: CauseOptions,
+  options?: Pick<CqiErrorOptions, "cause">,
 ): CqiError {
   return new CqiError("forbidden", message, options);
 }
@@ -154,7 +154,10 @@ export function forbidden(
  * @param options The cause.
  * @returns The error.
  */
-export function conflict(message: string, options?: CauseOptions): CqiError {
+export function conflict(
+  message: string,
+  options?: Pick<CqiErrorOptions, "cause">,
+): CqiError {
   return new CqiError("conflict", message, options);
 }
 
@@ -196,7 +199,7 @@ export function rateLimited(
  */
 export function timeout(
   message = "timed out",
-  options?: CauseOptions,
+  options?: Pick<CqiErrorOptions, "cause">,
 ): CqiError {
   return new CqiError("timeout", message, options);
 }

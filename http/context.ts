@@ -1,4 +1,4 @@
-import { type Context, context } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 
 // One async context for the whole library: the OpenTelemetry context API over
@@ -77,28 +77,6 @@ export class ContextKey<T> {
    * @returns What `fn` returns.
    */
   with<R>(value: T, fn: () => R): R {
-    return context.with(this.set(context.active(), value), fn);
-  }
-
-  /**
-   * Returns a copy of an OpenTelemetry {@linkcode Context} with the value
-   * set, for code that manages contexts itself (tracing does).
-   *
-   * @example Usage
-   * ```ts
-   * import { context } from "@opentelemetry/api";
-   * import { ContextKey } from "@cqi/http";
-   *
-   * const key = new ContextKey<string>("region");
-   * const ctx = key.set(context.active(), "eu");
-   * context.with(ctx, () => console.log(key.get())); // "eu"
-   * ```
-   *
-   * @param ctx The context to extend.
-   * @param value The value to set.
-   * @returns The new context.
-   */
-  set(ctx: Context, value: T): Context {
-    return ctx.setValue(this.#symbol, value);
+    return context.with(context.active().setValue(this.#symbol, value), fn);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { context } from "@opentelemetry/api";
+import { context, createContextKey } from "@opentelemetry/api";
 import {
   addLogFields,
   applyMiddleware,
@@ -47,8 +47,18 @@ describe("ContextKey", () => {
 
   it("is the OpenTelemetry context: values set there are visible", () => {
     const key = new ContextKey<string>("test.otel");
-    const ctx = key.set(context.active(), "from-otel");
-    context.with(ctx, () => assert.equal(key.get(), "from-otel"));
+    const otelKey = createContextKey("test.otel.native");
+    key.with("cqi", () => {
+      const ctx = context.active().setValue(otelKey, "otel");
+      context.with(ctx, () => {
+        assert.equal(
+          key.get(),
+          "cqi",
+          "a CQI value survives an OTel context.with",
+        );
+        assert.equal(context.active().getValue(otelKey), "otel");
+      });
+    });
   });
 
   it("nests, the inner value shadowing the outer one", () => {

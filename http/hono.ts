@@ -21,11 +21,46 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import { setRoute } from "./request_scope.ts";
 import type { Middleware } from "./types.ts";
+
+/**
+ * The part of Hono's `Context` that {@linkcode toHono} uses. Any Hono
+ * context fits it, so the returned function is a Hono `MiddlewareHandler`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { HonoContext } from "@cqi/http/hono";
+ *
+ * const status = (c: HonoContext) => c.res?.status;
+ * ```
+ */
+export interface HonoContext {
+  /** Hono's request wrapper; `raw` is the web-standard request. */
+  req: { raw: Request };
+  /** The response so far. */
+  res: Response;
+  /** An error a later handler threw, which Hono caught. */
+  error: Error | undefined;
+}
+
+/**
+ * A Hono middleware as {@linkcode toHono} returns it.
+ *
+ * @example Usage
+ * ```ts
+ * import type { HonoMiddleware } from "@cqi/http/hono";
+ *
+ * const passThrough: HonoMiddleware = (_c, next) => next();
+ * ```
+ */
+export type HonoMiddleware = (
+  c: HonoContext,
+  next: () => Promise<void>,
+) => Promise<void>;
 
 /**
  * Adapts a CQI {@linkcode Middleware} to Hono's middleware signature, so the
@@ -54,12 +89,12 @@ import type { Middleware } from "./types.ts";
  * @param middleware The CQI middleware.
  * @returns The equivalent Hono middleware.
  */
-export function toHono(middleware: Middleware): MiddlewareHandler {
+export function toHono(middleware: Middleware): HonoMiddleware {
   return async (c, honoNext) => {
     const res = await middleware(c.req.raw, async (req) => {
       if (req !== c.req.raw) c.req.raw = req;
       await honoNext();
-      setRoute(routePath(c));
+      setRoute(routePath(c as Context));
       const error = c.error;
       if (error !== undefined && !(error instanceof HTTPException)) {
         c.error = undefined;
@@ -68,7 +103,8 @@ export function toHono(middleware: Middleware): MiddlewareHandler {
       return c.res;
     });
     if (res !== c.res) {
-      c.res = undefined; // assign without Hono merging the old headers in
+      // Clearing first stops Hono from merging the old response's headers in.
+      (c as { res: Response | undefined }).res = undefined;
       c.res = res;
     }
   };

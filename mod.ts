@@ -1,0 +1,20 @@
+/**
+ * CQI: service infrastructure for Deno and Bun. This umbrella module
+ * re-exports the light modules as namespaces; heavy clients (databases,
+ * caches, brokers) stay behind their own module imports.
+ *
+ * @example Usage
+ * ```ts
+ * import { errors, http } from "@cqi/cqi";
+ *
+ * const handler = http.applyMiddleware(() => {
+ *   throw errors.notFound("order", 1);
+ * }, errors.recovery());
+ * const res = await handler(new Request("http://localhost/orders/1"));
+ * console.log(res.status); // 404
+ * ```
+ *
+ * @module
+ */
+export * as errors from "@cqi/errors";
+export * as http from "@cqi/http";
