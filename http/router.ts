@@ -108,10 +108,10 @@ export function router(
     if (allowed === undefined) return notFound(req);
     if (allowed.has("GET")) allowed.add("HEAD");
     const allow = [...allowed].sort().join(", ");
-    return Response.json(
-      { error: `method ${req.method} not allowed`, code: "METHOD_NOT_ALLOWED" },
-      { status: 405, headers: { allow } },
-    );
+    return json(405, {
+      error: `method ${req.method} not allowed`,
+      code: "METHOD_NOT_ALLOWED",
+    }, { allow });
   };
 }
 
@@ -184,7 +184,17 @@ function decode(value: string): string {
 }
 
 function defaultNotFound(): Response {
-  return Response.json({ error: "not found", code: "NOT_FOUND" }, {
-    status: 404,
+  return json(404, { error: "not found", code: "NOT_FOUND" });
+}
+
+// Not Response.json: its content-type differs between Deno and Bun.
+function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
 }

@@ -1,0 +1,94 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  errorResponse,
+  invalidInput,
+  notFound,
+  permanent,
+  rateLimited,
+  temporary,
+  wrap,
+} from "./mod.ts";
+
+describe("errorResponse", () => {
+  it("answers JSON with the public message and code", async () => {
+    const res = errorResponse(notFound("position", "BTC-1"));
+    assert.equal(res.status, 404);
+    assert.equal(
+      res.headers.get("content-type"),
+      "application/json; charset=utf-8",
+    );
+    assert.deepEqual(await res.json(), {
+      error: 'position "BTC-1" not found',
+      code: "NOT_FOUND",
+    });
+  });
+
+  it("includes the bad fields of invalid input", async () => {
+    const res = errorResponse(invalidInput("invalid position", {
+      fields: { quantity: "expected a number" },
+    }));
+    assert.deepEqual(await res.json(), {
+      error: "invalid position",
+      code: "INVALID_INPUT",
+      fields: { quantity: "expected a number" },
+    });
+  });
+
+  it("sets Retry-After in whole seconds, rounded up", () => {
+    assert.equal(
+      errorResponse(rateLimited("slow", { retryAfter: 1200 })).headers.get(
+        "retry-after",
+      ),
+      "2",
+    );
+    assert.equal(
+      errorResponse(temporary("down", { retryAfter: 30_000 })).headers.get(
+        "retry-after",
+      ),
+      "30",
+    );
+    assert.equal(errorResponse(rateLimited()).headers.get("retry-after"), null);
+  });
+
+  it("uses the outermost CQI message over a wrapped one", async () => {
+    const res = errorResponse(wrap(notFound("row"), "account not found"));
+    assert.equal((await res.json()).error, "account not found");
+  });
+
+  it("gives a kind's default message when no CQI error supplies one", async () => {
+    const res = errorResponse(
+      new DOMException("signal timed out: db", "TimeoutError"),
+    );
+    assert.equal(res.status, 504);
+    assert.deepEqual(await res.json(), { error: "timed out", code: "TIMEOUT" });
+  });
+
+  it("never leaks a secret from a cause, a stack, a plain error or a permanent message", async () => {
+    const secret = "postgres://admin:hunter2@db";
+    const cases: unknown[] = [
+      new Error(secret),
+      new TypeError(`cannot read ${secret}`),
+      permanent(`insert failed on ${secret}`),
+      notFound("user", 1, { cause: new Error(secret) }),
+      temporary("db unavailable", { cause: new Error(secret) }),
+      wrap(new Error(secret), "load"),
+      new Error(secret, { cause: notFound("user") }),
+      new AggregateError([new Error(secret)], secret),
+      secret,
+      { message: secret },
+    ];
+    for (const error of cases) {
+      const res = errorResponse(error);
+      const text = await res.text();
+      assert.ok(
+        !text.includes("hunter2"),
+        `leaked by ${String(error)}: ${text}`,
+      );
+      assert.ok(!text.includes("at "), "no stack frames");
+      for (const [, value] of res.headers) {
+        assert.ok(!value.includes("hunter2"));
+      }
+    }
+  });
+});
