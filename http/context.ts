@@ -4,14 +4,8 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 // One async context for the whole library: the OpenTelemetry context API over
 // AsyncLocalStorage. If the application (or Deno's built-in OpenTelemetry)
 // already registered a manager, that one is used and ours is discarded.
-let registered = false;
-function ensureContextManager(): void {
-  if (registered) return;
-  registered = true;
-  const manager = new AsyncLocalStorageContextManager();
-  if (!context.setGlobalContextManager(manager)) manager.disable();
-}
-ensureContextManager();
+const manager = new AsyncLocalStorageContextManager();
+if (!context.setGlobalContextManager(manager)) manager.disable();
 
 /**
  * A typed key for a value in the request-scoped async context. Each module
