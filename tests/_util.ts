@@ -2,6 +2,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { connect } from "node:net";
+import process from "node:process";
 
 /** The runtime running this test: "deno" or "bun". */
 export const runtime: "deno" | "bun" = "Bun" in globalThis ? "bun" : "deno";
@@ -88,4 +90,42 @@ export function spawnScript(
       });
     },
   };
+}
+
+/** Reports whether a TCP port accepts connections, within `timeoutMs`. */
+export function tcpReachable(
+  host: string,
+  port: number,
+  timeoutMs = 1000,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
+}
+
+/**
+ * Guards a test that needs a real backend. Returns true when `probe` resolves
+ * true. Otherwise: under `CI=true` throws (a missing backend fails CI);
+ * locally skips the test, saying why.
+ */
+export async function requireBackend(
+  t: { skip(message?: string): void },
+  name: string,
+  probe: () => Promise<boolean>,
+): Promise<boolean> {
+  if (await probe()) return true;
+  const reason = `${name} is not reachable`;
+  if (process.env.CI === "true") {
+    throw new Error(`${reason}, and CI=true requires it`);
+  }
+  console.warn(`skipped: ${reason}`);
+  t.skip(reason);
+  return false;
 }
