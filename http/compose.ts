@@ -7,12 +7,12 @@ import type { Handler, Middleware, Next } from "./types.ts";
  *
  * @example Usage
  * ```ts
- * import { compose, type Middleware } from "@cqi/http";
+ * import { compose, type Middleware, withHeaders } from "@cqi/http";
  *
  * const tag = (name: string): Middleware => async (req, next) => {
  *   const res = await next(req);
- *   res.headers.append("x-chain", name);
- *   return res;
+ *   const chain = res.headers.get("x-chain");
+ *   return withHeaders(res, { "x-chain": chain ? `${chain}, ${name}` : name });
  * };
  * const both = compose(tag("outer"), tag("inner"));
  * const res = await both(
@@ -40,13 +40,10 @@ export function compose(
  *
  * @example Usage
  * ```ts
- * import { applyMiddleware, type Middleware } from "@cqi/http";
+ * import { applyMiddleware, type Middleware, withHeaders } from "@cqi/http";
  *
- * const noStore: Middleware = async (req, next) => {
- *   const res = await next(req);
- *   res.headers.set("cache-control", "no-store");
- *   return res;
- * };
+ * const noStore: Middleware = async (req, next) =>
+ *   withHeaders(await next(req), { "cache-control": "no-store" });
  * const handler = applyMiddleware(() => new Response("hi"), noStore);
  * const res = await handler(new Request("http://localhost/"));
  * console.log(res.headers.get("cache-control")); // "no-store"

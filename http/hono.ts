@@ -4,14 +4,11 @@
  * @example Usage
  * ```ts
  * import { Hono } from "hono";
- * import type { Middleware } from "@cqi/http";
+ * import { type Middleware, withHeaders } from "@cqi/http";
  * import { toHono } from "@cqi/http/hono";
  *
- * const poweredBy: Middleware = async (req, next) => {
- *   const res = await next(req);
- *   res.headers.set("x-powered-by", "cqi");
- *   return res;
- * };
+ * const poweredBy: Middleware = async (req, next) =>
+ *   withHeaders(await next(req), { "x-powered-by": "cqi" });
  * const app = new Hono();
  * app.use(toHono(poweredBy));
  * app.get("/", (c) => c.text("hi"));
@@ -24,6 +21,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
+import { withHeaders } from "./headers.ts";
 import { setRoute } from "./request_scope.ts";
 import type { Middleware } from "./types.ts";
 
@@ -67,12 +65,15 @@ export type HonoMiddleware = (
  * same value runs on `Deno.serve`, `Bun.serve` and Hono with the same result:
  *
  * - the request it passes on replaces `c.req.raw` for the rest of the app;
- * - the response it returns replaces `c.res` as it is, with no headers of the
- *   previous response merged in;
+ * - the response it returns replaces `c.res` as it is: headers that later
+ *   handlers set on the response it replaced are not merged in, while headers
+ *   that earlier Hono middleware set (CORS, say) are kept;
  * - an error thrown by a later handler reaches the CQI middleware as a
  *   rejection of `next` (Hono's `HTTPException` keeps its own response), so
- *   `recovery` maps it exactly as it would outside Hono;
- * - the matched Hono route pattern is recorded with `setRoute`.
+ *   `recovery` maps it exactly as it would outside Hono — with Hono's default
+ *   `onError`, or one that rethrows (which also stops Hono logging it);
+ * - the route Hono matched is recorded with `setRoute` (for an unmatched
+ *   path, the pattern of the last middleware that ran, such as `/*`).
  *
  * @example Usage
  * ```ts
@@ -91,21 +92,33 @@ export type HonoMiddleware = (
  */
 export function toHono(middleware: Middleware): HonoMiddleware {
   return async (c, honoNext) => {
+    // What outer Hono middleware (CORS, say) has set so far belongs on any
+    // response this middleware returns.
+    const outer = [...c.res.headers];
     const res = await middleware(c.req.raw, async (req) => {
       if (req !== c.req.raw) c.req.raw = req;
-      await honoNext();
-      setRoute(routePath(c as Context));
+      try {
+        await honoNext();
+      } catch (error) {
+        // app.onError rethrew: the handler's error arrives here directly.
+        c.error = undefined;
+        if (error instanceof HTTPException) return error.getResponse();
+        throw error;
+      } finally {
+        setRoute(routePath(c as Context));
+      }
       const error = c.error;
       if (error !== undefined && !(error instanceof HTTPException)) {
-        c.error = undefined;
+        c.error = undefined; // handled here; outer layers must not see it again
         throw error;
       }
       return c.res;
     });
     if (res !== c.res) {
-      // Clearing first stops Hono from merging the old response's headers in.
+      const missing = outer.filter(([name]) => !res.headers.has(name));
+      // Clearing first stops Hono from merging the inner response's headers in.
       (c as { res: Response | undefined }).res = undefined;
-      c.res = res;
+      c.res = withHeaders(res, missing);
     }
   };
 }

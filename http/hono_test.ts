@@ -2,7 +2,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { getRoute, type Middleware, serve, withRequestScope } from "./mod.ts";
+import { cors } from "hono/cors";
+import {
+  getRoute,
+  type Middleware,
+  serve,
+  withHeaders,
+  withRequestScope,
+} from "./mod.ts";
 import { toHono } from "./hono.ts";
 
 const catchAll: Middleware = async (req, next) => {
@@ -88,6 +95,67 @@ describe("toHono", () => {
     });
     const res = await app.request("/");
     assert.equal(res.status, 418);
+  });
+
+  it("with a rethrowing onError: maps errors once, across two layers", async () => {
+    const app = new Hono();
+    app.onError((error) => {
+      throw error;
+    });
+    app.use(toHono(catchAll));
+    app.use(
+      toHono((req, next) =>
+        req.headers.get("authorization")
+          ? next(req)
+          : new Response("no", { status: 401 })
+      ),
+    );
+    app.get("/", () => {
+      throw new Error("inner broke");
+    });
+    app.get("/teapot", () => {
+      throw new HTTPException(418, { message: "teapot" });
+    });
+    assert.equal((await app.request("/")).status, 401);
+    const auth = { headers: { authorization: "x" } };
+    assert.deepEqual(await (await app.request("/", auth)).json(), {
+      caught: "inner broke",
+    });
+    assert.equal((await app.request("/teapot", auth)).status, 418);
+  });
+
+  it("keeps headers earlier Hono middleware set when it replaces the response", async () => {
+    const app = new Hono();
+    app.onError((error) => {
+      throw error;
+    });
+    app.use(cors({ origin: "https://app.example" }));
+    app.use(toHono(catchAll));
+    app.get("/", () => {
+      throw new Error("boom");
+    });
+    const res = await app.request("/", {
+      headers: { origin: "https://app.example" },
+    });
+    assert.equal(res.status, 500);
+    assert.equal(
+      res.headers.get("access-control-allow-origin"),
+      "https://app.example",
+    );
+  });
+
+  it("decorates a redirect from a Hono handler", async () => {
+    const app = new Hono();
+    app.use(
+      toHono(async (req, next) =>
+        withHeaders(await next(req), { "x-cqi": "1" })
+      ),
+    );
+    app.get("/old", (c) => c.redirect("/new", 301));
+    const res = await app.request("/old");
+    assert.equal(res.status, 301);
+    assert.equal(res.headers.get("location"), "/new");
+    assert.equal(res.headers.get("x-cqi"), "1");
   });
 
   it("records the matched Hono route pattern", async () => {

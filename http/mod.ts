@@ -6,13 +6,19 @@
  *
  * @example Usage
  * ```ts
- * import { applyMiddleware, type Middleware, router, serve } from "@cqi/http";
+ * import {
+ *   applyMiddleware,
+ *   type Middleware,
+ *   router,
+ *   serve,
+ *   withHeaders,
+ * } from "@cqi/http";
  *
  * const timing: Middleware = async (req, next) => {
  *   const start = performance.now();
  *   const res = await next(req);
- *   res.headers.set("server-timing", `app;dur=${performance.now() - start}`);
- *   return res;
+ *   const dur = (performance.now() - start).toFixed(1);
+ *   return withHeaders(res, { "server-timing": `app;dur=${dur}` });
  * };
  * const app = router({
  *   "GET /hello/:name": (_req, { name }) => Response.json({ hello: name }),
@@ -32,6 +38,7 @@
 export type { Handler, Middleware, Next } from "./types.ts";
 export { applyMiddleware, compose } from "./compose.ts";
 export { ContextKey } from "./context.ts";
+export { withHeaders } from "./headers.ts";
 export {
   addLogFields,
   getLogFields,

@@ -62,8 +62,12 @@ interface CompiledRoute {
  * (literal segments before `:params` before `*`), independent of order. A
  * matched pattern is recorded with {@linkcode setRoute} for logs, metrics
  * and traces; a path that matches only under other methods gets `405` with
- * an `Allow` header; `HEAD` falls back to `GET`. Parameters are
- * percent-decoded.
+ * an `Allow` header; `HEAD` falls back to `GET`. Path segments are
+ * percent-decoded before matching, so literals are written decoded
+ * (`/café`) and parameters arrive decoded — `*` and a parameter may then
+ * contain `/` or `..`: a handler that maps them to files must check them.
+ * Malformed tables (bad names, two routes matching the same requests) throw
+ * when the router is built.
  *
  * @example Usage
  * ```ts
@@ -87,11 +91,13 @@ export function router(
 ): (req: Request) => Response | Promise<Response> {
   const compiled = Object.entries(routes).map(([key, handler]) =>
     compile(key, handler)
-  ).sort(bySpecificity);
+  );
+  rejectDuplicates(compiled);
+  compiled.sort(bySpecificity);
   const notFound = options.notFound ?? defaultNotFound;
   return (req) => {
     const path = new URL(req.url).pathname;
-    const parts = path.split("/").slice(1);
+    const parts = path.split("/").slice(1).map(decode);
     let allowed: Set<string> | undefined;
     for (const route of compiled) {
       const params = match(route, parts);
@@ -116,21 +122,49 @@ export function router(
 }
 
 function compile(key: string, handler: RouteHandler): CompiledRoute {
-  const space = key.indexOf(" ");
-  const method = key.slice(0, space);
-  const pattern = key.slice(space + 1).trim();
-  if (space <= 0 || !/^(\*|[A-Z]+)$/.test(method) || !pattern.startsWith("/")) {
+  const parsed = /^(\*|[A-Z]+) (\/[^\s?#]*)$/.exec(key);
+  if (parsed === null) {
     throw new TypeError(
       `invalid route "${key}": expected "METHOD /path", such as "GET /users/:id"`,
     );
   }
+  const [, method, pattern] = parsed;
   const segments = pattern.split("/").slice(1);
   const wildcard = segments.at(-1) === "*";
   if (wildcard) segments.pop();
   if (segments.includes("*")) {
     throw new TypeError(`invalid route "${key}": "*" must be the last segment`);
   }
+  const names = new Set<string>();
+  for (const segment of segments) {
+    if (!segment.startsWith(":")) continue;
+    if (!/^:[A-Za-z_$][\w$]*$/.test(segment)) {
+      throw new TypeError(
+        `invalid route "${key}": "${segment}" is not a parameter name`,
+      );
+    }
+    if (names.has(segment)) {
+      throw new TypeError(`invalid route "${key}": "${segment}" appears twice`);
+    }
+    names.add(segment);
+  }
   return { method, pattern, segments, wildcard, handler };
+}
+
+function rejectDuplicates(routes: CompiledRoute[]): void {
+  const seen = new Map<string, string>();
+  for (const route of routes) {
+    const shape = `${route.method} /${
+      route.segments.map((s) => s.startsWith(":") ? ":" : s).join("/")
+    }${route.wildcard ? "/*" : ""}`;
+    const other = seen.get(shape);
+    if (other !== undefined) {
+      throw new TypeError(
+        `routes "${other}" and "${route.method} ${route.pattern}" match the same requests`,
+      );
+    }
+    seen.set(shape, `${route.method} ${route.pattern}`);
+  }
 }
 
 function rank(segment: string): number {
@@ -164,22 +198,23 @@ function match(
     const segment = segments[i];
     if (segment.startsWith(":")) {
       if (parts[i] === "") return undefined;
-      params[segment.slice(1)] = decode(parts[i]);
+      params[segment.slice(1)] = parts[i];
     } else if (segment !== parts[i]) {
       return undefined;
     }
   }
   if (route.wildcard) {
-    params["*"] = decode(parts.slice(segments.length).join("/"));
+    params["*"] = parts.slice(segments.length).join("/");
   }
   return params;
 }
 
-function decode(value: string): string {
+function decode(segment: string): string {
+  if (!segment.includes("%")) return segment;
   try {
-    return decodeURIComponent(value);
+    return decodeURIComponent(segment);
   } catch {
-    return value;
+    return segment; // malformed escapes match literally
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { getRoute, router, withRequestScope } from "./mod.ts";
+import { getRoute, router, serve, withRequestScope } from "./mod.ts";
 
 const get = (path: string, method = "GET") =>
   new Request(`http://localhost${path}`, { method });
@@ -77,6 +77,50 @@ describe("router", () => {
       notFound: () => new Response("gone", { status: 410 }),
     });
     assert.equal((await custom(get("/x"))).status, 410);
+  });
+
+  it("matches decoded paths against decoded literals", async () => {
+    const intl = router({
+      "GET /café": () => new Response("café"),
+      "GET /users/me": () => new Response("me"),
+      "GET /users/:id": (_req, { id }) => new Response(`id ${id}`),
+    });
+    assert.equal(await (await intl(get("/caf%C3%A9"))).text(), "café");
+    assert.equal(await (await intl(get("/users/m%65"))).text(), "me");
+    assert.equal(
+      await (await intl(get("/users/%E0%A4%A"))).text(),
+      "id %E0%A4%A",
+    );
+  });
+
+  it("serves a table over a real server", async () => {
+    await using server = serve(app, {
+      port: 0,
+      hostname: "127.0.0.1",
+      handleSignals: false,
+    });
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    assert.deepEqual(await (await fetch(`${base}/users/me`)).json(), {
+      route: "me",
+    });
+    const head = await fetch(`${base}/users/7`, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    const res = await fetch(`${base}/users/7`, { method: "DELETE" });
+    assert.equal(res.status, 405);
+    await res.body?.cancel();
+  });
+
+  it("rejects tables with ambiguous or malformed routes", () => {
+    const h = () => new Response();
+    assert.throws(
+      () => router({ "GET /u/:id": h, "GET /u/:name": h }),
+      /"GET \/u\/:id" and "GET \/u\/:name" match the same requests/,
+    );
+    assert.throws(() => router({ "GET /u/:": h }), /not a parameter name/);
+    assert.throws(() => router({ "GET /u/:a/:a": h }), /appears twice/);
+    assert.throws(() => router({ "GET  /double-space": h }), /invalid route/);
+    assert.throws(() => router({ "GET /q?x=1": h }), /invalid route/);
+    assert.doesNotThrow(() => router({ "GET /u/:id": h, "PUT /u/:id": h }));
   });
 
   it("rejects malformed route keys with a clear error", () => {

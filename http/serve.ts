@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Handler } from "./types.ts";
 
 /**
@@ -39,7 +40,12 @@ export interface ServeOptions {
    * something else (such as `@cqi/service`) owns the signals.
    */
   handleSignals?: boolean;
-  /** Milliseconds in-flight requests get to finish on shutdown. Default 10 s. */
+  /**
+   * Milliseconds in-flight requests get to finish on shutdown (`Infinity`
+   * waits for them all). Default 10 s. When it runs out, open connections
+   * are dropped (Bun) or left to finish unawaited (Deno): either way the
+   * process may exit.
+   */
   gracePeriod?: number;
   /** Called once the server listens. Default: prints nothing. */
   onListen?: (addr: ServerAddr) => void;
@@ -72,7 +78,8 @@ export interface Server extends AsyncDisposable {
   readonly finished: Promise<void>;
   /**
    * Registers a hook run after the server has drained, in reverse order of
-   * registration (the last registered runs first).
+   * registration (the last registered runs first). A hook registered after
+   * shutdown completed runs at once.
    *
    * @param hook Closes a resource, such as a database pool.
    */
@@ -115,6 +122,8 @@ interface ProcessLike {
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+// setTimeout fires at once for anything longer than this.
+const MAX_TIMER = 2 ** 31 - 1;
 
 /**
  * Serves `handler` over HTTP on Deno (`Deno.serve`) or Bun (`Bun.serve`) with
@@ -143,17 +152,16 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const;
  */
 export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const onError = options.onError ?? defaultOnError;
-  const gracePeriod = options.gracePeriod ?? 10_000;
-  if (!(gracePeriod >= 0)) {
-    throw new RangeError(
-      `serve: gracePeriod must be a number of milliseconds >= 0, got ${gracePeriod}`,
-    );
-  }
+  const gracePeriod = checkGracePeriod(options.gracePeriod ?? 10_000);
   let inFlight = 0;
   const guarded = async (req: Request): Promise<Response> => {
     inFlight++;
     try {
-      return await handler(req);
+      const res = await handler(req);
+      if (res instanceof Response) return res;
+      throw new TypeError(
+        `serve: the handler returned ${typeof res} instead of a Response`,
+      );
     } catch (error) {
       report(onError, error);
       return new Response("Internal Server Error", {
@@ -165,23 +173,33 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     }
   };
 
-  const listener = listen(
-    guarded,
-    options.hostname ?? "0.0.0.0",
-    port(options),
+  // Listen from the root context: Bun runs every request in the async context
+  // that was active when it started listening, which must not be the caller's.
+  const listener = context.with(
+    ROOT_CONTEXT,
+    () => listen(guarded, options.hostname ?? "0.0.0.0", port(options)),
   );
   const hooks: Array<() => void | Promise<void>> = [];
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let done = false;
   let shuttingDown: Promise<void> | undefined;
   let forceNow: (() => void) | undefined;
+
+  const runHook = async (hook: () => void | Promise<void>) => {
+    try {
+      await hook();
+    } catch (error) {
+      return error;
+    }
+  };
 
   const run = async (): Promise<void> => {
     const errors: unknown[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<boolean>((resolve) => {
       forceNow = () => resolve(false);
-      timer = setTimeout(forceNow, gracePeriod);
+      if (gracePeriod !== Infinity) timer = setTimeout(forceNow, gracePeriod);
     });
     const drained = await Promise.race([
       listener.stop().then(() => true, (error) => {
@@ -199,13 +217,13 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
       );
       listener.kill();
     }
-    for (const hook of hooks.reverse()) {
-      try {
-        await hook();
-      } catch (error) {
-        errors.push(error);
-      }
+    // In reverse order of registration; a hook added meanwhile runs last.
+    hooks.reverse();
+    for (let i = 0; i < hooks.length; i++) {
+      const error = await runHook(hooks[i]);
+      if (error !== undefined) errors.push(error);
     }
+    done = true;
     for (const error of errors) report(onError, error);
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) {
@@ -215,9 +233,11 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
 
   const shutdown = (): Promise<void> => {
     if (shuttingDown === undefined) {
-      removeSignals();
       options.signal?.removeEventListener("abort", onAbort);
-      shuttingDown = run().finally(resolveFinished);
+      shuttingDown = run().finally(() => {
+        removeSignals(); // kept until now so a signal cannot kill the drain
+        resolveFinished();
+      });
       shuttingDown.catch(() => {}); // reported through onError already
     }
     return shuttingDown;
@@ -225,25 +245,35 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const onAbort = () => void shutdown();
   const onSignal = () => {
     if (shuttingDown === undefined) void shutdown();
-    else forceNow?.(); // a second signal skips the rest of the grace period
+    else forceNow?.(); // another signal skips the rest of the grace period
   };
   const removeSignals = options.handleSignals === false
     ? () => {}
     : addSignalListeners(onSignal);
 
+  options.onListen?.(listener.addr);
   if (options.signal?.aborted) void shutdown();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
-  options.onListen?.(listener.addr);
 
   return {
     addr: listener.addr,
     finished,
     onClose(hook) {
-      hooks.push(hook);
+      if (!done) hooks.push(hook);
+      else {void runHook(hook).then((e) =>
+          e !== undefined && report(onError, e)
+        );}
     },
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };
+}
+
+function checkGracePeriod(ms: number): number {
+  if (ms === Infinity || (ms >= 0 && ms <= MAX_TIMER)) return ms;
+  throw new RangeError(
+    `serve: gracePeriod must be milliseconds from 0 to ${MAX_TIMER}, or Infinity, got ${ms}`,
+  );
 }
 
 function listen(
@@ -308,9 +338,16 @@ function checkPort(value: number, what: string): number {
 
 function addSignalListeners(listener: () => void): () => void {
   if (globalThis.Deno?.addSignalListener !== undefined) {
-    for (const signal of SIGNALS) Deno.addSignalListener(signal, listener);
+    const added = SIGNALS.filter((signal) => {
+      try {
+        Deno.addSignalListener(signal, listener);
+        return true;
+      } catch {
+        return false; // not supported here (SIGTERM on Windows)
+      }
+    });
     return () => {
-      for (const signal of SIGNALS) Deno.removeSignalListener(signal, listener);
+      for (const signal of added) Deno.removeSignalListener(signal, listener);
     };
   }
   const proc = processLike();

@@ -1,7 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { serve, type ServeOptions } from "./mod.ts";
+import {
+  addLogFields,
+  ContextKey,
+  getLogFields,
+  serve,
+  type ServeOptions,
+  withRequestScope,
+} from "./mod.ts";
 import { spawnScript } from "../tests/_util.ts";
 
 const local = (options: ServeOptions = {}): ServeOptions => ({
@@ -164,6 +171,63 @@ describe("serve", () => {
     }
   });
 
+  it("runs each request in a fresh async context, not the caller's", async () => {
+    const key = new ContextKey<string>("test.bootstrap");
+    const seen: unknown[] = [];
+    const server = key.with("bootstrap", () =>
+      withRequestScope(() => {
+        addLogFields({ leaked: true });
+        return serve((req) => {
+          seen.push([key.get(), { ...getLogFields() }]);
+          return withRequestScope(() => {
+            addLogFields({ n: new URL(req.url).pathname });
+            return new Response();
+          });
+        }, local());
+      }));
+    try {
+      for (const path of ["/1", "/2"]) {
+        await (await fetch(`http://127.0.0.1:${server.addr.port}${path}`)).body
+          ?.cancel();
+      }
+      assert.deepEqual(seen, [[undefined, {}], [undefined, {}]]);
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  it("answers 500 when a handler returns something that is not a Response", async () => {
+    const errors: unknown[] = [];
+    await using server = serve(
+      (() => undefined) as unknown as () => Response,
+      local({ onError: (e) => errors.push(e) }),
+    );
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(res.status, 500);
+    await res.body?.cancel();
+    assert.match(String(errors[0]), /returned undefined instead of a Response/);
+  });
+
+  it("runs a close hook registered after shutdown at once", async () => {
+    const server = serve(() => new Response(), local());
+    await server.shutdown();
+    const ran = new Promise<void>((resolve) => server.onClose(resolve));
+    await ran;
+    assert.ok(true, "the late hook ran");
+  });
+
+  it("accepts an infinite grace period and rejects one a timer cannot hold", async () => {
+    const server = serve(
+      () => new Response(),
+      local({ gracePeriod: Infinity }),
+    );
+    await server.shutdown();
+    assert.throws(
+      () => serve(() => new Response(), local({ gracePeriod: 3e9 })),
+      /gracePeriod/,
+    );
+  });
+
   it("rejects a bad port or grace period option", () => {
     assert.throws(
       () => serve(() => new Response(), local({ port: 70000 })),
@@ -195,7 +259,7 @@ describe("serve signal handling (child process)", () => {
     ]);
   });
 
-  it("on SIGINT past the grace period reports it and finishes", async () => {
+  it("on SIGINT past the grace period reports it, runs the hooks and lets the process exit", async () => {
     const child = spawnScript(script, { env: { GRACE_MS: "100" } });
     const port = (await child.line((l) => l.startsWith("port "))).slice(5);
     const slow = fetch(`http://127.0.0.1:${port}/slow?ms=60000`).catch((e) =>
@@ -203,13 +267,42 @@ describe("serve signal handling (child process)", () => {
     );
     await child.line((l) => l === "slow started");
     child.signal("SIGINT");
-    await child.line((l) => l === "finished");
+    assert.equal(await child.exited, 1, "an unclean shutdown exits 1 here");
     assert.ok(
       child.lines.some((l) => /grace period of 100 ms ran out/.test(l)),
     );
     assert.ok(child.lines.includes("closed first"));
-    child.signal("SIGKILL");
-    await child.exited;
+    await slow;
+  });
+
+  it("a second signal skips the rest of the grace period, never kills the drain", async () => {
+    const child = spawnScript(script, { env: { GRACE_MS: "60000" } });
+    const port = (await child.line((l) => l.startsWith("port "))).slice(5);
+    const slow = fetch(`http://127.0.0.1:${port}/slow?ms=60000`).catch((e) =>
+      e
+    );
+    await child.line((l) => l === "slow started");
+    child.signal("SIGINT");
+    await child.line((l) => l === "got SIGINT");
+    child.signal("SIGINT");
+    assert.equal(await child.exited, 1, "exits by itself, not by the signal");
+    assert.ok(
+      child.lines.some((l) => /grace period of 60000 ms ran out/.test(l)),
+    );
+    assert.ok(child.lines.includes("closed first"));
+    await slow;
+  });
+
+  it("a signal after shutdown() began does not kill the process", async () => {
+    const child = spawnScript(script);
+    const port = (await child.line((l) => l.startsWith("port "))).slice(5);
+    // the signal drops the in-flight request: it may fail
+    const slow = fetch(`http://127.0.0.1:${port}/slow?ms=300`).catch((e) => e);
+    await child.line((l) => l === "slow started");
+    await (await fetch(`http://127.0.0.1:${port}/stop`)).text();
+    child.signal("SIGTERM");
+    assert.equal(typeof await child.exited, "number");
+    assert.ok(child.lines.includes("closed first"));
     await slow;
   });
 });

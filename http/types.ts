@@ -32,12 +32,12 @@ export type Next = (req: Request) => Promise<Response>;
  *
  * @example Usage
  * ```ts
- * import type { Middleware } from "@cqi/http";
+ * import { type Middleware, withHeaders } from "@cqi/http";
  *
  * const poweredBy: Middleware = async (req, next) => {
  *   const res = await next(req);
- *   res.headers.set("x-powered-by", "cqi");
- *   return res;
+ *   // withHeaders copies a response whose headers are immutable (redirects)
+ *   return withHeaders(res, { "x-powered-by": "cqi" });
  * };
  * ```
  */

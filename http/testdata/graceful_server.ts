@@ -11,6 +11,10 @@ const server = serve(async (req) => {
     await new Promise((r) => setTimeout(r, Number(url.searchParams.get("ms"))));
     return new Response("slow done");
   }
+  if (url.pathname === "/stop") {
+    void server.shutdown();
+    return new Response("stopping");
+  }
   return new Response("ok");
 }, {
   port: 0,
@@ -18,8 +22,15 @@ const server = serve(async (req) => {
   gracePeriod,
   onError: (error) => console.log(`error: ${(error as Error).message}`),
 });
+// Lets the tests wait until a signal has been seen before sending another
+// (the kernel merges identical signals sent back to back).
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => console.log(`got ${signal}`));
+}
 server.onClose(() => console.log("closed first"));
 server.onClose(() => console.log("closed second"));
 console.log(`port ${server.addr.port}`);
 await server.finished;
+const clean = await server.shutdown().then(() => true, () => false);
 console.log("finished");
+process.exit(clean ? 0 : 1);
