@@ -1,4 +1,9 @@
-import { CqiError, type CqiErrorOptions, type ErrorKind } from "./error.ts";
+import {
+  CqiError,
+  type CqiErrorOptions,
+  type ErrorKind,
+  markWrapper,
+} from "./error.ts";
 import { kindOf } from "./predicates.ts";
 
 /**
@@ -9,7 +14,10 @@ import { kindOf } from "./predicates.ts";
  * ```ts
  * import { permanent } from "@cqi/errors";
  *
- * throw permanent("ledger out of balance", { cause: new Error("sum != 0") });
+ * const err = permanent("ledger out of balance", {
+ *   cause: new Error("sum != 0"),
+ * });
+ * console.log(err.kind); // "permanent"
  * ```
  *
  * @param message What went wrong (logged, not shown to clients).
@@ -104,7 +112,7 @@ export function invalidInput(
  * ```ts
  * import { unauthorized } from "@cqi/errors";
  *
- * throw unauthorized("missing bearer token");
+ * console.log(unauthorized("missing bearer token").kind); // "unauthorized"
  * ```
  *
  * @param message A public message.
@@ -125,7 +133,7 @@ export function unauthorized(
  * ```ts
  * import { forbidden } from "@cqi/errors";
  *
- * throw forbidden("scope orders:write required");
+ * console.log(forbidden("scope orders:write required").kind); // "forbidden"
  * ```
  *
  * @param message A public message.
@@ -147,7 +155,7 @@ export function forbidden(
  * ```ts
  * import { conflict } from "@cqi/errors";
  *
- * throw conflict("order already exists");
+ * console.log(conflict("order already exists").kind); // "conflict"
  * ```
  *
  * @param message A public message.
@@ -169,7 +177,8 @@ export function conflict(
  * ```ts
  * import { rateLimited } from "@cqi/errors";
  *
- * throw rateLimited("too many orders", { retryAfter: 30_000 });
+ * const err = rateLimited("too many orders", { retryAfter: 30_000 });
+ * console.log(err.retryAfter); // 30000
  * ```
  *
  * @param message A public message.
@@ -190,7 +199,7 @@ export function rateLimited(
  * ```ts
  * import { timeout } from "@cqi/errors";
  *
- * throw timeout("quote took longer than 250 ms");
+ * console.log(timeout("quote took longer than 250 ms").kind); // "timeout"
  * ```
  *
  * @param message A public message.
@@ -206,8 +215,9 @@ export function timeout(
 
 /**
  * Adds context to an error while keeping its kind (the first kind found in
- * its cause chain; `permanent` when there is none) and its `retryAfter`.
- * The original error becomes the cause.
+ * its cause chain; `permanent` when there is none), `retryAfter` and
+ * `fields`. The original error becomes the cause. The new message is for
+ * logs: a client is still shown the message of the error that set the kind.
  *
  * @example Usage
  * ```ts
@@ -225,5 +235,7 @@ export function wrap(error: unknown, message: string): CqiError {
   const kind: ErrorKind = kindOf(error) ?? "permanent";
   const retryAfter = error instanceof CqiError ? error.retryAfter : undefined;
   const fields = error instanceof CqiError ? error.fields : undefined;
-  return new CqiError(kind, message, { cause: error, retryAfter, fields });
+  return markWrapper(
+    new CqiError(kind, message, { cause: error, retryAfter, fields }),
+  );
 }

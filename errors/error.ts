@@ -107,3 +107,18 @@ export class CqiError extends Error {
     if (options.fields !== undefined) this.fields = { ...options.fields };
   }
 }
+
+// Errors made by `wrap`: their message describes what the code was doing and
+// is not shown to clients (the error that set the kind speaks for them).
+const wrappers = new WeakSet<CqiError>();
+
+/** Marks an error as made by `wrap`. Internal. */
+export function markWrapper(error: CqiError): CqiError {
+  wrappers.add(error);
+  return error;
+}
+
+/** Whether `wrap` made this error. Internal. */
+export function isWrapper(error: CqiError): boolean {
+  return wrappers.has(error);
+}

@@ -1,4 +1,4 @@
-import { invalidInput } from "./constructors.ts";
+import { invalidInput, permanent } from "./constructors.ts";
 
 /**
  * Options for {@linkcode readJson}.
@@ -40,6 +40,12 @@ export async function readJson(
   options: ReadJsonOptions = {},
 ): Promise<unknown> {
   const maxBytes = options.maxBytes ?? 1024 * 1024;
+  if (!(maxBytes >= 0)) {
+    throw new RangeError(`readJson: maxBytes must be >= 0, got ${maxBytes}`);
+  }
+  if (req.bodyUsed) {
+    throw permanent("readJson: the request body was already read");
+  }
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (req.body === null) throw invalidInput("request body is empty");

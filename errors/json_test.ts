@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { isInvalidInput, readJson } from "./mod.ts";
+import { isInvalidInput, isPermanent, readJson } from "./mod.ts";
 
 const put = (body: BodyInit | null, headers?: HeadersInit) =>
   new Request("http://localhost/", { method: "PUT", body, headers });
@@ -55,6 +55,18 @@ describe("readJson", () => {
       readJson(put(chunks), { maxBytes: 20 }),
       /larger than 20/,
     );
+  });
+
+  it("rejects a bad maxBytes, and a body read twice as a server error", async () => {
+    await assert.rejects(
+      readJson(put("[]"), { maxBytes: NaN }),
+      /maxBytes must be >= 0/,
+    );
+    const req = put("[1]");
+    await req.text();
+    const error = await readJson(req).catch((e: Error) => e);
+    assert.ok(isPermanent(error));
+    assert.match(String(error), /already read/);
   });
 
   it("joins a body that arrives in chunks", async () => {

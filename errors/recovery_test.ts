@@ -15,8 +15,8 @@ async function call(handler: Handler, path = "/") {
 
 describe("recovery on a real server", () => {
   it("maps a thrown CQI error and reports it with its cause", async () => {
-    // Read the request inside the hook: Bun drops a request's URL once its
-    // server has stopped.
+    // Read the request inside the hook, as a logger does: once the response
+    // is sent, Deno and Bun no longer give its URL.
     const seen: Array<RecoveredError & { path: string }> = [];
     const cause = new Error("connection refused");
     const res = await call(

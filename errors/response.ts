@@ -1,4 +1,4 @@
-import { CqiError } from "./error.ts";
+import { CqiError, isWrapper } from "./error.ts";
 import { mappingOf } from "./mapping.ts";
 
 /**
@@ -26,10 +26,11 @@ export interface ErrorBody {
  * `fields` for invalid input) and `Retry-After` in seconds when the error
  * carries `retryAfter`.
  *
- * Only what a {@linkcode CqiError} says on purpose reaches the body: its
- * message and fields, found on the outermost CQI error of the chain. A
- * cause, a stack, the message of any other error, and the message of a
- * `permanent` error never do; those answer `"internal error"`.
+ * Only what a {@linkcode CqiError} says on purpose reaches the body: the
+ * message and fields of the outermost CQI error on the chain that was not
+ * made by `wrap`. A cause, a stack, a `wrap` message, the message of any
+ * other error, and the message of a `permanent` error never do; those answer
+ * the kind's generic message, such as `"internal error"`.
  *
  * @example Usage
  * ```ts
@@ -45,7 +46,7 @@ export interface ErrorBody {
  */
 export function errorResponse(error: unknown): Response {
   const { status, code, message } = mappingOf(error);
-  const source = outermostCqiError(error);
+  const source = publicSource(error);
   const body: ErrorBody = {
     error: status === 500 || source === undefined ? message : source.message,
     code,
@@ -56,16 +57,22 @@ export function errorResponse(error: unknown): Response {
   const headers = new Headers({
     "content-type": "application/json; charset=utf-8",
   });
-  if (source?.retryAfter !== undefined && (status === 429 || status === 503)) {
-    headers.set("retry-after", String(Math.ceil(source.retryAfter / 1000)));
+  const retryAfter = error instanceof CqiError
+    ? error.retryAfter
+    : source?.retryAfter;
+  if (
+    retryAfter !== undefined && Number.isFinite(retryAfter) &&
+    (status === 429 || status === 503)
+  ) {
+    headers.set("retry-after", String(Math.ceil(retryAfter / 1000)));
   }
   return new Response(JSON.stringify(body), { status, headers });
 }
 
-function outermostCqiError(error: unknown): CqiError | undefined {
+function publicSource(error: unknown): CqiError | undefined {
   let current = error;
   for (let depth = 0; depth < 64; depth++) {
-    if (current instanceof CqiError) return current;
+    if (current instanceof CqiError && !isWrapper(current)) return current;
     if (!(current instanceof Error)) return;
     current = current.cause;
   }

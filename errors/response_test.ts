@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  conflict,
   errorResponse,
   invalidInput,
   notFound,
@@ -51,9 +52,30 @@ describe("errorResponse", () => {
     assert.equal(errorResponse(rateLimited()).headers.get("retry-after"), null);
   });
 
-  it("uses the outermost CQI message over a wrapped one", async () => {
-    const res = errorResponse(wrap(notFound("row"), "account not found"));
-    assert.equal((await res.json()).error, "account not found");
+  it("shows the message of the error that set the kind, never a wrap message", async () => {
+    const res = errorResponse(
+      wrap(wrap(notFound("account", 7), "load portfolio"), "GET /p"),
+    );
+    assert.deepEqual(await res.json(), {
+      error: 'account "7" not found',
+      code: "NOT_FOUND",
+    });
+    const outer = errorResponse(conflict("order already filled", {
+      cause: notFound("row"),
+    }));
+    assert.equal((await outer.json()).error, "order already filled");
+    const timedOut = errorResponse(
+      wrap(new DOMException("signal timed out", "TimeoutError"), "SELECT 1"),
+    );
+    assert.deepEqual(await timedOut.json(), {
+      error: "timed out",
+      code: "TIMEOUT",
+    });
+  });
+
+  it("omits Retry-After when the delay is not finite", () => {
+    const res = errorResponse(temporary("down", { retryAfter: Infinity }));
+    assert.equal(res.headers.get("retry-after"), null);
   });
 
   it("gives a kind's default message when no CQI error supplies one", async () => {
@@ -73,6 +95,11 @@ describe("errorResponse", () => {
       notFound("user", 1, { cause: new Error(secret) }),
       temporary("db unavailable", { cause: new Error(secret) }),
       wrap(new Error(secret), "load"),
+      wrap(
+        temporary("db unavailable"),
+        `SELECT * FROM keys WHERE k='${secret}'`,
+      ),
+      wrap(notFound("key"), `lookup ${secret}`),
       new Error(secret, { cause: notFound("user") }),
       new AggregateError([new Error(secret)], secret),
       secret,

@@ -14,6 +14,8 @@ const requests: Array<[string, RequestInit?]> = [
   ["/missing/x"],
   ["/boom"],
   ["/nowhere"],
+  ["/old", { redirect: "manual" }],
+  ["/items/7", { method: "HEAD" }],
 ];
 
 async function snapshot(port: string) {

@@ -9,6 +9,7 @@ import {
   type RouteHandler,
   router,
   serve,
+  withHeaders,
 } from "@cqi/http";
 import { toHono } from "@cqi/http/hono";
 import { notFound, readJson, recovery } from "@cqi/errors";
@@ -20,11 +21,8 @@ const json = (body: unknown, status = 200) =>
     headers: { "content-type": "application/json; charset=utf-8" },
   });
 
-const tag: Middleware = async (req, next) => {
-  const res = await next(req);
-  res.headers.set("x-stack", "cqi");
-  return res;
-};
+const tag: Middleware = async (req, next) =>
+  withHeaders(await next(req), { "x-stack": "cqi" });
 const identify: Middleware = (req, next) => {
   const headers = new Headers(req.headers);
   headers.set(
@@ -47,6 +45,7 @@ const routes: Record<string, RouteHandler> = {
   "GET /missing/:id": (_req, { id }) => {
     throw notFound("item", id);
   },
+  "GET /old": () => Response.redirect("http://127.0.0.1/new", 308),
   "GET /boom": () => {
     throw new Error("secret stack detail");
   },
