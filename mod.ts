@@ -5,16 +5,18 @@
  *
  * @example Usage
  * ```ts
- * import { errors, http } from "@cqi/cqi";
+ * import { errors, http, retry } from "@cqi/cqi";
  *
  * const handler = http.applyMiddleware(() => {
  *   throw errors.notFound("order", 1);
  * }, errors.recovery());
- * const res = await handler(new Request("http://localhost/orders/1"));
+ * const res = await retry.retry(() => handler(new Request("http://localhost/orders/1")));
  * console.log(res.status); // 404
  * ```
  *
  * @module
  */
+export * as config from "@cqi/config";
 export * as errors from "@cqi/errors";
 export * as http from "@cqi/http";
+export * as retry from "@cqi/retry";

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { CqiError, notFound, rateLimited, temporary } from "@cqi/errors";
+import { type CqiError, notFound, rateLimited, temporary } from "@cqi/errors";
 import {
   constant,
   linear,

@@ -22,6 +22,17 @@ step "deno fmt --check"; deno fmt --check
 step "deno lint"; deno lint
 step "deno check (all sources, tests, examples, benches)"; deno check --quiet .
 step "deno check --doc (JSDoc examples)"; deno check --quiet --doc $members mod.ts
+step "deno check --doc-only (README examples)"
+deno check --quiet --doc-only README.md $(for m in $members; do echo "$m/README.md"; done)
+step "deno test --doc (JSDoc examples run)"
+sources=$(for m in $members; do ls "$m"/*.ts; done | grep -v '_test\.ts$')
+doc_log=$(mktemp)
+if ! deno test -A --quiet --doc $sources mod.ts >"$doc_log" 2>&1; then
+  cat "$doc_log"
+  exit 1
+fi
+grep -E "passed" "$doc_log" | tail -1
+rm -f "$doc_log"
 step "deno doc --lint"
 # (@types/node, which Deno finds in package.json, makes doc print unresolved-type noise)
 deno doc --lint $entrypoints 2>&1 | { grep -v -e "Failed resolving types" -e "@types/node/index.d.ts" || true; }

@@ -33,7 +33,9 @@ export interface AppOptions {
 }
 
 /** The quickstart service's handler: the position API behind `recovery`. */
-export function createApp({ store, onError }: AppOptions) {
+export function createApp(
+  { store, onError }: AppOptions,
+): (req: Request) => Promise<Response> {
   const api = router({
     "GET /api/positions/:id": async (_req, { id }) => {
       const position = await store.get(id);

@@ -1,0 +1,141 @@
+// The `.env` file: `KEY=value` lines, `export ` prefixes, `#` comments,
+// single quotes (literal), double quotes (escapes, may span lines). Not
+// exported from mod.ts. Problems name the line, never the value.
+import type { EnvLayer } from "./env.ts";
+import type { ConfigProblem } from "./error.ts";
+import { type ReadError, readText, recordEnv } from "./runtime.ts";
+
+/** One variable of a `.env` file. */
+export interface DotenvEntry {
+  /** The variable name. */
+  key: string;
+  /** Its value. */
+  value: string;
+  /** 1-based line of the key. */
+  line: number;
+}
+
+/** A line that could not be parsed. */
+export interface DotenvProblem {
+  /** 1-based line. */
+  line: number;
+  /** What is wrong. */
+  message: string;
+}
+
+const KEY = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*/;
+const ESCAPES: Readonly<Record<string, string>> = {
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  '"': '"',
+  "\\": "\\",
+  $: "$",
+};
+
+/** Parses the text of a `.env` file. Later keys win over earlier ones. */
+export function parseDotenv(
+  text: string,
+): { entries: DotenvEntry[]; problems: DotenvProblem[] } {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const entries: DotenvEntry[] = [];
+  const problems: DotenvProblem[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = i + 1;
+    const trimmed = lines[i].trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const match = KEY.exec(trimmed);
+    if (match === null) {
+      problems.push({ line, message: "expected KEY=value" });
+      continue;
+    }
+    const key = match[1];
+    let rest = trimmed.slice(match[0].length);
+    const quote = rest[0];
+    if (quote !== '"' && quote !== "'") {
+      const comment = rest.search(/\s#/);
+      if (comment >= 0) rest = rest.slice(0, comment);
+      entries.push({ key, value: rest.trimEnd(), line });
+      continue;
+    }
+    // A quoted value may continue on the following lines.
+    let body = rest.slice(1);
+    let end = closingQuote(body, quote);
+    while (end < 0 && i + 1 < lines.length) {
+      body += "\n" + lines[++i];
+      end = closingQuote(body, quote);
+    }
+    if (end < 0) {
+      problems.push({ line, message: `unterminated ${quote} quote` });
+      continue;
+    }
+    const after = body.slice(end + 1).trim();
+    if (after !== "" && !after.startsWith("#")) {
+      problems.push({
+        line,
+        message: "unexpected text after the closing quote",
+      });
+      continue;
+    }
+    const raw = body.slice(0, end);
+    const value = quote === "'"
+      ? raw
+      : raw.replace(/\\(.)/g, (all, c: string) => ESCAPES[c] ?? all);
+    entries.push({ key, value, line });
+  }
+  return { entries, problems };
+}
+
+function closingQuote(text: string, quote: string): number {
+  for (let i = 0; i < text.length; i++) {
+    if (quote === '"' && text[i] === "\\") {
+      i++;
+      continue;
+    }
+    if (text[i] === quote) return i;
+  }
+  return -1;
+}
+
+/**
+ * Reads the `.env` file: `option` is its path, `undefined` for `.env` in the
+ * working directory (skipped when absent; a warning when unreadable), or
+ * `false` for none. Malformed lines become problems.
+ */
+export async function readDotenv(
+  option: string | false | undefined,
+  problems: ConfigProblem[],
+  warnings: ConfigProblem[],
+): Promise<EnvLayer | undefined> {
+  if (option === false) return undefined;
+  const path = option ?? ".env";
+  let text: string;
+  try {
+    text = await readText(path);
+  } catch (error) {
+    const reason = (error as ReadError).reason;
+    if (option === undefined && reason === "not_found") return undefined;
+    const problem: ConfigProblem = {
+      path: "",
+      message: `.env file not read: ${(error as Error).message}`,
+      source: { kind: "dotenv", file: path },
+    };
+    (option === undefined ? warnings : problems).push(problem);
+    return undefined;
+  }
+  const parsed = parseDotenv(text);
+  for (const { line, message } of parsed.problems) {
+    problems.push({
+      path: "",
+      message: `malformed .env line: ${message}`,
+      source: { kind: "dotenv", file: path, line },
+    });
+  }
+  const values: Record<string, string> = {};
+  const lines = new Map<string, number>();
+  for (const entry of parsed.entries) {
+    values[entry.key] = entry.value;
+    lines.set(entry.key, entry.line);
+  }
+  return { kind: "dotenv", reader: recordEnv(values), file: path, lines };
+}

@@ -1,0 +1,54 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { duration, parseDuration } from "./mod.ts";
+
+describe("parseDuration", () => {
+  it("reads units h, m, s and ms, alone and combined", () => {
+    assert.equal(parseDuration("5s"), 5_000);
+    assert.equal(parseDuration("250ms"), 250);
+    assert.equal(parseDuration("1m"), 60_000);
+    assert.equal(parseDuration("1h"), 3_600_000);
+    assert.equal(parseDuration("1m30s"), 90_000);
+    assert.equal(parseDuration("1h2m3s4ms"), 3_723_004);
+    assert.equal(parseDuration("1.5h"), 5_400_000);
+    assert.equal(parseDuration(" 2s "), 2_000);
+  });
+
+  it("reads plain numbers as milliseconds", () => {
+    assert.equal(parseDuration("1500"), 1_500);
+    assert.equal(parseDuration("0.5"), 0.5);
+    assert.equal(parseDuration(250), 250);
+    assert.equal(parseDuration(0), 0);
+  });
+
+  it("rejects anything else", () => {
+    for (const bad of ["", "s", "5x", "-5s", "5 s", "5s 3m", "1d", "abc"]) {
+      assert.equal(parseDuration(bad), undefined, bad);
+    }
+    assert.equal(parseDuration(-1), undefined);
+    assert.equal(parseDuration(Number.NaN), undefined);
+    assert.equal(parseDuration(Number.POSITIVE_INFINITY), undefined);
+  });
+});
+
+describe("duration()", () => {
+  const schema = v.object({ timeout: v.optional(duration(), "30s") });
+
+  it("yields milliseconds, defaults included", () => {
+    assert.deepEqual(v.parse(schema, {}), { timeout: 30_000 });
+    assert.deepEqual(v.parse(schema, { timeout: "250ms" }), { timeout: 250 });
+    assert.deepEqual(v.parse(schema, { timeout: 1_000 }), { timeout: 1_000 });
+  });
+
+  it("rejects malformed, zero and negative durations with a message", () => {
+    for (const bad of ["soon", "0s", 0, -5, true]) {
+      const result = v.safeParse(schema, { timeout: bad });
+      assert.equal(result.success, false, String(bad));
+      assert.match(
+        result.issues![0].message,
+        /expected a (positive )?duration/,
+      );
+    }
+  });
+});

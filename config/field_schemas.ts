@@ -1,0 +1,93 @@
+// Building blocks for the section schemas. Not exported from mod.ts.
+import * as v from "valibot";
+import type { ConfigSchema } from "./schema_type.ts";
+
+/** A TCP port, 1–65535. */
+export function port(): ConfigSchema<number> {
+  return v.pipe(
+    v.number("expected a number"),
+    v.integer("expected a port number 1-65535"),
+    v.minValue(1, "expected a port number 1-65535"),
+    v.maxValue(65_535, "expected a port number 1-65535"),
+  );
+}
+
+/** A whole number of at least `min`. */
+export function wholeNumber(min: number): ConfigSchema<number> {
+  const message = min === 1
+    ? "expected a positive whole number"
+    : `expected a whole number >= ${min}`;
+  return v.pipe(
+    v.number("expected a number"),
+    v.integer(message),
+    v.minValue(min, message),
+  );
+}
+
+/** A number in `[min, max]`. */
+export function between(min: number, max: number): ConfigSchema<number> {
+  const message = `expected a number from ${min} to ${max}`;
+  return v.pipe(
+    v.number("expected a number"),
+    v.minValue(min, message),
+    v.maxValue(max, message),
+  );
+}
+
+/** A non-empty string. */
+export function text(): ConfigSchema<string> {
+  return v.pipe(
+    v.string("expected a string"),
+    v.minLength(1, "expected a non-empty string"),
+  );
+}
+
+/** `true` or `false` (strings are coerced by the loader). */
+export function flag(): ConfigSchema<boolean> {
+  return v.boolean("expected true or false");
+}
+
+/** One of `options`. */
+export function oneOf<const T extends readonly string[]>(
+  options: T,
+): ConfigSchema<T[number]> {
+  return v.picklist(
+    options,
+    `expected one of ${options.map((o) => JSON.stringify(o)).join(", ")}`,
+  );
+}
+
+/** A list (a comma-separated string in the environment). */
+export function list<T>(item: ConfigSchema<T>): ConfigSchema<T[]> {
+  return v.array(item, "expected a list");
+}
+
+/** A required field. */
+export function requiredField<T>(
+  schema: ConfigSchema<T>,
+  description: string,
+): ConfigSchema<T> {
+  return v.pipe(schema, v.description(description));
+}
+
+/** An optional field that is `undefined` when not set. */
+export function optionalField<T>(
+  schema: ConfigSchema<T>,
+  description: string,
+): ConfigSchema<T | undefined> {
+  return v.optional(v.pipe(schema, v.description(description)));
+}
+
+/** An optional field with a default (given as file input, such as `"30s"`). */
+export function withDefault<T>(
+  schema: ConfigSchema<T>,
+  fallback: unknown,
+  description: string,
+): ConfigSchema<T> {
+  // The default is file input (such as "30s"), validated by `schema`, so
+  // the output never is `undefined`; valibot cannot see that from `unknown`.
+  return v.optional(
+    v.pipe(schema, v.description(description)),
+    fallback,
+  ) as ConfigSchema<T>;
+}

@@ -1,0 +1,577 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import * as v from "valibot";
+import {
+  type ConfigProblem,
+  type CqiConfig,
+  cqiSections,
+  isConfigError,
+  loadConfig,
+  type LoadOptions,
+  Secret,
+} from "./mod.ts";
+import { SAMPLE_YAML, tempDir } from "./testdata/temp.ts";
+
+const SECRETS = {
+  CQI_DATABASE_PASSWORD: "db-pw",
+  CQI_CACHE_PASSWORD: "cache-pw",
+};
+
+/** Loads with no .env unless given, collecting warnings. */
+async function load<T = CqiConfig>(options: LoadOptions<T> = {}) {
+  const warnings: ConfigProblem[] = [];
+  const config = await loadConfig<T>({
+    envFile: false,
+    env: {},
+    onWarning: (w) => warnings.push(w),
+    ...options,
+  });
+  return { config, warnings };
+}
+
+/** The problems of a load that must fail. */
+async function problemsOf(options: LoadOptions): Promise<ConfigProblem[]> {
+  const error = await loadConfig({ envFile: false, env: {}, ...options }).then(
+    () => assert.fail("expected a ConfigError"),
+    (e) => e,
+  );
+  assert.ok(isConfigError(error), String(error));
+  return [...error.problems];
+}
+
+describe("the spec's sample file", () => {
+  it("is kept verbatim in testdata", async () => {
+    const text = await readFile(SAMPLE_YAML, "utf8");
+    assert.ok(text.startsWith('service_name: "cqpm"\ndatabase:\n'));
+    assert.ok(text.includes('logging:\n  level: "${LOG_LEVEL:info}"'));
+    assert.ok(text.includes("  connection_timeout: 5s\n"));
+  });
+
+  it("loads unchanged, with defaults for what it leaves out", async () => {
+    const { config, warnings } = await load({
+      file: SAMPLE_YAML,
+      env: SECRETS,
+    });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.service, {
+      name: "cqpm",
+      version: "0.0.0",
+      environment: "development",
+    });
+    const { password: dbPassword, ...database } = config.database!;
+    assert.deepEqual(database, {
+      host: "localhost",
+      port: 5432,
+      database: "cqpm",
+      user: "postgres",
+      maxConnections: 25,
+      minConnections: 2,
+      connectionTimeout: 5_000,
+      queryTimeout: 30_000,
+      sslMode: "prefer",
+    });
+    assert.ok(dbPassword instanceof Secret);
+    assert.equal(dbPassword.reveal(), "db-pw");
+    assert.equal(config.cache?.host, "localhost");
+    assert.equal(config.cache?.port, 6379);
+    assert.equal(config.cache?.database, 0);
+    assert.equal(config.cache?.password?.reveal(), "cache-pw");
+    assert.deepEqual(config.eventBus, {
+      backend: "kafka",
+      brokers: ["localhost:9092"],
+      consumerGroup: "cqpm",
+    });
+    assert.deepEqual(config.log, {
+      level: "info",
+      format: "json",
+      output: "stdout",
+    });
+    assert.deepEqual(config.metrics, {
+      enabled: true,
+      port: 9090,
+      path: "/metrics",
+    });
+    assert.equal(config.tracing.enabled, true);
+    assert.equal(config.tracing.endpoint, "localhost:4317");
+    assert.equal(config.tracing.sampleRate, 0.1);
+    assert.equal(config.server.port, 8080);
+    assert.equal(config.auth, undefined);
+  });
+
+  it("takes its ${VAR}s from the environment", async () => {
+    const { config, warnings } = await load({
+      file: SAMPLE_YAML,
+      env: {
+        ...SECRETS,
+        CQI_DATABASE_HOST: "db.internal",
+        CQI_KAFKA_BROKER: "kafka-1:9092",
+        LOG_LEVEL: "debug",
+        CQI_TRACING_ENDPOINT: "otel:4317",
+      },
+    });
+    assert.equal(config.database?.host, "db.internal");
+    assert.deepEqual(config.eventBus?.brokers, ["kafka-1:9092"]);
+    assert.equal(config.log.level, "debug");
+    assert.equal(config.tracing.endpoint, "otel:4317");
+    // CQI_KAFKA_BROKER is read by the file, so it is no unknown key.
+    assert.deepEqual(warnings, []);
+  });
+
+  it("names the unset passwords with their place in the file", async () => {
+    const problems = await problemsOf({ file: SAMPLE_YAML });
+    assert.deepEqual(problems, [
+      {
+        path: "database.password",
+        message:
+          "${CQI_DATABASE_PASSWORD} is not set and has no default (set it, or write ${VAR:default})",
+        source: {
+          kind: "file",
+          file: SAMPLE_YAML,
+          line: 7,
+          column: 13,
+          env: "CQI_DATABASE_PASSWORD",
+        },
+      },
+      {
+        path: "cache.password",
+        message:
+          "${CQI_CACHE_PASSWORD} is not set and has no default (set it, or write ${VAR:default})",
+        source: {
+          kind: "file",
+          file: SAMPLE_YAML,
+          line: 13,
+          column: 13,
+          env: "CQI_CACHE_PASSWORD",
+        },
+      },
+    ]);
+  });
+});
+
+describe("examples/config.yaml", () => {
+  it("loads, every section filled in", async () => {
+    const file = new URL("../examples/config.yaml", import.meta.url).pathname;
+    const { config, warnings } = await load({
+      file,
+      env: { CQI_DATABASE_PASSWORD: "pw" },
+    });
+    assert.deepEqual(warnings, []);
+    assert.equal(config.service.name, "cqpm");
+    assert.equal(config.database?.password?.reveal(), "pw");
+    assert.equal(config.cache?.password, undefined); // "${CQI_CACHE_PASSWORD:}"
+    assert.equal(config.auth?.apiKeys[0].id, "ops-dashboard");
+    assert.equal(config.auth?.jwt?.clockTolerance, 30_000);
+    assert.equal(config.eventBus?.backend, "kafka");
+    assert.equal(config.retry.maxElapsed, undefined);
+    assert.equal(config.metrics.enabled, true);
+  });
+});
+
+describe("precedence: defaults < file < .env < environment", () => {
+  it("lets each source override the one below, field by field", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.yaml",
+      "service: { name: svc }\nserver:\n  port: 1000\n  host: file-host\n  read_timeout: 1s\n",
+    );
+    const dotenv = await dir.write(
+      ".env",
+      "CQI_SERVER_PORT=2000\nCQI_SERVER_HOST=dotenv-host\n",
+    );
+    const env = { CQI_SERVER_PORT: "3000" };
+
+    const defaults = await load({ env: { CQI_SERVICE_NAME: "svc" } });
+    assert.equal(defaults.config.server.port, 8080);
+    const fromFile = await load({ file });
+    assert.equal(fromFile.config.server.port, 1000);
+    const fromDotenv = await load({ file, envFile: dotenv });
+    assert.equal(fromDotenv.config.server.port, 2000);
+    const all = await load({ file, envFile: dotenv, env });
+    assert.deepEqual(all.config.server, {
+      port: 3000, // environment
+      host: "dotenv-host", // .env
+      readTimeout: 1_000, // file
+      writeTimeout: 30_000, // default
+      shutdownTimeout: 30_000, // default
+    });
+  });
+
+  it("finds the file through CQI_CONFIG_FILE, in the environment or .env", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write("c.yaml", "service_name: from-file\n");
+    const other = await dir.write("o.yaml", "service_name: from-option\n");
+    const dotenv = await dir.write(".env", `CQI_CONFIG_FILE=${file}\n`);
+    const viaEnv = await load({ env: { CQI_CONFIG_FILE: file } });
+    assert.equal(viaEnv.config.service.name, "from-file");
+    const viaDotenv = await load({ envFile: dotenv });
+    assert.equal(viaDotenv.config.service.name, "from-file");
+    const option = await load({ file: other, env: { CQI_CONFIG_FILE: file } });
+    assert.equal(option.config.service.name, "from-option");
+    const none = await problemsOf({
+      file: false,
+      env: { CQI_CONFIG_FILE: file },
+    });
+    assert.deepEqual(none.map((p) => p.path), ["service"]);
+  });
+
+  it("uses the prefix for every key", async () => {
+    const { config } = await load({
+      prefix: "CQPM",
+      env: {
+        CQPM_SERVICE_NAME: "svc",
+        CQPM_SERVER_PORT: "9000",
+        CQI_SERVER_PORT: "1",
+      },
+    });
+    assert.equal(config.server.port, 9000);
+  });
+
+  it("reads keys without a prefix when the prefix is empty, and warns of none", async () => {
+    const { config, warnings } = await load({
+      prefix: "",
+      env: { SERVICE_NAME: "svc", SERVER_PORT: "9001", PATH: "/bin" },
+    });
+    assert.equal(config.server.port, 9001);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("treats an empty variable as unset", async () => {
+    const { config } = await load({
+      env: { CQI_SERVICE_NAME: "svc", CQI_SERVER_PORT: "" },
+    });
+    assert.equal(config.server.port, 8080);
+  });
+});
+
+describe("coercion of strings to the schema's types", () => {
+  const base = { CQI_SERVICE_NAME: "svc" };
+
+  it("reads numbers", async () => {
+    const { config } = await load({
+      env: {
+        ...base,
+        CQI_SERVER_PORT: "8081",
+        CQI_TRACING_SAMPLE_RATE: ".5",
+        CQI_RETRY_MULTIPLIER: "1.5e0",
+      },
+    });
+    assert.equal(config.server.port, 8081);
+    assert.equal(config.tracing.sampleRate, 0.5);
+    assert.equal(config.retry.multiplier, 1.5);
+  });
+
+  it("reads booleans in their usual spellings", async () => {
+    const cases: [string, boolean][] = [
+      ["true", true],
+      ["TRUE", true],
+      ["yes", true],
+      ["on", true],
+      ["1", true],
+      ["false", false],
+      ["No", false],
+      ["off", false],
+      ["0", false],
+    ];
+    for (const [text, expected] of cases) {
+      const { config } = await load({
+        env: { ...base, CQI_METRICS_ENABLED: text },
+      });
+      assert.equal(config.metrics.enabled, expected, text);
+    }
+  });
+
+  it("reads durations into milliseconds", async () => {
+    const cases: [string, number][] = [
+      ["5s", 5_000],
+      ["250ms", 250],
+      ["1m", 60_000],
+      ["1h", 3_600_000],
+      ["1m30s", 90_000],
+      ["1500", 1_500],
+    ];
+    for (const [text, ms] of cases) {
+      const { config } = await load({
+        env: { ...base, CQI_SERVER_READ_TIMEOUT: text },
+      });
+      assert.equal(config.server.readTimeout, ms, text);
+    }
+  });
+
+  it("splits lists on commas, or reads a JSON array", async () => {
+    const env = {
+      ...base,
+      CQI_EVENT_BUS_BACKEND: "kafka",
+      CQI_EVENT_BUS_BROKERS: "a:9092, b:9092,,",
+    };
+    const { config } = await load({ env });
+    assert.deepEqual(config.eventBus?.brokers, ["a:9092", "b:9092"]);
+    const json = await load({
+      env: { ...env, CQI_EVENT_BUS_BROKERS: '["c:9092"]' },
+    });
+    assert.deepEqual(json.config.eventBus?.brokers, ["c:9092"]);
+  });
+
+  it("matches enum values in any letter case", async () => {
+    const { config } = await load({
+      env: { ...base, CQI_LOG_LEVEL: "DEBUG", CQI_LOG_FORMAT: "Pretty" },
+    });
+    assert.equal(config.log.level, "debug");
+    assert.equal(config.log.format, "pretty");
+  });
+
+  it("wraps secrets", async () => {
+    const { config } = await load({
+      env: { ...base, CQI_CACHE_HOST: "r", CQI_CACHE_PASSWORD: "pw" },
+    });
+    assert.ok(config.cache?.password instanceof Secret);
+    assert.equal(config.cache.password.reveal(), "pw");
+  });
+
+  it("reads API keys as key,serviceId:key or as JSON records", async () => {
+    const short = await load({
+      env: { ...base, CQI_AUTH_API_KEYS: "k1,billing:k2" },
+    });
+    assert.deepEqual(
+      short.config.auth?.apiKeys.map((
+        k,
+      ) => [k.id, k.serviceId, k.key?.reveal()]),
+      [["key-1", undefined, "k1"], ["key-2", "billing", "k2"]],
+    );
+    const records = await load({
+      env: {
+        ...base,
+        CQI_AUTH_API_KEYS:
+          '[{"id":"ops","key":"k3","service_id":"ops","scopes":["a","b"]}]',
+      },
+    });
+    const [key] = records.config.auth!.apiKeys;
+    assert.deepEqual([key.id, key.serviceId, key.scopes, key.key?.reveal()], [
+      "ops",
+      "ops",
+      ["a", "b"],
+      "k3",
+    ]);
+  });
+
+  it("types file values by the schema, not by YAML's guesses", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.yaml",
+      [
+        "service:",
+        "  name: yes", // a string field: stays "yes"
+        "  version: 1.10", // stays "1.10", not 1.1
+        "server:",
+        '  port: "8082"', // quoted, still a port
+        "  host:", // empty: the default
+        '  read_timeout: ""', // empty too
+        "event_bus:",
+        "  backend: memory",
+        '  brokers: "a:1,b:2"', // a string where a list is expected
+        "",
+      ].join("\n"),
+    );
+    const { config } = await load({ file });
+    assert.equal(config.service.name, "yes");
+    assert.equal(config.service.version, "1.10");
+    assert.equal(config.server.port, 8082);
+    assert.equal(config.server.host, "0.0.0.0");
+    assert.equal(config.server.readTimeout, 30_000);
+    assert.deepEqual(config.eventBus?.brokers, ["a:1", "b:2"]);
+  });
+
+  it("reads JSON config files", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.json",
+      JSON.stringify({
+        service: { name: "svc" },
+        database: {
+          host: "db",
+          database: "app",
+          max_connections: 5,
+          minConnections: 1,
+        },
+      }),
+    );
+    const { config } = await load({ file });
+    assert.equal(config.database?.maxConnections, 5);
+    assert.equal(config.database?.minConnections, 1);
+  });
+});
+
+describe("interpolation in file values", () => {
+  const write = async (text: string) => {
+    const dir = await tempDir();
+    return { dir, file: await dir.write("c.yaml", text) };
+  };
+
+  it("uses the variable when set, else the default", async () => {
+    const { dir, file } = await write(
+      'service:\n  name: "${NAME:fallback}"\n  environment: "${ENV_NAME:dev}-${REGION:eu}"\n',
+    );
+    await using _ = dir;
+    const set = await load({ file, env: { NAME: "svc", REGION: "us" } });
+    assert.equal(set.config.service.name, "svc");
+    assert.equal(set.config.service.environment, "dev-us");
+    const unset = await load({ file, env: { NAME: "" } });
+    assert.equal(unset.config.service.name, "fallback");
+  });
+
+  it("reports a variable without default that is unset", async () => {
+    const { dir, file } = await write('service:\n  name: "${NAME}"\n');
+    await using _ = dir;
+    const problems = await problemsOf({ file });
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].path, "service.name");
+    assert.match(
+      problems[0].message,
+      /^\$\{NAME\} is not set and has no default/,
+    );
+    assert.deepEqual(
+      [problems[0].source?.line, problems[0].source?.column],
+      [2, 9],
+    );
+  });
+
+  it("drops that problem when the environment sets the field", async () => {
+    const { dir, file } = await write('service:\n  name: "${NAME}"\n');
+    await using _ = dir;
+    const { config } = await load({
+      file,
+      env: { CQI_SERVICE_NAME: "env-name" },
+    });
+    assert.equal(config.service.name, "env-name");
+  });
+
+  it("reads variables from .env and from VAR_FILE", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.yaml",
+      'service:\n  name: "${NAME}"\ndatabase:\n  host: db\n  database: app\n  password: "${DB_PW}"\n',
+    );
+    const dotenv = await dir.write(".env", "NAME=from-dotenv\n");
+    const secret = await dir.write("pw", "s3cret\n");
+    const { config } = await load({
+      file,
+      envFile: dotenv,
+      env: { DB_PW_FILE: secret },
+    });
+    assert.equal(config.service.name, "from-dotenv");
+    assert.equal(config.database?.password?.reveal(), "s3cret");
+  });
+
+  it("reports a VAR_FILE that cannot be read", async () => {
+    const { dir, file } = await write('service:\n  name: "${NAME}"\n');
+    await using _ = dir;
+    const problems = await problemsOf({
+      file,
+      env: { NAME_FILE: `${dir.path}/nope` },
+    });
+    assert.deepEqual(problems.map((p) => [p.path, p.message]), [[
+      "service.name",
+      "cannot read NAME_FILE: file not found",
+    ]]);
+  });
+
+  it("reports a malformed reference and keeps $${ literal", async () => {
+    const { dir, file } = await write(
+      'service:\n  name: "${NAME"\n  version: "$${X}"\n',
+    );
+    await using _ = dir;
+    const problems = await problemsOf({ file, env: {} });
+    assert.deepEqual(problems.map((p) => [p.path, p.message]), [[
+      "service.name",
+      "unterminated ${ (expected ${VAR} or ${VAR:default})",
+    ]]);
+    const ok = await load({ file, env: { CQI_SERVICE_NAME: "svc" } });
+    assert.equal(ok.config.service.version, "${X}");
+  });
+});
+
+describe("<KEY>_FILE secrets", () => {
+  it("reads the value from the file, without its trailing newline", async () => {
+    await using dir = await tempDir();
+    const secret = await dir.write("db-password", "p@ss word\n");
+    const { config } = await load({
+      env: {
+        CQI_SERVICE_NAME: "svc",
+        CQI_DATABASE_HOST: "db",
+        CQI_DATABASE_DATABASE: "app",
+        CQI_DATABASE_PASSWORD_FILE: secret,
+      },
+    });
+    assert.equal(config.database?.password?.reveal(), "p@ss word");
+  });
+
+  it("works from .env, and the environment still wins", async () => {
+    await using dir = await tempDir();
+    const secret = await dir.write("name", "from-file");
+    const dotenv = await dir.write(".env", `CQI_SERVICE_NAME_FILE=${secret}\n`);
+    const fromDotenv = await load({ envFile: dotenv });
+    assert.equal(fromDotenv.config.service.name, "from-file");
+    const overridden = await load({
+      envFile: dotenv,
+      env: { CQI_SERVICE_NAME: "env" },
+    });
+    assert.equal(overridden.config.service.name, "env");
+  });
+
+  it("reports both KEY and KEY_FILE set, and an unreadable file", async () => {
+    await using dir = await tempDir();
+    const secret = await dir.write("name", "x");
+    const problems = await problemsOf({
+      env: {
+        CQI_SERVICE_NAME: "a",
+        CQI_SERVICE_NAME_FILE: secret,
+        CQI_DATABASE_HOST: "db",
+        CQI_DATABASE_DATABASE: "app",
+        CQI_DATABASE_PASSWORD_FILE: `${dir.path}/missing`,
+      },
+    });
+    assert.deepEqual(problems.map((p) => [p.path, p.message]), [
+      [
+        "service.name",
+        "both CQI_SERVICE_NAME and CQI_SERVICE_NAME_FILE are set; set only one",
+      ],
+      [
+        "database.password",
+        "cannot read CQI_DATABASE_PASSWORD_FILE: file not found",
+      ],
+    ]);
+    assert.deepEqual(problems[1].source, {
+      kind: "env",
+      env: "CQI_DATABASE_PASSWORD_FILE",
+      file: `${dir.path}/missing`,
+    });
+  });
+});
+
+describe("a service's own schema", () => {
+  it("extends the CQI sections and types the result", async () => {
+    const schema = v.object({
+      ...cqiSections,
+      positions: v.optional(
+        v.object({
+          maxOpen: v.optional(v.number(), 50),
+          symbols: v.optional(v.array(v.string()), []),
+        }),
+        {},
+      ),
+    });
+    const { config, warnings } = await load({
+      schema,
+      env: {
+        CQI_SERVICE_NAME: "cqpm",
+        CQI_POSITIONS_MAX_OPEN: "20",
+        CQI_POSITIONS_SYMBOLS: "BTC,ETH",
+      },
+    });
+    const maxOpen: number = config.positions.maxOpen;
+    assert.equal(maxOpen, 20);
+    assert.deepEqual(config.positions.symbols, ["BTC", "ETH"]);
+    assert.equal(config.server.port, 8080);
+    assert.deepEqual(warnings, []);
+  });
+});

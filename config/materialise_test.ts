@@ -1,0 +1,79 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import type { ConfigProblem } from "./error.ts";
+import type { SchemaNode } from "./introspect.ts";
+import { coerce, materialise } from "./materialise.ts";
+import { RawMap, RawScalar } from "./raw.ts";
+
+const node = (schema: unknown) => schema as SchemaNode;
+const env = { kind: "env" as const, env: "X" };
+
+describe("coerce", () => {
+  it("converts numbers and leaves what is not one", () => {
+    assert.equal(coerce(node(v.number()), " 42 "), 42);
+    assert.equal(coerce(node(v.number()), "-1.5e2"), -150);
+    assert.equal(coerce(node(v.number()), "4 2"), "4 2");
+    assert.equal(coerce(node(v.number()), ""), "");
+    assert.equal(coerce(node(v.optional(v.number(), 1)), "7"), 7);
+  });
+
+  it("converts booleans and leaves anything else", () => {
+    assert.equal(coerce(node(v.boolean()), "On"), true);
+    assert.equal(coerce(node(v.boolean()), "0"), false);
+    assert.equal(coerce(node(v.boolean()), "maybe"), "maybe");
+  });
+
+  it("matches enum options in any case", () => {
+    assert.equal(coerce(node(v.picklist(["a", "Bb"])), "bB"), "Bb");
+    assert.equal(coerce(node(v.picklist(["a"])), "z"), "z");
+    enum Mode {
+      Fast = "fast",
+    }
+    assert.equal(coerce(node(v.enum(Mode)), "FAST"), "fast");
+  });
+
+  it("converts literals and unions without a string option", () => {
+    assert.equal(coerce(node(v.literal(3)), "3"), 3);
+    assert.equal(coerce(node(v.literal(true)), "true"), true);
+    assert.equal(coerce(node(v.literal(3)), "4"), "4");
+    const numberOrFlag = node(v.union([v.number(), v.boolean()]));
+    assert.equal(coerce(numberOrFlag, "5"), 5);
+    assert.equal(coerce(numberOrFlag, "yes"), true);
+    assert.equal(coerce(numberOrFlag, "x"), "x");
+    assert.equal(coerce(node(v.union([v.string(), v.number()])), "5"), "5");
+  });
+
+  it("leaves strings and unknown schema types alone", () => {
+    assert.equal(coerce(node(v.string()), " a "), " a ");
+    assert.equal(coerce(node(v.any()), "1"), "1");
+  });
+});
+
+describe("materialise", () => {
+  it("reads a JSON object where a mapping is expected", () => {
+    const schema = node(v.object({
+      limits: v.optional(
+        v.union([v.object({ max_open: v.number() }), v.number()]),
+      ),
+    }));
+    const warnings: ConfigProblem[] = [];
+    const root = new RawMap(
+      new Map([[
+        "limits",
+        new RawScalar('{"max_open": "3", "extra": 1}', env),
+      ]]),
+      env,
+    );
+    const { value, problems } = materialise(schema, root, warnings);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(value, { limits: { max_open: 3 } });
+    assert.deepEqual(warnings.map((w) => w.path), ["limits.extra"]);
+  });
+
+  it("keeps values under a key the schema does not know", () => {
+    const root = new RawMap(new Map([["other", new RawScalar("1", env)]]), env);
+    const { value } = materialise(node(v.object({})), root, []);
+    assert.deepEqual(value, { other: "1" });
+  });
+});

@@ -1,0 +1,245 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as v from "valibot";
+import { cqiSchema, Secret } from "./mod.ts";
+
+const parse = (input: Record<string, unknown>) =>
+  v.safeParse(cqiSchema, { service: { name: "svc" }, ...input }, {
+    abortEarly: false,
+  });
+const valid = (input: Record<string, unknown>) => {
+  const result = parse(input);
+  assert.ok(
+    result.success,
+    JSON.stringify(result.issues?.map((i) => i.message)),
+  );
+  return result.output;
+};
+const problems = (input: Record<string, unknown>) => {
+  const result = parse(input);
+  assert.equal(result.success, false, "expected the input to be rejected");
+  return result.issues!.map((i) => [
+    i.path?.map((p: { key: unknown }) => p.key).join("."),
+    i.message,
+  ]);
+};
+
+describe("CQI sections", () => {
+  it("fills every default and leaves optional sections out", () => {
+    assert.deepEqual(valid({}), {
+      service: { name: "svc", version: "0.0.0", environment: "development" },
+      server: {
+        host: "0.0.0.0",
+        port: 8080,
+        readTimeout: 30_000,
+        writeTimeout: 30_000,
+        shutdownTimeout: 30_000,
+      },
+      log: { level: "info", format: "json", output: "stdout" },
+      metrics: { enabled: false, port: 9090, path: "/metrics" },
+      tracing: {
+        enabled: false,
+        exporter: "otlp-grpc",
+        endpoint: "localhost:4317",
+        sampler: "ratio",
+        sampleRate: 0.1,
+      },
+      retry: {
+        maxAttempts: 10,
+        initialDelay: 100,
+        maxDelay: 5_000,
+        multiplier: 2,
+        jitter: 0.25,
+      },
+    });
+  });
+
+  it("requires the service name", () => {
+    const result = v.safeParse(cqiSchema, {});
+    assert.equal(result.success, false);
+    assert.deepEqual(
+      result.issues?.[0].path?.map((p: { key: unknown }) => p.key),
+      ["service"],
+    );
+  });
+
+  it("enables metrics and tracing when their section is present", () => {
+    const out = valid({ metrics: {}, tracing: { enabled: false } });
+    assert.equal(out.metrics.enabled, true);
+    assert.equal(out.tracing.enabled, false);
+  });
+
+  it("fills database and cache defaults once host and name are given", () => {
+    const out = valid({
+      database: { host: "db", database: "app" },
+      cache: { host: "redis" },
+    });
+    assert.deepEqual(out.database, {
+      host: "db",
+      port: 5432,
+      database: "app",
+      user: "postgres",
+      maxConnections: 25,
+      minConnections: 2,
+      connectionTimeout: 30_000,
+      queryTimeout: 30_000,
+      sslMode: "prefer",
+    });
+    assert.deepEqual(out.cache, {
+      host: "redis",
+      port: 6379,
+      database: 0,
+      connectionTimeout: 5_000,
+      readTimeout: 3_000,
+      writeTimeout: 3_000,
+      poolSize: 10,
+      minIdleConnections: 2,
+    });
+  });
+
+  it("needs what makes a present section usable", () => {
+    assert.deepEqual(problems({ database: { port: 5432 } }).map((p) => p[0]), [
+      "database.host",
+      "database.database",
+    ]);
+    assert.deepEqual(problems({ cache: {} }).map((p) => p[0]), ["cache.host"]);
+    assert.deepEqual(
+      problems({ eventBus: { brokers: ["b:9092"] } }).map((p) => p[0]),
+      ["eventBus.backend"],
+    );
+    assert.deepEqual(problems({ eventBus: { backend: "kafka" } }), [
+      ["eventBus.brokers", "expected at least one broker for this backend"],
+    ]);
+    assert.equal(
+      valid({ eventBus: { backend: "memory" } }).eventBus?.backend,
+      "memory",
+    );
+  });
+
+  it("validates ports, sizes, ratios and enums, not only types", () => {
+    const bad = problems({
+      server: { port: 0 },
+      metrics: { port: 65_536, path: "metrics" },
+      database: {
+        host: "db",
+        database: "app",
+        port: 54.5,
+        maxConnections: 0,
+        sslMode: "sometimes",
+      },
+      cache: { host: "r", poolSize: 2, minIdleConnections: 3 },
+      tracing: { sampleRate: 1.5, sampler: "often" },
+      log: { level: "loud", format: "xml", output: "" },
+      retry: { initialDelay: 10_000, maxDelay: 1_000, jitter: -0.1 },
+    });
+    const paths = bad.map((p) => p[0]);
+    for (
+      const path of [
+        "server.port",
+        "metrics.port",
+        "metrics.path",
+        "database.port",
+        "database.maxConnections",
+        "database.sslMode",
+        "cache.minIdleConnections",
+        "tracing.sampleRate",
+        "tracing.sampler",
+        "log.level",
+        "log.format",
+        "log.output",
+        "retry.initialDelay",
+        "retry.jitter",
+      ]
+    ) assert.ok(paths.includes(path), `${path} in ${paths}`);
+    assert.ok(bad.some(([, m]) => m === "expected a port number 1-65535"));
+  });
+
+  it("checks minConnections against maxConnections", () => {
+    assert.deepEqual(
+      problems({
+        database: { host: "db", database: "a", maxConnections: 1 },
+      }),
+      [["database.minConnections", "expected at most maxConnections"]],
+    );
+  });
+});
+
+describe("auth section", () => {
+  it("reads key and serviceId:key entries, naming them by position", () => {
+    const out = valid({ auth: { apiKeys: ["k1", "billing:k2"] } });
+    const keys = out.auth!.apiKeys;
+    assert.deepEqual(keys.map((k) => [k.id, k.serviceId, k.key?.reveal()]), [
+      ["key-1", undefined, "k1"],
+      ["key-2", "billing", "k2"],
+    ]);
+    assert.ok(keys[0].key instanceof Secret);
+  });
+
+  it("reads records with a key or a hash, and scopes", () => {
+    const out = valid({
+      auth: {
+        apiKeys: [
+          { id: "a", key: "k", scopes: ["orders:read"] },
+          { hash: "ab".repeat(32), serviceId: "ops" },
+        ],
+      },
+    });
+    assert.deepEqual(out.auth!.apiKeys.map((k) => k.id), ["a", "key-2"]);
+    assert.deepEqual(out.auth!.apiKeys[0].scopes, ["orders:read"]);
+    assert.equal(out.auth!.apiKeys[1].hash, "ab".repeat(32));
+    assert.deepEqual(out.auth!.apiKeys[1].scopes, []);
+  });
+
+  it("rejects keys that cannot be used", () => {
+    const bad = problems({
+      auth: {
+        apiKeys: [
+          "svc:",
+          { id: "x", key: "k", hash: "h" },
+          { id: "y" },
+          42,
+          { key: "" },
+        ],
+      },
+    }).map((p) => p.join(": "));
+    assert.deepEqual(bad, [
+      "auth.apiKeys.0: expected a non-empty key",
+      "auth.apiKeys.1: expected exactly one of key and hash",
+      "auth.apiKeys.2: expected exactly one of key and hash",
+      "auth.apiKeys.3: expected a key, serviceId:key, or { id, key | hash, serviceId, scopes }",
+      // loadConfig reports the record's own issue (see load_errors_test.ts).
+      "auth.apiKeys.4: expected a key, serviceId:key, or { id, key | hash, serviceId, scopes }",
+    ]);
+    assert.deepEqual(
+      problems({
+        auth: { apiKeys: [{ id: "a", key: "1" }, { id: "a", key: "2" }] },
+      }),
+      [["auth.apiKeys", "expected unique key ids"]],
+    );
+  });
+
+  it("needs keys or a jwt block, and the jwt block a key source", () => {
+    assert.deepEqual(problems({ auth: {} }), [[
+      "auth",
+      "expected api keys or a jwt block",
+    ]]);
+    assert.deepEqual(problems({ auth: { jwt: { issuer: "me" } } }), [[
+      "auth.jwt",
+      "expected secret, publicKey or jwksUrl",
+    ]]);
+    assert.deepEqual(
+      problems({
+        auth: { jwt: { jwksUrl: "not a url", algorithms: ["none"] } },
+      })
+        .map((p) => p[0]),
+      ["auth.jwt.jwksUrl", "auth.jwt.algorithms.0"],
+    );
+    const out = valid({
+      auth: {
+        jwt: { jwksUrl: "https://id.example.com/jwks", audience: ["a"] },
+      },
+    });
+    assert.equal(out.auth!.jwt!.clockTolerance, 30_000);
+    assert.deepEqual(out.auth!.apiKeys, []);
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { closest, editDistance, unknownMessage } from "./suggest.ts";
+
+describe("suggestions", () => {
+  it("measures edit distance", () => {
+    assert.equal(editDistance("kitten", "sitting"), 3);
+    assert.equal(editDistance("", "abc"), 3);
+    assert.equal(editDistance("same", "same"), 0);
+    assert.equal(editDistance("hots", "host"), 1);
+  });
+
+  it("suggests the closest likely typo, ignoring case", () => {
+    const keys = ["CQI_DATABASE_HOST", "CQI_DATABASE_PORT", "CQI_CACHE_HOST"];
+    assert.equal(closest("CQI_DATABSE_HOST", keys), "CQI_DATABASE_HOST");
+    assert.equal(closest("cqi_database_port", keys), "CQI_DATABASE_PORT");
+    assert.equal(closest("CQI_SOMETHING_ELSE", keys), undefined);
+    assert.equal(closest("ab", ["ac"]), "ac");
+    assert.equal(closest("ab", ["xy"]), undefined);
+  });
+
+  it("words the warning with or without a suggestion", () => {
+    assert.equal(
+      unknownMessage("key", "hots", ["host", "port"]),
+      "unknown key (ignored); did you mean host?",
+    );
+    assert.equal(
+      unknownMessage("key", "zzzzzz", ["host"]),
+      "unknown key (ignored)",
+    );
+  });
+});
