@@ -2,12 +2,13 @@
 # HTTP throughput: bare handler vs CQI stack (recovery + 4 no-op middleware)
 # vs a Hono app with 5 no-op middleware, on Deno.serve and Bun.serve, with
 # wrk over loopback. Variants alternate in rounds (A B C A B C ...) so drift
-# hits them alike; the median round is reported with ratios to bare.
+# hits them alike; each variant's ratio to bare is taken within a round, and
+# the median (with min–max) of those ratios is reported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-ROUNDS=${ROUNDS:-5}
-DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-7}
+DURATION=${DURATION:-4s}
 CONNECTIONS=${CONNECTIONS:-50}
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2
@@ -52,18 +53,19 @@ for runtime in deno bun; do
   unset ports
 done
 
-echo "## wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds, median"
+echo "## wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds"
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").slice(1).map((l) => l.split(" "));
-  const med = (xs) => { xs = xs.map(Number).sort((a, b) => a - b); return xs[xs.length >> 1]; };
-  console.log("| runtime | variant | req/s (median) | vs bare | p99 ms (median) |");
+  const med = (xs) => { xs = [...xs].sort((a, b) => a - b); return xs[xs.length >> 1]; };
+  console.log("| runtime | variant | req/s (median) | vs bare, same round: median (min–max) | p99 ms (median) |");
   console.log("| --- | --- | ---: | ---: | ---: |");
   for (const rt of ["deno", "bun"]) {
     const of = (v) => rows.filter((r) => r[0] === rt && r[1] === v);
-    const bare = med(of("bare").map((r) => r[3]));
+    const bare = Object.fromEntries(of("bare").map((r) => [r[2], Number(r[3])]));
     for (const v of ["bare", "cqi", "hono"]) {
-      const rps = med(of(v).map((r) => r[3]));
-      console.log(`| ${rt} | ${v} | ${Math.round(rps)} | ${(rps / bare * 100).toFixed(1)}% | ${med(of(v).map((r) => r[4])).toFixed(2)} |`);
+      const ratios = of(v).map((r) => Number(r[3]) / bare[r[2]] * 100);
+      const pct = (x) => x.toFixed(1) + "%";
+      console.log(`| ${rt} | ${v} | ${Math.round(med(of(v).map((r) => Number(r[3]))))} | ${pct(med(ratios))} (${pct(Math.min(...ratios))}–${pct(Math.max(...ratios))}) | ${med(of(v).map((r) => Number(r[4]))).toFixed(2)} |`);
     }
   }' "$out/results"
 

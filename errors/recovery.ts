@@ -67,19 +67,18 @@ export interface RecoveryOptions {
  */
 export function recovery(options: RecoveryOptions = {}): Middleware {
   const { onError } = options;
-  return async (req, next) => {
-    try {
-      return await next(req);
-    } catch (error) {
-      const res = errorResponse(error);
-      if (onError !== undefined) {
-        try {
-          onError({ error, request: req, status: res.status });
-        } catch {
-          // a failing hook must not turn a mapped error into a dropped request
-        }
+  const recover = (error: unknown, req: Request): Response => {
+    const res = errorResponse(error);
+    if (onError !== undefined) {
+      try {
+        onError({ error, request: req, status: res.status });
+      } catch {
+        // a failing hook must not turn a mapped error into a dropped request
       }
-      return res;
     }
+    return res;
   };
+  // `.catch` rather than async/await: one promise fewer on the hot path.
+  // `next` never throws synchronously (compose turns throws into rejections).
+  return (req, next) => next(req).catch((error) => recover(error, req));
 }
