@@ -8,6 +8,7 @@ import {
   getLogFields,
   getRoute,
   type Middleware,
+  RequestSlot,
   setRoute,
   withRequestScope,
 } from "./mod.ts";
@@ -105,6 +106,23 @@ describe("request scope", () => {
       setRoute("/outer");
       withRequestScope(() => assert.equal(getRoute(), "/outer"));
     });
+  });
+
+  it("RequestSlot holds a value for the rest of the request, per request", async () => {
+    const slot = new RequestSlot<string>("test.slot");
+    const seen = await Promise.all(
+      ["a", "b"].map((name) =>
+        withRequestScope(async () => {
+          assert.equal(slot.get(), undefined);
+          assert.equal(slot.set(name), true);
+          await new Promise((r) => setTimeout(r, 1));
+          return slot.get();
+        })
+      ),
+    );
+    assert.deepEqual(seen, ["a", "b"]);
+    assert.equal(slot.set("outside"), false);
+    assert.equal(slot.get(), undefined);
   });
 
   it("ignores writes outside a scope", () => {

@@ -43,6 +43,7 @@ export {
   addLogFields,
   getLogFields,
   getRoute,
+  RequestSlot,
   setRoute,
   withRequestScope,
 } from "./request_scope.ts";

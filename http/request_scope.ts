@@ -4,6 +4,7 @@ import { ContextKey } from "./context.ts";
 interface RequestScope {
   route: string | undefined;
   logFields: Record<string, unknown>;
+  slots?: Map<symbol, unknown>;
 }
 
 const scopeKey = new ContextKey<RequestScope>("http.request");
@@ -106,4 +107,79 @@ export function addLogFields(fields: Record<string, unknown>): void {
  */
 export function getLogFields(): Readonly<Record<string, unknown>> {
   return scopeKey.get()?.logFields ?? {};
+}
+
+/**
+ * A value that lives as long as the current request scope: set once (by a
+ * middleware), read anywhere later in the same request. Unlike
+ * {@linkcode ContextKey.with}, setting it starts no new async context, so it
+ * costs a map write instead of an `AsyncLocalStorage.run` (about 1 µs on
+ * Deno); use it for values bound once per request, such as the request's
+ * logger or the authenticated caller. Without a request scope, `set` does
+ * nothing and returns `false`.
+ *
+ * @example Usage
+ * ```ts
+ * import { RequestSlot, withRequestScope } from "@cqi/http";
+ *
+ * const caller = new RequestSlot<string>("caller");
+ * await withRequestScope(async () => {
+ *   caller.set("svc-a");
+ *   await Promise.resolve();
+ *   console.log(caller.get()); // "svc-a"
+ * });
+ * console.log(caller.get()); // undefined
+ * ```
+ *
+ * @typeParam T The type of the value.
+ */
+export class RequestSlot<T> {
+  readonly #symbol: symbol;
+
+  /**
+   * Creates a slot. Two slots with the same description are distinct.
+   *
+   * @param description A name for debugging.
+   */
+  constructor(description: string) {
+    this.#symbol = Symbol(`cqi.slot.${description}`);
+  }
+
+  /**
+   * Reads the value set in the current request scope.
+   *
+   * @example Usage
+   * ```ts
+   * import { RequestSlot } from "@cqi/http";
+   *
+   * console.log(new RequestSlot<number>("n").get()); // undefined
+   * ```
+   *
+   * @returns The value, or `undefined`.
+   */
+  get(): T | undefined {
+    return scopeKey.get()?.slots?.get(this.#symbol) as T | undefined;
+  }
+
+  /**
+   * Sets the value for the rest of the current request scope.
+   *
+   * @example Usage
+   * ```ts
+   * import { RequestSlot, withRequestScope } from "@cqi/http";
+   *
+   * const slot = new RequestSlot<number>("n");
+   * console.log(slot.set(1)); // false: no request scope
+   * withRequestScope(() => console.log(slot.set(1))); // true
+   * ```
+   *
+   * @param value The value.
+   * @returns Whether a request scope was there to hold it.
+   */
+  set(value: T): boolean {
+    const scope = scopeKey.get();
+    if (scope === undefined) return false;
+    (scope.slots ??= new Map()).set(this.#symbol, value);
+    return true;
+  }
 }
