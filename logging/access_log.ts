@@ -1,0 +1,162 @@
+import { getRoute, withHeaders, withRequestScope } from "@cqi/http";
+import { type Fields, type Logger, requestChild } from "./logger.ts";
+import { bindLogger, defaultLogger } from "./scope.ts";
+
+/**
+ * Options for {@linkcode accessLog}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { AccessLogOptions } from "@cqi/logging";
+ *
+ * const options: AccessLogOptions = { logStart: true };
+ * ```
+ */
+export interface AccessLogOptions {
+  /** The logger to write with (and to derive request loggers from). Default: the default logger. */
+  logger?: Logger;
+  /** Also write a `debug` line when a request starts. Default `false`. */
+  logStart?: boolean;
+  /** The request-id header, read and set on the response. Default `x-request-id`. */
+  requestIdHeader?: string;
+  /**
+   * The client's address, for `remote_addr`. A plain `Request` does not
+   * carry it; supply it when something does (a trusted proxy's
+   * `x-forwarded-for`, say). Default: none, and no `remote_addr` field.
+   */
+  remoteAddr?: (req: Request) => string | undefined;
+  /** The clock for `duration_ms`, in milliseconds. Default `performance.now`. */
+  now?: () => number;
+}
+
+// A request id taken from a client: 1–128 characters of [A-Za-z0-9._-].
+const VALID_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * Middleware writing one line per request when its response is ready:
+ * `method`, `route` (the pattern where a router recorded one, else the
+ * path), `status`, `duration_ms`, `request_bytes` and `response_bytes` (from
+ * `content-length`, when known), `user_agent`, `remote_addr` (see the
+ * option), `request_id`, and every field other middleware added with
+ * `addLogFields`. Its level is `info` for 1xx–3xx, `warn` for 4xx and `error`
+ * for 5xx. The `x-request-id` header is reused when valid (1–128 characters
+ * of `A-Za-z0-9._-`), else generated, and set on the response. Inside, the
+ * request's logger is {@linkcode logger}. An error that escapes is logged
+ * as a 500 and rethrown: put `recovery` inside this middleware.
+ *
+ * @example Usage
+ * ```ts
+ * import { applyMiddleware, serve } from "@cqi/http";
+ * import { recovery } from "@cqi/errors";
+ * import { accessLog, createLogger, logRecovered } from "@cqi/logging";
+ *
+ * const log = createLogger({ service: "orders" });
+ * const handler = applyMiddleware(
+ *   () => Response.json({ ok: true }),
+ *   accessLog({ logger: log }),
+ *   recovery({ onError: logRecovered() }),
+ * );
+ * await using server = serve(handler, {
+ *   port: 0,
+ *   hostname: "127.0.0.1",
+ *   handleSignals: false,
+ * });
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.log(res.headers.get("x-request-id") !== null); // true
+ * await res.body?.cancel();
+ * await log.flush();
+ * ```
+ *
+ * @param options The logger, start lines, header and clock.
+ * @returns The middleware (a `Middleware` of `@cqi/http`).
+ * @throws {TypeError} When an option has the wrong type.
+ */
+export function accessLog(
+  options: AccessLogOptions = {},
+): (
+  req: Request,
+  next: (req: Request) => Promise<Response>,
+) => Promise<Response> {
+  const {
+    logger: base,
+    logStart = false,
+    requestIdHeader = "x-request-id",
+    remoteAddr,
+    now = () => performance.now(),
+  } = options;
+  if (typeof requestIdHeader !== "string" || requestIdHeader === "") {
+    throw new TypeError("accessLog: requestIdHeader must be a header name");
+  }
+  if (typeof now !== "function") {
+    throw new TypeError("accessLog: now must be a function");
+  }
+  if (remoteAddr !== undefined && typeof remoteAddr !== "function") {
+    throw new TypeError("accessLog: remoteAddr must be a function");
+  }
+  return (req, next) => {
+    const start = now();
+    const incoming = req.headers.get(requestIdHeader);
+    const id = incoming !== null && VALID_ID.test(incoming)
+      ? incoming
+      : crypto.randomUUID();
+    const log = requestChild(base ?? defaultLogger(), { request_id: id });
+    // Read now: on Bun a request's URL is gone once its response was sent.
+    const request: Fields = { method: req.method };
+    const url = req.url;
+    const requestBytes = contentLength(req.headers);
+    const userAgent = req.headers.get("user-agent");
+    const addr = remoteAddr?.(req);
+    return withRequestScope(async () => {
+      bindLogger(log);
+      if (logStart) {
+        log.debug("request started", { ...request, path: pathOf(url) });
+      }
+      const line = (status: number): Fields => {
+        const fields: Fields = {
+          ...request,
+          route: getRoute() ?? pathOf(url),
+          status,
+          duration_ms: Math.round((now() - start) * 1000) / 1000,
+        };
+        if (requestBytes !== undefined) fields.request_bytes = requestBytes;
+        if (userAgent !== null) fields.user_agent = userAgent;
+        if (addr !== undefined) fields.remote_addr = addr;
+        return fields;
+      };
+      let res: Response;
+      try {
+        res = await next(req);
+      } catch (error) {
+        log.error("request failed", { ...line(500), error });
+        throw error;
+      }
+      const fields = line(res.status);
+      const responseBytes = contentLength(res.headers);
+      if (responseBytes !== undefined) fields.response_bytes = responseBytes;
+      if (res.status >= 500) log.error("request completed", fields);
+      else if (res.status >= 400) log.warn("request completed", fields);
+      else log.info("request completed", fields);
+      return withHeaders(res, { [requestIdHeader]: id });
+    });
+  };
+}
+
+function contentLength(headers: Headers): number | undefined {
+  const value = headers.get("content-length");
+  if (value === null || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
+// The path of an absolute URL, without parsing all of it.
+function pathOf(url: string): string {
+  const authority = url.indexOf("//");
+  const slash = url.indexOf("/", authority < 0 ? 0 : authority + 2);
+  if (slash < 0) return "/";
+  const query = url.indexOf("?", slash);
+  const hash = url.indexOf("#", slash);
+  const end = Math.min(
+    query < 0 ? url.length : query,
+    hash < 0 ? url.length : hash,
+  );
+  return url.slice(slash, end);
+}

@@ -1,0 +1,44 @@
+import { getRoute } from "@cqi/http";
+import type { Logger } from "./logger.ts";
+import { logger } from "./scope.ts";
+
+/**
+ * Returns an `onError` hook for `recovery` (from `@cqi/errors`) that logs
+ * each recovered error with its whole cause chain — which the client never
+ * sees — at `error` for a 5xx answer and `warn` for a 4xx, with `method`,
+ * `route` and `status`.
+ *
+ * @example Usage
+ * ```ts
+ * import { applyMiddleware } from "@cqi/http";
+ * import { recovery, temporary } from "@cqi/errors";
+ * import { createLogger, logRecovered, memorySink } from "@cqi/logging";
+ *
+ * const sink = memorySink();
+ * const handler = applyMiddleware(() => {
+ *   throw temporary("prices unavailable", { cause: new Error("ECONNREFUSED") });
+ * }, recovery({ onError: logRecovered(createLogger({ output: sink })) }));
+ * const res = await handler(new Request("http://localhost/prices"));
+ * console.log(res.status, sink.records[0].level); // 503 "error"
+ * ```
+ *
+ * @param log The logger to write with. Default: {@linkcode logger} at the
+ *   time of the error — inside `accessLog`, the request's logger, so the line
+ *   carries the request id.
+ * @returns The hook (it takes a `RecoveredError` of `@cqi/errors`).
+ */
+export function logRecovered(
+  log?: Logger,
+): (recovered: { error: unknown; request: Request; status: number }) => void {
+  return ({ error, request, status }) => {
+    const target = log ?? logger();
+    const fields = {
+      method: request.method,
+      route: getRoute() ?? new URL(request.url).pathname,
+      status,
+      error,
+    };
+    if (status >= 500) target.error("request error", fields);
+    else target.warn("request error", fields);
+  };
+}
