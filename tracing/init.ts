@@ -1,0 +1,360 @@
+import { propagation, trace } from "@opentelemetry/api";
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
+import {
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from "@opentelemetry/semantic-conventions";
+import {
+  type ExporterName,
+  loadOtlpExporter,
+  type OtlpProtocol,
+  otlpProtocol,
+  otlpUrl,
+  ReportingExporter,
+  type SpanExporterLike,
+} from "./exporter.ts";
+import { type FinishedSpan, finishedSpan } from "./finished.ts";
+import { propagator } from "./propagation.ts";
+import {
+  denoTelemetryActive,
+  mode,
+  SCOPE,
+  setSdkTracer,
+  VERSION,
+} from "./state.ts";
+
+/**
+ * Who the service is; becomes the `service.name`, `service.version` and
+ * `deployment.environment.name` resource attributes of every span.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ServiceIdentity } from "@cqi/tracing";
+ *
+ * const service: ServiceIdentity = {
+ *   name: "cqpm",
+ *   version: "1.4.0",
+ *   environment: "production",
+ * };
+ * ```
+ */
+export interface ServiceIdentity {
+  /** The service name. Required. */
+  name: string;
+  /** The release version (pass the real one, such as from config). */
+  version?: string;
+  /** The deployment environment, such as `production`. */
+  environment?: string;
+}
+
+/**
+ * Options for {@linkcode initTracing}: the `tracing` section of
+ * `@cqi/config` plus the service identity.
+ *
+ * @example Usage
+ * ```ts
+ * import type { TracingOptions } from "@cqi/tracing";
+ *
+ * const options: TracingOptions = {
+ *   service: { name: "cqpm", version: "1.4.0", environment: "staging" },
+ *   exporter: "otlp-grpc",
+ *   endpoint: "otel-collector:4317",
+ *   sampler: "ratio",
+ *   sampleRate: 0.25,
+ * };
+ * ```
+ */
+export interface TracingOptions {
+  /** Who the service is. */
+  service: ServiceIdentity;
+  /** `false` returns a disabled handle and records nothing. Default `true`. */
+  enabled?: boolean;
+  /**
+   * Where spans go: a {@linkcode ExporterName} or any OpenTelemetry span
+   * exporter. Default `otlp`.
+   */
+  exporter?: ExporterName | SpanExporterLike;
+  /**
+   * Collector address for OTLP: `host:port` or a URL (an HTTP URL without
+   * a path gets `/v1/traces`). Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+   * else `OTEL_EXPORTER_OTLP_ENDPOINT`, else `localhost:4318` (HTTP) or
+   * `localhost:4317` (gRPC).
+   */
+  endpoint?: string;
+  /**
+   * OTLP protocol for `otlp` and `otlp-http`. Default: the
+   * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`/`OTEL_EXPORTER_OTLP_PROTOCOL`
+   * variable, else `http/protobuf`.
+   */
+  protocol?: OtlpProtocol;
+  /**
+   * `always` records every span, `never` none; `ratio` keeps a sampled
+   * (or unsampled) remote parent's decision and samples `sampleRate` of
+   * new traces. Default `ratio`.
+   */
+  sampler?: "always" | "never" | "ratio";
+  /** Fraction of new traces `ratio` samples, 0 to 1. Default 0.1. */
+  sampleRate?: number;
+  /**
+   * Receives every failed export, as a `temporary` `CqiError` whose cause
+   * is the exporter's error. Default: `console.error`.
+   */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The handle {@linkcode initTracing} returns. Closing it exports every span
+ * that has ended, then stops tracing.
+ *
+ * @example Usage
+ * ```ts
+ * import { initTracing, startSpan, type Tracing } from "@cqi/tracing";
+ *
+ * const tracing: Tracing = initTracing({
+ *   service: { name: "demo" },
+ *   exporter: "memory",
+ *   sampler: "always",
+ * });
+ * startSpan("work", () => {});
+ * console.log(tracing.spans().map((s) => s.name)); // ["work"]
+ * await tracing.close();
+ * ```
+ */
+export interface Tracing extends AsyncDisposable {
+  /**
+   * `sdk`: this handle's tracer provider records spans. `deno`: Deno's
+   * built-in OpenTelemetry does (`OTEL_DENO=true`), and the exporter and
+   * sampler options are not used. `disabled`: `enabled: false`.
+   */
+  readonly mode: "sdk" | "deno" | "disabled";
+  /** Exports every ended span now; failures go to `onError`. */
+  flush(): Promise<void>;
+  /**
+   * The spans the `memory` exporter holds, in the order they ended (still
+   * there after `close`); `[]` with any other exporter.
+   */
+  spans(): FinishedSpan[];
+  /** Forgets the spans the `memory` exporter holds. */
+  reset(): void;
+  /**
+   * Exports every ended span, shuts the exporter down and stops tracing:
+   * spans started afterwards record nothing. Never rejects: a failure goes
+   * to `onError`. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const EXPORTERS: ReadonlySet<string> = new Set<ExporterName>([
+  "otlp",
+  "otlp-http",
+  "otlp-grpc",
+  "console",
+  "memory",
+]);
+
+/**
+ * Sets up OpenTelemetry tracing for the process: a tracer provider with the
+ * service's resource attributes, the sampler, a batch span processor and
+ * the exporter, registered as the `@opentelemetry/api` global (so other
+ * instrumentation uses it too) with CQI's W3C propagator. The span context
+ * travels in the async context `@cqi/http` registers. Under Deno's
+ * built-in OpenTelemetry (`OTEL_DENO=true`) it registers nothing and CQI
+ * joins Deno's spans instead (see the README).
+ *
+ * @example Usage
+ * ```ts
+ * import { initTracing, startSpan } from "@cqi/tracing";
+ *
+ * await using tracing = initTracing({
+ *   service: { name: "cqpm", version: "1.4.0", environment: "test" },
+ *   exporter: "memory",
+ *   sampler: "always",
+ * });
+ * await startSpan("positions.load", async () => {});
+ * const [span] = tracing.spans();
+ * console.log(span.name, span.resource["service.version"]); // "positions.load" "1.4.0"
+ * ```
+ *
+ * @param options The service identity and the `tracing` config section.
+ * @returns The handle; close it at shutdown so no span is lost.
+ * @throws {TypeError} When the service name, exporter or sampler is invalid.
+ * @throws {RangeError} When `sampleRate` is not within 0 to 1.
+ * @throws {Error} When tracing is already initialised, or another tracer
+ *   provider is registered globally.
+ */
+export function initTracing(options: TracingOptions): Tracing {
+  const service = options?.service;
+  if (typeof service?.name !== "string" || service.name.trim() === "") {
+    throw new TypeError(
+      "initTracing: service.name must be a non-empty string",
+    );
+  }
+  const sampler = createSampler(options.sampler, options.sampleRate);
+  const exporter = options.exporter ?? "otlp";
+  if (
+    typeof exporter === "string"
+      ? !EXPORTERS.has(exporter)
+      : typeof exporter?.export !== "function"
+  ) {
+    throw new TypeError(
+      `initTracing: exporter must be otlp, otlp-http, otlp-grpc, console, memory or a span exporter, got ${
+        String(exporter)
+      }`,
+    );
+  }
+  if (options.enabled === false) return inert("disabled");
+  if (denoTelemetryActive()) return inert("deno");
+  if (mode() === "sdk") {
+    throw new Error(
+      "initTracing: tracing is already initialised; close the previous handle first",
+    );
+  }
+  const onError = options.onError ?? defaultOnError;
+  const memory = exporter === "memory" ? new InMemorySpanExporter() : undefined;
+  const provider = new BasicTracerProvider({
+    resource: resource(service),
+    sampler,
+    spanProcessors: [processor(exporter, memory, options, onError)],
+  });
+  if (!trace.setGlobalTracerProvider(provider)) {
+    void provider.shutdown();
+    throw new Error(
+      "initTracing: another OpenTelemetry tracer provider is registered globally",
+    );
+  }
+  const ownPropagator = propagation.setGlobalPropagator(propagator);
+  setSdkTracer(provider.getTracer(SCOPE, VERSION));
+
+  let closing: Promise<void> | undefined;
+  let kept: ReadableSpan[] | undefined; // the memory exporter forgets at shutdown
+  const close = () =>
+    closing ??= (async () => {
+      setSdkTracer(undefined);
+      trace.disable();
+      if (ownPropagator) propagation.disable();
+      kept = memory?.getFinishedSpans().slice();
+      await provider.shutdown().catch(report);
+    })();
+  // A failed export was reported already; anything else goes to onError too.
+  const report = (error: unknown) => {
+    if (!ReportingExporter.reported(error)) onError(error);
+  };
+  return {
+    mode: "sdk",
+    flush: () => provider.forceFlush().catch(report),
+    spans: () => (kept ?? memory?.getFinishedSpans() ?? []).map(finishedSpan),
+    reset: () => {
+      memory?.reset();
+      kept &&= [];
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function createSampler(
+  name: TracingOptions["sampler"] = "ratio",
+  rate = 0.1,
+): Sampler {
+  if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
+    throw new RangeError(
+      `initTracing: sampleRate must be a number from 0 to 1, got ${rate}`,
+    );
+  }
+  switch (name) {
+    case "always":
+      return new AlwaysOnSampler();
+    case "never":
+      return new AlwaysOffSampler();
+    case "ratio":
+      return new ParentBasedSampler({
+        root: new TraceIdRatioBasedSampler(rate),
+      });
+    default:
+      throw new TypeError(
+        `initTracing: sampler must be always, never or ratio, got ${
+          String(name)
+        }`,
+      );
+  }
+}
+
+function resource(service: ServiceIdentity) {
+  const bun = (globalThis as { Bun?: { version: string } }).Bun;
+  const attributes: Record<string, string> = {
+    [ATTR_SERVICE_NAME]: service.name,
+    "process.runtime.name": bun ? "bun" : "deno",
+    "process.runtime.version": bun?.version ??
+      globalThis.Deno?.version?.deno ?? "unknown",
+  };
+  if (service.version) attributes[ATTR_SERVICE_VERSION] = service.version;
+  if (service.environment) {
+    attributes["deployment.environment.name"] = service.environment;
+  }
+  return defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(resourceFromAttributes(attributes));
+}
+
+function processor(
+  exporter: ExporterName | SpanExporterLike,
+  memory: InMemorySpanExporter | undefined,
+  options: TracingOptions,
+  onError: (error: unknown) => void,
+): SpanProcessor {
+  if (memory !== undefined) return new SimpleSpanProcessor(memory);
+  if (exporter === "console") {
+    return new SimpleSpanProcessor(new ConsoleSpanExporter());
+  }
+  if (typeof exporter !== "string") {
+    return new BatchSpanProcessor(
+      new ReportingExporter(exporter, "the span exporter", onError),
+    );
+  }
+  const protocol = otlpProtocol(
+    exporter as "otlp" | "otlp-http" | "otlp-grpc",
+    options.protocol,
+  );
+  const url = otlpUrl(options.endpoint, protocol);
+  const target = `${url ?? "the OTEL_EXPORTER_OTLP endpoint"} (${protocol})`;
+  const loading = loadOtlpExporter(protocol, url);
+  return new BatchSpanProcessor(
+    new ReportingExporter(loading, target, onError) as SpanExporter,
+  );
+}
+
+function inert(mode: "deno" | "disabled"): Tracing {
+  const none = () => Promise.resolve();
+  return {
+    mode,
+    flush: none,
+    spans: () => [],
+    reset: () => {},
+    close: none,
+    [Symbol.asyncDispose]: none,
+  };
+}
+
+function defaultOnError(error: unknown): void {
+  console.error("@cqi/tracing:", error);
+}
