@@ -16,7 +16,11 @@
  *
  * @module
  */
+export * as auth from "@cqi/auth";
 export * as config from "@cqi/config";
 export * as errors from "@cqi/errors";
 export * as http from "@cqi/http";
+export * as logging from "@cqi/logging";
+export * as metrics from "@cqi/metrics";
 export * as retry from "@cqi/retry";
+export * as tracing from "@cqi/tracing";

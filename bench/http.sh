@@ -20,12 +20,18 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   pin_server="taskset -c 0" pin_wrk="taskset -c 1"
 fi
 out=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$out"' EXIT
+# Servers start inside $(...) subshells, so `jobs` cannot see them: keep pids.
+stop_servers() {
+  [ -f "$out/pids" ] && xargs -r kill <"$out/pids" 2>/dev/null || true
+  rm -f "$out/pids"
+}
+trap 'stop_servers; rm -rf "$out"' EXIT
 
 start_server() { # runtime variant -> prints port
   local cmd
   if [ "$1" = deno ]; then cmd="deno run -A bench/http_server.ts $2"; else cmd="bun run bench/http_server.ts $2"; fi
   $pin_server $cmd >"$out/$1-$2.log" 2>&1 &
+  echo $! >>"$out/pids"
   for _ in $(seq 100); do
     grep -q '^port ' "$out/$1-$2.log" 2>/dev/null && break
     sleep 0.1
@@ -48,8 +54,7 @@ for runtime in deno bun; do
       echo "$runtime $variant $round $rps $p99" >>"$out/results"
     done
   done
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
+  stop_servers
   unset ports
 done
 

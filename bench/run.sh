@@ -1,5 +1,21 @@
 #!/usr/bin/env bash
-# Runs every benchmark; each prints Markdown tables for BENCHMARKS.md.
+# Runs every benchmark, one after another (each alternates its variants in
+# rounds); each prints Markdown tables for BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")"
+export PATH="$PWD/../node_modules/.bin:$PATH"
 bash http.sh
+for runtime in "deno run -A" "bun run"; do
+  echo
+  echo "# logging ($runtime)"
+  $runtime logging.ts
+done
+echo
+echo "# metrics"
+deno run -A metrics.ts
+echo
+echo "# tracing"
+bash tracing.sh
+echo
+echo "# auth"
+bash auth.sh

@@ -16,8 +16,11 @@ export function runtimeBinary(name: "deno" | "bun"): string {
 /** A script running in a child process of the given runtime. */
 export interface Child {
   process: ChildProcess;
-  /** Resolves with the next stdout line that `match` accepts. */
-  line(match: (line: string) => boolean): Promise<string>;
+  /**
+   * Resolves with the first stdout line that `match` accepts; rejects when
+   * the child exits first or after `timeoutMs` (default 15 s).
+   */
+  line(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Every stdout line so far. */
   lines: string[];
   /** Resolves with the exit code (or signal name) once the process ends. */
@@ -73,20 +76,28 @@ export function spawnScript(
         // already gone
       }
     },
-    line(match) {
+    line(match, timeoutMs = 15_000) {
       const seen = lines.find(match);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        waiters.push({ match, resolve });
-        exited.then((code) =>
-          reject(
-            new Error(
-              `child exited (${code}) before the line appeared; output: ${
-                lines.join("\n")
-              }`,
-            ),
-          )
+        const fail = (why: string) =>
+          reject(new Error(`${why}; output so far:\n${lines.join("\n")}`));
+        // a child that never prints the line must fail the test, not hang it
+        const timer = setTimeout(
+          () => fail(`no matching line within ${timeoutMs} ms`),
+          timeoutMs,
         );
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+        exited.then((code) => {
+          clearTimeout(timer);
+          fail(`child exited (${code}) before the line appeared`);
+        });
       });
     },
   };

@@ -1,6 +1,13 @@
 import * as v from "valibot";
 import { applyMiddleware, router } from "@cqi/http";
 import { invalidInput, notFound, readJson, recovery } from "@cqi/errors";
+import { accessLog, type Logger, logRecovered } from "@cqi/logging";
+import {
+  httpMetrics,
+  metricsHandler,
+  type MetricsRegistry,
+  recoveryMetrics,
+} from "@cqi/metrics";
 import type { Position, PositionStore } from "./store.ts";
 
 const PositionBody = v.object({
@@ -29,14 +36,22 @@ function parsePosition(body: unknown): Position {
 /** Options for {@linkcode createApp}. */
 export interface AppOptions {
   store: PositionStore;
-  onError?: (error: unknown) => void;
+  /** Where access-log lines and server errors go. */
+  logger: Logger;
+  /** Where the HTTP metrics go; `GET /metrics` exposes it. */
+  registry: MetricsRegistry;
 }
 
-/** The quickstart service's handler: the position API behind `recovery`. */
+/**
+ * The quickstart service's handler: the position API and `GET /metrics`
+ * behind the access log, the HTTP metrics and `recovery`. Client errors (4xx) show in the access log; server errors
+ * are also logged with their whole cause chain.
+ */
 export function createApp(
-  { store, onError }: AppOptions,
+  { store, logger, registry }: AppOptions,
 ): (req: Request) => Promise<Response> {
   const api = router({
+    "GET /metrics": metricsHandler(registry),
     "GET /api/positions/:id": async (_req, { id }) => {
       const position = await store.get(id);
       if (position === undefined) throw notFound("position", id);
@@ -48,8 +63,17 @@ export function createApp(
       return Response.json(position);
     },
   });
+  const logError = logRecovered();
+  const countError = recoveryMetrics({ registry });
   return applyMiddleware(
     api,
-    recovery({ onError: onError && (({ error }) => onError(error)) }),
+    accessLog({ logger }),
+    httpMetrics({ registry }),
+    recovery({
+      onError: (recovered) => {
+        countError(recovered);
+        if (recovered.status >= 500) logError(recovered);
+      },
+    }),
   );
 }

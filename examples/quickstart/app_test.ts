@@ -1,16 +1,23 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { serve } from "@cqi/http";
+import { createLogger, memorySink } from "@cqi/logging";
+import { createRegistry } from "@cqi/metrics";
 import { createApp } from "./app.ts";
 import { memoryStore } from "./store.ts";
 import { spawnScript } from "../../tests/_util.ts";
 
 async function withApp(fn: (base: string) => Promise<void>) {
-  await using server = serve(createApp({ store: memoryStore() }), {
-    port: 0,
-    hostname: "127.0.0.1",
-    handleSignals: false,
-  });
+  const logger = createLogger({ output: memorySink() });
+  const registry = createRegistry({ namespace: "quickstart" });
+  await using server = serve(
+    createApp({ store: memoryStore(), logger, registry }),
+    {
+      port: 0,
+      hostname: "127.0.0.1",
+      handleSignals: false,
+    },
+  );
   await fn(`http://127.0.0.1:${server.addr.port}`);
 }
 
@@ -79,15 +86,35 @@ describe("quickstart position API", () => {
   });
 });
 
+describe("quickstart metrics", () => {
+  it("exposes per-route HTTP metrics at /metrics", async () => {
+    await withApp(async (base) => {
+      await (await fetch(`${base}/api/positions/a1`)).body?.cancel();
+      await (await fetch(`${base}/api/positions/a2`)).body?.cancel();
+      const text = await (await fetch(`${base}/metrics`)).text();
+      assert.match(
+        text,
+        /quickstart_http_request_count_total\{[^}]*path="\/api\/positions\/:id"[^}]*status_code="404"[^}]*\} 2/,
+      );
+      assert.match(
+        text,
+        /quickstart_http_recovered_errors_total\{error_type="not_found"\} 2/,
+      );
+      assert.ok(
+        !text.includes("/api/positions/a1"),
+        "raw paths never become labels",
+      );
+    });
+  });
+});
+
 describe("quickstart main (child process)", () => {
   it("starts on PORT, serves, and exits 0 on SIGTERM", async () => {
     const child = spawnScript(new URL("./main.ts", import.meta.url), {
       env: { PORT: "0" },
     });
-    const line = await child.line((l) =>
-      l.startsWith("quickstart listening on")
-    );
-    const port = new URL(line.split(" ").at(-1)!).port;
+    const line = await child.line((l) => l.includes('"quickstart listening"'));
+    const port = new URL(JSON.parse(line).url).port;
     const res = await put(
       `http://127.0.0.1:${port}/api/positions/x`,
       '{"assetId":"ETH","quantity":2}',
@@ -96,6 +123,11 @@ describe("quickstart main (child process)", () => {
     await res.body?.cancel();
     child.signal("SIGTERM");
     assert.equal(await child.exited, 0);
-    assert.equal(child.lines.at(-1), "quickstart stopped");
+    const records = child.lines.map((l) => JSON.parse(l));
+    const access = records.find((r) => r.message === "request completed");
+    assert.equal(access.route, "/api/positions/:id");
+    assert.equal(access.status, 200);
+    assert.equal(records.at(-1).message, "quickstart stopped");
+    assert.equal(records.at(-1).clean, true);
   });
 });

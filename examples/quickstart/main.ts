@@ -2,24 +2,26 @@
 // Listens on PORT (default 8080) until SIGTERM or SIGINT.
 import process from "node:process";
 import { serve } from "@cqi/http";
-import { isPermanent, kindOf } from "@cqi/errors";
+import { createLogger, setDefaultLogger } from "@cqi/logging";
+import { createRegistry } from "@cqi/metrics";
 import { createApp } from "./app.ts";
 import { memoryStore } from "./store.ts";
 
-const app = createApp({
-  store: memoryStore(),
-  onError: (error) => {
-    // Until @cqi/logging exists: log server-side failures, with their causes.
-    if (kindOf(error) === undefined || isPermanent(error)) console.error(error);
-  },
-});
+// JSON lines on stdout; LOG_LEVEL overrides the level.
+const log = createLogger({ service: "quickstart" });
+setDefaultLogger(log);
+
+const registry = createRegistry({ namespace: "quickstart" });
+const app = createApp({ store: memoryStore(), logger: log, registry });
 const server = serve(app, {
   onListen: ({ hostname, port }) =>
-    console.log(`quickstart listening on http://${hostname}:${port}/`),
+    log.info("quickstart listening", { url: `http://${hostname}:${port}/` }),
+  onError: (error) => log.error("server error", { error }),
 });
 await server.finished;
 // shutdown() now returns how the drain went: exit 1 if it was not clean (the
 // grace period ran out, or a close hook failed), so an orchestrator sees it.
 const clean = await server.shutdown().then(() => true, () => false);
-console.log("quickstart stopped");
+log.info("quickstart stopped", { clean });
+await log.close(); // every buffered line reaches stdout before exit
 process.exit(clean ? 0 : 1);
