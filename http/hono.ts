@@ -43,6 +43,10 @@ export interface HonoContext {
   res: Response;
   /** An error a later handler threw, which Hono caught. */
   error: Error | undefined;
+  /** Whether a response is final. */
+  finalized: boolean;
+  /** Sets a header on the response to come. */
+  header(name: string, value: string, options?: { append?: boolean }): void;
 }
 
 /**
@@ -93,8 +97,18 @@ export type HonoMiddleware = (
 export function toHono(middleware: Middleware): HonoMiddleware {
   return async (c, honoNext) => {
     // What outer Hono middleware (CORS, say) has set so far belongs on any
-    // response this middleware returns.
+    // response this middleware returns. Reading c.res makes Hono create a
+    // placeholder response; unless a response was already final, drop it and
+    // move its headers back to Hono's prepared headers, or Hono would clone
+    // the handler's response later to merge the placeholder's headers in.
     const outer = [...c.res.headers];
+    if (!c.finalized) {
+      (c as { res: Response | undefined }).res = undefined;
+      c.finalized = false;
+      for (const [name, value] of outer) {
+        c.header(name, value, { append: name === "set-cookie" });
+      }
+    }
     const res = await middleware(c.req.raw, async (req) => {
       if (req !== c.req.raw) c.req.raw = req;
       try {
