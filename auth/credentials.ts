@@ -43,8 +43,11 @@ export function pathOf(url: string): string {
 }
 
 // An encoded dot, slash or backslash could make a router see a different
-// path than the exclusion list did; such a path is never excluded.
-const ENCODED_SEPARATOR = /%(?:2e|2f|5c)/i;
+// path than the exclusion list did; such a path is never excluded. So is
+// one with a "." or ".." segment or a backslash: Deno.serve passes
+// `/health/../admin` through as it came, and `new URL()` (CQI's router)
+// resolves it to `/admin` while Hono routes it unresolved.
+const AMBIGUOUS_PATH = /%(?:2e|2f|5c)|\\|(?:^|\/)\.\.?(?:\/|$)/i;
 
 /**
  * Compiles `exclude` patterns: `/metrics` matches that path exactly;
@@ -91,6 +94,6 @@ export function compileExclusions(
     for (let i = 0; !hit && i < prefixes.length; i++) {
       hit = path.startsWith(prefixes[i]);
     }
-    return hit && !ENCODED_SEPARATOR.test(path);
+    return hit && !AMBIGUOUS_PATH.test(path);
   };
 }
