@@ -53,9 +53,12 @@ function installExitHook(): void {
   const process = (globalThis as {
     process?: { on(event: "exit", fn: () => void): void };
   }).process;
-  process?.on("exit", () => {
+  const flushAll = () => {
     for (const sink of live) sink.flushSync();
-  });
+  };
+  process?.on("exit", flushAll);
+  // Deno fires no process "exit" on Deno.exit(), but it does fire "unload".
+  if ("Deno" in globalThis) globalThis.addEventListener("unload", flushAll);
 }
 
 /**

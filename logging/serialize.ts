@@ -5,14 +5,24 @@ import { LogField, RESERVED } from "./fields.ts";
 import { errorJson } from "./error_json.ts";
 import { quote } from "./quote.ts";
 
-/** Key names redacted unless the `redact` option says otherwise. */
+/**
+ * Words whose keys are redacted unless the `redact` option says otherwise. A
+ * key is redacted when, lowercased and without `-`, `_` and other
+ * separators, it contains one of them: `x-api-key`, `access_token`,
+ * `refreshToken`, `Set-Cookie` and `DB_PASSWORD` all are.
+ */
 export const DEFAULT_REDACT: readonly string[] = Object.freeze([
   "password",
   "authorization",
   "token",
   "apiKey",
   "secret",
+  "cookie",
 ]);
+
+function normalizeKey(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
 
 const REDACTED = '"[REDACTED]"';
 const UNSERIALIZABLE = '"[Unserializable]"';
@@ -31,14 +41,14 @@ interface Key {
 
 /** The JSON writer of one logger tree: its redaction list and key caches. */
 export class Serializer {
-  readonly #redact: ReadonlySet<string>;
+  readonly #redact: readonly string[];
   readonly #top = new Map<string, Key>();
   readonly #nested = new Map<string, Key>();
   // Ancestors of the value being written, for cycle detection.
   readonly #stack: object[] = [];
 
   constructor(redact: readonly string[]) {
-    this.#redact = new Set(redact.map((k) => k.toLowerCase()));
+    this.#redact = redact.map(normalizeKey).filter((word) => word !== "");
   }
 
   /**
@@ -47,17 +57,22 @@ export class Serializer {
    */
   fields(fields: Readonly<Record<string, unknown>>): string {
     let out = "";
-    for (const name in fields) {
-      if (!Object.hasOwn(fields, name)) continue;
-      const key = this.#key(this.#top, name, true);
-      if (key.redacted) {
-        out += key.text + REDACTED;
-        continue;
+    try {
+      for (const name in fields) {
+        if (!Object.hasOwn(fields, name)) continue;
+        const key = this.#key(this.#top, name, true);
+        if (key.redacted) {
+          out += key.text + REDACTED;
+          continue;
+        }
+        const text = key.error
+          ? this.#errorField(fields[name])
+          : this.#guarded(fields, name, 0);
+        if (text !== undefined) out += key.text + text;
       }
-      const text = key.error
-        ? this.#errorField(fields[name])
-        : this.#guarded(fields, name, 0);
-      if (text !== undefined) out += key.text + text;
+    } catch {
+      // fields that cannot even be enumerated (a revoked Proxy)
+      out += ',"_fields":' + UNSERIALIZABLE;
     }
     return out;
   }
@@ -188,7 +203,8 @@ export class Serializer {
   #key(cache: Map<string, Key>, name: string, top: boolean): Key {
     let key = cache.get(name);
     if (key !== undefined) return key;
-    const redacted = this.#redact.has(name.toLowerCase());
+    const normalized = normalizeKey(name);
+    const redacted = this.#redact.some((word) => normalized.includes(word));
     const written = top && RESERVED.has(name) ? "_" + name : name;
     key = {
       text: (top ? "," : "") + quote(written) + ":",

@@ -45,6 +45,7 @@ describe("redaction", () => {
       "token",
       "apiKey",
       "secret",
+      "cookie",
     ]);
   });
 
@@ -236,5 +237,39 @@ describe("agreement with JSON.stringify", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("redaction by word", () => {
+  it("redacts keys that contain a listed word, whatever their separators", () => {
+    const s = new Serializer(DEFAULT_REDACT);
+    const out = JSON.parse(
+      "{" +
+        s.fields({
+          "x-api-key": "k1",
+          access_token: "t1",
+          refreshToken: "t2",
+          "Set-Cookie": "c=1",
+          DB_PASSWORD: "p",
+          nested: { clientSecret: "s", ok: 1 },
+          user: "ada",
+        }).slice(1) + "}",
+    );
+    assert.deepEqual(out, {
+      "x-api-key": "[REDACTED]",
+      access_token: "[REDACTED]",
+      refreshToken: "[REDACTED]",
+      "Set-Cookie": "[REDACTED]",
+      DB_PASSWORD: "[REDACTED]",
+      nested: { clientSecret: "[REDACTED]", ok: 1 },
+      user: "ada",
+    });
+  });
+
+  it("never throws on fields that cannot be enumerated", () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const s = new Serializer(DEFAULT_REDACT);
+    assert.equal(s.fields(proxy), ',"_fields":"[Unserializable]"');
   });
 });
