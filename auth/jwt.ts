@@ -217,7 +217,9 @@ export function prepareJwt(
         throw refusal("unknown key");
       }
       if (error instanceof errors.JWKSMultipleMatchingKeys) {
-        throw refusal("ambiguous key");
+        // several keys fit a token without a kid (during a rotation, say):
+        // verifyJwt tries each candidate
+        throw new AmbiguousKey(error);
       }
       if (error instanceof errors.JOSENotSupported) {
         throw refusal("unsupported algorithm");
@@ -301,19 +303,21 @@ export async function verifyJwt(
   if (token.length > state.maxTokenLength) throw refusal("token too long");
   if (!COMPACT_JWS.test(token)) throw refusal("malformed token");
   const now = state.clock === undefined ? Date.now() : state.clock.now();
+  const checks = {
+    algorithms: state.algorithms,
+    issuer: state.issuer,
+    audience: state.audience,
+    requiredClaims: REQUIRED_CLAIMS,
+    clockTolerance: state.tolerance,
+    maxTokenAge: state.maxTokenAge,
+    currentDate: state.clock === undefined ? undefined : new Date(now),
+  };
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, state.resolveKey, {
-      algorithms: state.algorithms,
-      issuer: state.issuer,
-      audience: state.audience,
-      requiredClaims: REQUIRED_CLAIMS,
-      clockTolerance: state.tolerance,
-      maxTokenAge: state.maxTokenAge,
-      currentDate: state.clock === undefined ? undefined : new Date(now),
-    }));
+    ({ payload } = await jwtVerify(token, state.resolveKey, checks));
   } catch (error) {
-    throw reasonFor(error);
+    if (!(error instanceof AmbiguousKey)) throw reasonFor(error);
+    payload = await verifyWithCandidates(token, error.candidates, checks);
   }
   // jose checks `iat` only with maxTokenAge: a token from the future is
   // refused here either way.
@@ -324,6 +328,36 @@ export async function verifyJwt(
     throw refusal("issued in the future");
   }
   return callerOf(payload);
+}
+
+/** Several JWKS keys fit the token; jose lets us iterate them. */
+class AmbiguousKey extends Error {
+  constructor(readonly candidates: AsyncIterable<CryptoKey>) {
+    super("several keys match");
+  }
+}
+
+// Bounds the work one token without a kid can cause.
+const MAX_CANDIDATES = 5;
+
+async function verifyWithCandidates(
+  token: string,
+  candidates: AsyncIterable<CryptoKey>,
+  checks: Parameters<typeof jwtVerify>[2],
+): Promise<Record<string, unknown>> {
+  let last: unknown = refusal("unknown key");
+  let tried = 0;
+  for await (const key of candidates) {
+    if (++tried > MAX_CANDIDATES) break;
+    try {
+      return (await jwtVerify(token, key, checks)).payload;
+    } catch (error) {
+      last = error;
+      // another key may still verify the signature; any other failure is final
+      if (!(error instanceof errors.JWSSignatureVerificationFailed)) break;
+    }
+  }
+  throw reasonFor(last);
 }
 
 function callerOf(claims: Record<string, unknown>): AuthContext {
