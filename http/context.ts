@@ -1,4 +1,4 @@
-import { context } from "@opentelemetry/api";
+import { type Context, context } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 
 // One async context for the whole library: the OpenTelemetry context API over
@@ -6,6 +6,35 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 // already registered a manager, that one is used and ours is discarded.
 const manager = new AsyncLocalStorageContextManager();
 if (!context.setGlobalContextManager(manager)) manager.disable();
+
+// A context that adds one value to its parent. OpenTelemetry's own
+// `setValue` copies the parent's whole Map and makes three closures per new
+// context, which made every `with` cost 0.4-0.7 µs more on Deno; this one
+// allocates one small object and looks values up along the (short) chain.
+// It is a full `Context`: OpenTelemetry code may extend it with `setValue`.
+class LinkedContext implements Context {
+  readonly #parent: Context;
+  readonly #key: symbol;
+  readonly #value: unknown;
+
+  constructor(parent: Context, key: symbol, value: unknown) {
+    this.#parent = parent;
+    this.#key = key;
+    this.#value = value;
+  }
+
+  getValue(key: symbol): unknown {
+    return key === this.#key ? this.#value : this.#parent.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return new LinkedContext(this, key, value);
+  }
+
+  deleteValue(key: symbol): Context {
+    return new LinkedContext(this, key, undefined);
+  }
+}
 
 /**
  * A typed key for a value in the request-scoped async context. Each module
@@ -71,6 +100,9 @@ export class ContextKey<T> {
    * @returns What `fn` returns.
    */
   with<R>(value: T, fn: () => R): R {
-    return context.with(context.active().setValue(this.#symbol, value), fn);
+    return context.with(
+      new LinkedContext(context.active(), this.#symbol, value),
+      fn,
+    );
   }
 }
