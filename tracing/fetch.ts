@@ -10,19 +10,7 @@ import { setter } from "./carrier.ts";
 import { propagator } from "./propagation.ts";
 import { recordError } from "./span.ts";
 import { mode, tracer } from "./state.ts";
-
-const METHODS = new Set([
-  "GET",
-  "HEAD",
-  "POST",
-  "PUT",
-  "DELETE",
-  "CONNECT",
-  "OPTIONS",
-  "TRACE",
-  "PATCH",
-  "QUERY",
-]);
+import { METHODS } from "./methods.ts";
 
 /**
  * `fetch` with a client span: each call gets its own span (a child of the

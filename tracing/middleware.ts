@@ -13,6 +13,7 @@ import { propagator } from "./propagation.ts";
 import { failed, recordError } from "./span.ts";
 import { mode, tracer } from "./state.ts";
 import { formatTraceparent } from "./w3c.ts";
+import { METHODS } from "./methods.ts";
 
 /**
  * Options for {@linkcode httpTracing}.
@@ -31,20 +32,6 @@ export interface HttpTracingOptions {
    */
   returnTraceparent?: boolean;
 }
-
-// Methods semantic conventions know; anything else is `_OTHER`.
-const METHODS = new Set([
-  "GET",
-  "HEAD",
-  "POST",
-  "PUT",
-  "DELETE",
-  "CONNECT",
-  "OPTIONS",
-  "TRACE",
-  "PATCH",
-  "QUERY",
-]);
 
 /**
  * Middleware that traces each request with one server span named
