@@ -8,7 +8,7 @@ import {
   type HistogramSeries,
   sizeBuckets,
 } from "./histogram.ts";
-import { recoveredKinds } from "./recovery_metrics.ts";
+import { recoveredKind } from "./recovery_metrics.ts";
 import type { MetricsRegistry } from "./registry.ts";
 import type { ExemplarLabels } from "./types.ts";
 
@@ -158,6 +158,14 @@ export function httpMetrics(
     );
   }
   const routeOf = options.route;
+  // A throwing `route` option must not turn a good response into an error.
+  const routeFallback = (req: Request): string | undefined => {
+    try {
+      return routeOf?.(req);
+    } catch {
+      return undefined;
+    }
+  };
   const exemplars = options.exemplars ?? true;
   const labelNames = ["method", "path", "status_code"] as const;
   const duration = registry.histogram({
@@ -226,7 +234,7 @@ export function httpMetrics(
   ): Response | undefined => {
     const seconds = (performance.now() - start) / 1000;
     inFlight.dec();
-    const route = getRoute() || routeOf?.(req) || UNMATCHED;
+    const route = getRoute() || routeFallback(req) || UNMATCHED;
     const status = res === undefined ? 500 : res.status;
     const bundle = bundleOf(method, route, status);
     const exemplar = exemplars ? traceExemplar() : undefined;
@@ -236,7 +244,7 @@ export function httpMetrics(
     const kind = res === undefined
       ? kindOf(error) ?? "permanent"
       : status >= 400
-      ? recoveredKinds.get(req)
+      ? recoveredKind.get()
       : undefined;
     if (kind === undefined) {
       (bundle.count ??= count.labels({

@@ -1,12 +1,16 @@
 import { kindOf } from "@cqi/errors";
+import { RequestSlot } from "@cqi/http";
 import type { MetricsRegistry } from "./registry.ts";
 
 /**
- * The error kind recovered for a request, so that `httpMetrics` (outside
- * `recovery`) can label its counter with it. Keyed by the request object
- * that `recovery` received. Internal.
+ * The error kind recovered for the current request, so that `httpMetrics`
+ * (outside `recovery`) can label its counter with it. A request slot rather
+ * than a map keyed by the Request: middleware between the two may pass a new
+ * Request on. Internal.
  */
-export const recoveredKinds: WeakMap<Request, string> = new WeakMap();
+export const recoveredKind: RequestSlot<string> = new RequestSlot(
+  "metrics.recovered",
+);
 
 /**
  * Options for {@linkcode recoveryMetrics}.
@@ -73,9 +77,9 @@ export function recoveryMetrics(
     help: "Errors recovered into an error response, by kind.",
     labelNames: ["error_type"],
   });
-  return ({ error, request }) => {
+  return ({ error }) => {
     const kind = kindOf(error) ?? "permanent";
     recovered.inc({ error_type: kind });
-    recoveredKinds.set(request, kind);
+    recoveredKind.set(kind);
   };
 }

@@ -4,6 +4,7 @@ import { applyMiddleware } from "@cqi/http";
 import { conflict, recovery, wrap } from "@cqi/errors";
 import {
   createRegistry,
+  httpMetrics,
   recoveryMetrics,
   type RecoveryMetricsOptions,
 } from "./mod.ts";
@@ -45,6 +46,32 @@ describe("recoveryMetrics", () => {
         error_type: "permanent",
       }),
       2,
+    );
+  });
+
+  it("labels httpMetrics' counter even when a middleware in between replaces the request", async () => {
+    const registry = createRegistry({
+      namespace: "shop",
+      defaultMetrics: false,
+    });
+    const handler = applyMiddleware(
+      () => Promise.reject(conflict("order already filled")),
+      httpMetrics({ registry }),
+      (req, next) => next(new Request(req, { headers: { "x-extra": "1" } })),
+      recovery({ onError: recoveryMetrics({ registry }) }),
+    );
+    const res = await handler(new Request("http://localhost/orders"));
+    assert.equal(res.status, 409);
+    await res.body?.cancel();
+    const text = await registry.metrics();
+    assert.equal(
+      value(text, "shop_http_request_count_total", {
+        method: "GET",
+        path: "unmatched",
+        status_code: "409",
+        error_type: "conflict",
+      }),
+      1,
     );
   });
 
