@@ -45,6 +45,14 @@ export async function defaultFamilies(): Promise<Family[]> {
     if (EXCLUDED.has(data.name) || (bun && EXCLUDED_ON_BUN.has(data.name))) {
       continue;
     }
+    // Before prom-client's event-loop monitor has a sample, its lag gauges
+    // read NaN and int64-max nanoseconds: leave such a family out until then.
+    if (
+      data.name.startsWith("nodejs_eventloop_lag") &&
+      data.values.some((v) => !Number.isFinite(v.value) || v.value > 1e9)
+    ) {
+      continue;
+    }
     const samples: Sample[] = data.values.map((value) => {
       const labels = value.labels as Record<string, string | number>;
       const names = Object.keys(labels);
