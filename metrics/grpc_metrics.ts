@@ -88,6 +88,12 @@ export interface GrpcMetricsOptions {
   registry: MetricsRegistry;
   /** Duration bucket bounds in seconds. Default `durationBuckets`. */
   buckets?: readonly number[];
+  /**
+   * Distinct `service/method` pairs kept as labels; later ones are recorded
+   * as service and method `OTHER`, so callers inventing method names (calls
+   * answered UNIMPLEMENTED) cannot grow the series without bound. Default 1000.
+   */
+  maxMethods?: number;
 }
 
 const NAMES: ReadonlyMap<number | string, string> = new Map<
@@ -134,10 +140,25 @@ export function grpcMetrics(options: GrpcMetricsOptions): GrpcMetrics {
     help: "gRPC calls completed.",
     labelNames,
   });
+  const maxMethods = options.maxMethods ?? 1000;
+  if (!Number.isInteger(maxMethods) || maxMethods < 1) {
+    throw new RangeError(
+      `grpcMetrics: maxMethods must be an integer >= 1, got ${maxMethods}`,
+    );
+  }
+  const methods = new Set<string>();
+  const known = (service: string, method: string): boolean => {
+    const key = `${service}/${method}`;
+    if (methods.has(key)) return true;
+    if (methods.size >= maxMethods) return false;
+    methods.add(key);
+    return true;
+  };
   const record = (call: GrpcCall): void => {
+    const keep = known(call.service, call.method);
     const labels = {
-      service: call.service,
-      method: call.method,
+      service: keep ? call.service : "OTHER",
+      method: keep ? call.method : "OTHER",
       code: NAMES.get(call.code) ?? "UNKNOWN",
     };
     duration.observe(labels, call.duration / 1000);

@@ -78,3 +78,31 @@ describe("grpcMetrics", () => {
     );
   });
 });
+
+describe("grpcMetrics cardinality", () => {
+  it("folds service/method pairs beyond maxMethods into OTHER", async () => {
+    const registry = createRegistry({
+      namespace: "svc",
+      defaultMetrics: false,
+    });
+    const grpc = grpcMetrics({ registry, maxMethods: 2 });
+    for (let i = 0; i < 50; i++) {
+      grpc.record({
+        service: "orders.v1.Orders",
+        method: `Made${i}`,
+        code: 12,
+        duration: 1,
+      });
+    }
+    const text = await registry.metrics();
+    const series = text.split("\n").filter((l) =>
+      l.startsWith("svc_grpc_call_count_total{")
+    );
+    assert.equal(series.length, 3);
+    assert.match(
+      text,
+      /svc_grpc_call_count_total\{service="OTHER",method="OTHER",code="UNIMPLEMENTED"\} 48/,
+    );
+    assert.throws(() => grpcMetrics({ registry, maxMethods: 0 }), /maxMethods/);
+  });
+});
