@@ -19,6 +19,7 @@
 export * as auth from "@cqi/auth";
 export * as config from "@cqi/config";
 export * as errors from "@cqi/errors";
+export * as health from "@cqi/health";
 export * as http from "@cqi/http";
 export * as logging from "@cqi/logging";
 export * as metrics from "@cqi/metrics";
