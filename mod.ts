@@ -24,4 +24,5 @@ export * as http from "@cqi/http";
 export * as logging from "@cqi/logging";
 export * as metrics from "@cqi/metrics";
 export * as retry from "@cqi/retry";
+export * as service from "@cqi/service";
 export * as tracing from "@cqi/tracing";

@@ -1,0 +1,59 @@
+/**
+ * Service lifecycle for CQI processes.
+ *
+ * - {@linkcode Service}: `{ name, start(signal), stop(signal), check?, dependsOn? }`;
+ *   HTTP servers, database, cache and bus clients all fit it.
+ * - {@linkcode runner}: starts services in dependency order (with optional
+ *   start delays), rolls back on a failed start, checks them every second,
+ *   restarts failed ones by policy (`never`, `always`, `on-failure`; 5
+ *   attempts, 1 s → 60 s backoff ×2 ±25%), stops them in reverse order,
+ *   and reports an aggregate status. A runner is a `Service`, so runners nest.
+ * - {@linkcode httpService}: `serve` from `@cqi/http` as a service.
+ * - {@linkcode run}: the one signal path: SIGTERM/SIGINT → readiness 503 →
+ *   drain delay → stop in reverse within the grace period → shutdown hooks →
+ *   exit code.
+ *
+ * @example Usage
+ * ```ts
+ * import { createHealth } from "@cqi/health";
+ * import { router } from "@cqi/http";
+ * import { httpService, run, runner } from "@cqi/service";
+ *
+ * const health = createHealth();
+ * const app = runner({
+ *   services: [httpService(router(health.routes()), { port: 0, hostname: "127.0.0.1" })],
+ * });
+ * health.register("services", app);
+ *
+ * const shutdown = new AbortController(); // in production: SIGTERM
+ * setTimeout(() => shutdown.abort(), 10);
+ * const code = await run(app, {
+ *   health,
+ *   signal: shutdown.signal,
+ *   onShutdown: [() => health.close()],
+ *   log: { info() {}, error() {} },
+ * });
+ * console.log(code); // 0
+ * ```
+ *
+ * @module
+ */
+export type { Service } from "./service.ts";
+export type { RunnerClock } from "./clock.ts";
+export {
+  type RestartPolicy,
+  type Runner,
+  runner,
+  type RunnerEvent,
+  type RunnerOptions,
+  type RunnerStatus,
+  type ServiceEntry,
+  type ServiceState,
+} from "./runner.ts";
+export {
+  type HttpService,
+  httpService,
+  type HttpServiceAddr,
+  type HttpServiceOptions,
+} from "./http_service.ts";
+export { run, type RunOptions } from "./run.ts";

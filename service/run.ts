@@ -1,0 +1,238 @@
+import type { Service } from "./service.ts";
+
+/**
+ * Options for {@linkcode run}. Durations are milliseconds.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RunOptions } from "@cqi/service";
+ *
+ * const options: RunOptions = { drainDelay: 5_000, gracePeriod: 25_000 };
+ * ```
+ */
+export interface RunOptions {
+  /**
+   * The health registry (`createHealth()` from `@cqi/health`, or anything
+   * with these methods): `markStarted()` once every service started,
+   * `beginShutdown()` on the first signal.
+   */
+  health?: { markStarted(): void; beginShutdown(): void };
+  /**
+   * How long to keep serving after the signal, with readiness already
+   * failing, so load balancers stop routing here. Default 0.
+   */
+  drainDelay?: number;
+  /**
+   * How long stopping the services may take; then their stop signal aborts
+   * and the exit code is 1. Default 30,000.
+   */
+  gracePeriod?: number;
+  /** Run after the services stopped, last added first (tracing and log flushes). */
+  onShutdown?: readonly (() => void | Promise<void>)[];
+  /** Signals that start the shutdown. Default `["SIGTERM", "SIGINT"]`. */
+  signals?: readonly ("SIGTERM" | "SIGINT" | "SIGHUP" | "SIGQUIT")[];
+  /** Aborting it starts the shutdown, like a signal (for embedding and tests). */
+  signal?: AbortSignal;
+  /** Called with the exit code at the end, such as `process.exit`. Default: none. */
+  exit?: (code: number) => void;
+  /** Receives progress (`info`) and failures (`error`). Default: `console`. */
+  log?: {
+    info(message: string): void;
+    error(message: string, error?: unknown): void;
+  };
+}
+
+type SignalName = "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGQUIT";
+
+/**
+ * The one signal path of a CQI process: starts `service` (usually a
+ * {@linkcode runner}), marks health as started, and waits for SIGTERM or
+ * SIGINT. Then: readiness goes unhealthy (`health.beginShutdown()`), the
+ * drain delay passes, the services stop in reverse order within the grace
+ * period, and the `onShutdown` hooks run, last added first (each runs even
+ * if another failed). Resolves with the exit code, also passed to `exit`:
+ * 0 after a clean shutdown, 1 when starting or a stop or hook failed or the
+ * grace period ran out (the reason is logged). A second signal cuts the
+ * grace period short.
+ *
+ * @example Usage
+ * ```ts
+ * import { httpService, run, runner } from "@cqi/service";
+ *
+ * const app = runner({
+ *   services: [httpService(() => new Response("ok"), { port: 0, hostname: "127.0.0.1" })],
+ * });
+ * const shutdown = new AbortController(); // in production: SIGTERM
+ * setTimeout(() => shutdown.abort(), 10);
+ * const code = await run(app, { signal: shutdown.signal, log: { info() {}, error() {} } });
+ * console.log(code); // 0
+ * ```
+ *
+ * @param service What to run.
+ * @param options Health, delays, hooks and how to exit.
+ * @returns The exit code.
+ */
+export async function run(
+  service: Service,
+  options: RunOptions = {},
+): Promise<number> {
+  const drainDelay = ms("drainDelay", options.drainDelay, 0);
+  const gracePeriod = ms("gracePeriod", options.gracePeriod, 30_000);
+  const log = options.log ?? {
+    info: (message: string) => console.log(message),
+    error: (message: string, error?: unknown) => console.error(message, error),
+  };
+  const finish = (code: number) => {
+    options.exit?.(code);
+    return code;
+  };
+
+  let onSignal: () => void = () => {};
+  const signalled = new Promise<void>((resolve) => {
+    onSignal = resolve;
+  });
+  let force: () => void = () => {};
+  let signals = 0;
+  const handler = () => {
+    signals++;
+    if (signals === 1) onSignal();
+    else force();
+  };
+  const remove = listen(options.signals ?? ["SIGTERM", "SIGINT"], handler);
+  const onAbort = () => handler();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) handler();
+
+  let code = 0;
+  try {
+    const starting = new AbortController();
+    const stopStarting = () => starting.abort(new Error("shutdown signal"));
+    void signalled.then(stopStarting);
+    try {
+      await service.start(starting.signal);
+    } catch (error) {
+      log.error(`${service.name}: failed to start`, error);
+      return finish(await hooks(options.onShutdown, log, 1));
+    }
+    options.health?.markStarted();
+    log.info(`${service.name}: started`);
+
+    await signalled;
+    log.info(`${service.name}: shutting down`);
+    options.health?.beginShutdown();
+    const stopping = new AbortController();
+    force = () => stopping.abort(new Error("second signal"));
+    if (drainDelay > 0) await sleep(drainDelay, stopping.signal);
+
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (!stopping.signal.aborted) {
+      timer = setTimeout(
+        () =>
+          stopping.abort(
+            new Error(`grace period of ${gracePeriod} ms ran out`),
+          ),
+        gracePeriod,
+      );
+    }
+    try {
+      await Promise.race([
+        service.stop(stopping.signal),
+        aborted(stopping.signal),
+      ]);
+    } catch (error) {
+      code = 1;
+      log.error(`${service.name}: stop failed`, error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (code === 0 && stopping.signal.aborted) {
+      code = 1;
+      log.error(`${service.name}: stop cut short`, stopping.signal.reason);
+    }
+    code = await hooks(options.onShutdown, log, code);
+    if (code === 0) log.info(`${service.name}: stopped`);
+    return finish(code);
+  } finally {
+    remove();
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function hooks(
+  list: RunOptions["onShutdown"],
+  log: NonNullable<RunOptions["log"]>,
+  code: number,
+): Promise<number> {
+  for (const hook of [...(list ?? [])].reverse()) {
+    try {
+      await hook();
+    } catch (error) {
+      code = 1;
+      log.error("shutdown hook failed", error);
+    }
+  }
+  return code;
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), {
+      once: true,
+    });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+interface ProcessLike {
+  on(event: string, listener: () => void): unknown;
+  off(event: string, listener: () => void): unknown;
+}
+
+function listen(
+  signals: readonly SignalName[],
+  handler: () => void,
+): () => void {
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (deno?.addSignalListener !== undefined) {
+    const added = signals.filter((name) => {
+      try {
+        deno.addSignalListener(name, handler);
+        return true;
+      } catch {
+        return false; // not supported here (SIGTERM on Windows)
+      }
+    });
+    return () => {
+      for (const name of added) deno.removeSignalListener(name, handler);
+    };
+  }
+  const proc = (globalThis as { process?: ProcessLike }).process;
+  for (const name of signals) proc?.on(name, handler);
+  return () => {
+    for (const name of signals) proc?.off(name, handler);
+  };
+}
+
+function ms(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0 && value <= 2 ** 31 - 1)) {
+    throw new RangeError(
+      `run: ${name} must be milliseconds from 0 to ${
+        2 ** 31 - 1
+      }, got ${value}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { run, type RunOptions, type Service } from "./mod.ts";
+import { runtime, spawnScript } from "../tests/_util.ts";
+
+function recorder() {
+  const log: string[] = [];
+  const options: RunOptions = {
+    health: {
+      markStarted: () => log.push("markStarted"),
+      beginShutdown: () => log.push("beginShutdown"),
+    },
+    log: {
+      info: (message) => log.push(`info ${message}`),
+      error: (message) => log.push(`error ${message}`),
+    },
+    exit: (code) => log.push(`exit ${code}`),
+  };
+  return { log, options };
+}
+
+function service(
+  log: string[],
+  behaviour: {
+    start?: () => Promise<void>;
+    stop?: (signal: AbortSignal) => Promise<void>;
+  } = {},
+): Service {
+  return {
+    name: "app",
+    start: () => {
+      log.push("start");
+      return behaviour.start?.() ?? Promise.resolve();
+    },
+    stop: (signal) => {
+      log.push("stop");
+      return behaviour.stop?.(signal) ?? Promise.resolve();
+    },
+  };
+}
+
+describe("run", () => {
+  it("starts, waits for the signal, drains, stops, runs the hooks LIFO, exits 0", async () => {
+    const { log, options } = recorder();
+    const shutdown = new AbortController();
+    const app = service(log, {
+      start: () => {
+        queueMicrotask(() => shutdown.abort());
+        return Promise.resolve();
+      },
+    });
+    const code = await run(app, {
+      ...options,
+      signal: shutdown.signal,
+      drainDelay: 1,
+      onShutdown: [
+        () => void log.push("hook 1"),
+        () => void log.push("hook 2"),
+      ],
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(log, [
+      "start",
+      "markStarted",
+      "info app: started",
+      "info app: shutting down",
+      "beginShutdown",
+      "stop",
+      "hook 2",
+      "hook 1",
+      "info app: stopped",
+      "exit 0",
+    ]);
+  });
+
+  it("exits 1 when a stop fails, still running every hook", async () => {
+    const { log, options } = recorder();
+    const app = service(log, {
+      stop: () => Promise.reject(new Error("stuck")),
+    });
+    const code = await run(app, {
+      ...options,
+      signal: AbortSignal.abort(),
+      onShutdown: [
+        () => void log.push("hook 1"),
+        () => Promise.reject(new Error("hook failed")),
+      ],
+    });
+    assert.equal(code, 1);
+    assert.deepEqual(log.slice(-5), [
+      "stop",
+      "error app: stop failed",
+      "error shutdown hook failed",
+      "hook 1",
+      "exit 1",
+    ]);
+  });
+
+  it("exits 1 when the grace period runs out, aborting the stop signal", async () => {
+    const { log, options } = recorder();
+    let stopSignal: AbortSignal | undefined;
+    const app = service(log, {
+      stop: (signal) => {
+        stopSignal = signal;
+        return new Promise(() => {}); // never finishes
+      },
+    });
+    const code = await run(app, {
+      ...options,
+      signal: AbortSignal.abort(),
+      gracePeriod: 5,
+    });
+    assert.equal(code, 1);
+    assert.equal(stopSignal?.aborted, true);
+    assert.match(String(stopSignal?.reason), /grace period of 5 ms ran out/);
+    assert.ok(log.includes("error app: stop failed"));
+  });
+
+  it("exits 1 without waiting when the service fails to start", async () => {
+    const { log, options } = recorder();
+    const app = service(log, {
+      start: () => Promise.reject(new Error("no port")),
+    });
+    const code = await run(app, {
+      ...options,
+      onShutdown: [() => void log.push("hook")],
+    });
+    assert.equal(code, 1);
+    assert.deepEqual(log, [
+      "start",
+      "error app: failed to start",
+      "hook",
+      "exit 1",
+    ]);
+  });
+
+  it("rejects bad durations", async () => {
+    await assert.rejects(
+      run(service([]), { gracePeriod: -1 }),
+      /run: gracePeriod/,
+    );
+    await assert.rejects(
+      run(service([]), { drainDelay: Infinity }),
+      /run: drainDelay/,
+    );
+  });
+
+  for (const rt of ["deno", "bun"] as const) {
+    it(`handles SIGTERM in a ${rt} process: exit 0, in order`, async () => {
+      const child = spawnScript(
+        new URL("./testdata/signal_app.ts", import.meta.url),
+        {
+          runtime: rt,
+          args: ["ok"],
+        },
+      );
+      const line = await child.line((l) => l.startsWith("listening "));
+      const port = Number(line.split(" ")[1]);
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(await res.text(), "ok");
+      child.signal("SIGTERM");
+      assert.equal(await child.exited, 0);
+      assert.deepEqual(child.lines.slice(1), [
+        "beginShutdown",
+        "stop worker",
+        "hook 2",
+        "hook 1",
+      ]);
+    });
+  }
+
+  it(`exits non-zero on SIGINT when a stop fails (${runtime})`, async () => {
+    const child = spawnScript(
+      new URL("./testdata/signal_app.ts", import.meta.url),
+      {
+        args: ["stop-fails"],
+      },
+    );
+    await child.line((l) => l.startsWith("listening "));
+    child.signal("SIGINT");
+    assert.equal(await child.exited, 1);
+    assert.ok(child.lines.includes("error runner: stop failed"));
+  });
+
+  it(`exits non-zero when the grace period runs out (${runtime})`, async () => {
+    const child = spawnScript(
+      new URL("./testdata/signal_app.ts", import.meta.url),
+      {
+        args: ["hang"],
+      },
+    );
+    await child.line((l) => l.startsWith("listening "));
+    child.signal("SIGTERM");
+    assert.equal(await child.exited, 1);
+    assert.ok(child.lines.includes("hook 1"));
+  });
+});
