@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { applyMiddleware, router } from "@cqi/http";
+import { applyMiddleware, type Middleware, router } from "@cqi/http";
 import { invalidInput, notFound, readJson, recovery } from "@cqi/errors";
 import { accessLog, type Logger, logRecovered } from "@cqi/logging";
 import {
@@ -8,6 +8,8 @@ import {
   type MetricsRegistry,
   recoveryMetrics,
 } from "@cqi/metrics";
+import { httpTracing, traceErrors } from "@cqi/tracing";
+import type { Health } from "@cqi/health";
 import type { Position, PositionStore } from "./store.ts";
 
 const PositionBody = v.object({
@@ -40,18 +42,26 @@ export interface AppOptions {
   logger: Logger;
   /** Where the HTTP metrics go; `GET /metrics` exposes it. */
   registry: MetricsRegistry;
+  /** Serves `/health/live`, `/health/ready` and `/health/startup`. */
+  health?: Health;
+  /** Authenticates `/api/*` (health and metrics stay open). */
+  auth?: Middleware;
 }
 
 /**
- * The quickstart service's handler: the position API and `GET /metrics`
- * behind the access log, the HTTP metrics and `recovery`. Client errors (4xx) show in the access log; server errors
- * are also logged with their whole cause chain.
+ * The quickstart service's handler, in the canonical order, outermost first:
+ * `httpTracing` (every log line carries the trace), `accessLog`,
+ * `httpMetrics`, `recovery` (so the log and the metrics see the mapped
+ * status), then auth. Client errors (4xx) show in the access log; server
+ * errors are also logged with their whole cause chain and recorded on the
+ * span.
  */
 export function createApp(
-  { store, logger, registry }: AppOptions,
+  { store, logger, registry, health, auth }: AppOptions,
 ): (req: Request) => Promise<Response> {
   const api = router({
     "GET /metrics": metricsHandler(registry),
+    ...health?.routes(),
     "GET /api/positions/:id": async (_req, { id }) => {
       const position = await store.get(id);
       if (position === undefined) throw notFound("position", id);
@@ -65,15 +75,19 @@ export function createApp(
   });
   const logError = logRecovered();
   const countError = recoveryMetrics({ registry });
+  const traceError = traceErrors();
   return applyMiddleware(
     api,
+    httpTracing({ returnTraceparent: true }),
     accessLog({ logger }),
     httpMetrics({ registry }),
     recovery({
       onError: (recovered) => {
         countError(recovered);
+        traceError(recovered);
         if (recovered.status >= 500) logError(recovered);
       },
     }),
+    ...(auth === undefined ? [] : [auth]),
   );
 }

@@ -109,24 +109,45 @@ describe("quickstart metrics", () => {
 });
 
 describe("quickstart main (child process)", () => {
-  it("starts on PORT, serves, and exits 0 on SIGTERM", async () => {
+  it("needs an API key for /api, keeps health and metrics open, exits 0 on SIGTERM", async () => {
     const child = spawnScript(new URL("./main.ts", import.meta.url), {
-      env: { PORT: "0" },
+      env: { PORT: "0", CQI_AUTH_API_KEYS: "tests:qs-test-key-0123456789" },
     });
     const line = await child.line((l) => l.includes('"quickstart listening"'));
-    const port = new URL(JSON.parse(line).url).port;
-    const res = await put(
-      `http://127.0.0.1:${port}/api/positions/x`,
-      '{"assetId":"ETH","quantity":2}',
-    );
+    const base = `http://127.0.0.1:${new URL(JSON.parse(line).url).port}`;
+    const key = { authorization: "Bearer qs-test-key-0123456789" };
+
+    const denied = await fetch(`${base}/api/positions/x`);
+    assert.equal(denied.status, 401);
+    assert.equal((await denied.json()).code, "UNAUTHORIZED");
+
+    const res = await fetch(`${base}/api/positions/x`, {
+      method: "PUT",
+      body: '{"assetId":"ETH","quantity":2}',
+      headers: key,
+    });
     assert.equal(res.status, 200);
     await res.body?.cancel();
+
+    for (const path of ["/health/live", "/health/ready", "/metrics"]) {
+      const open = await fetch(`${base}${path}`);
+      assert.equal(open.status, 200, path);
+      await open.body?.cancel();
+    }
+
     child.signal("SIGTERM");
     assert.equal(await child.exited, 0);
     const records = child.lines.map((l) => JSON.parse(l));
-    const access = records.find((r) => r.message === "request completed");
+    const access = records.find((r) =>
+      r.message === "request completed" && r.method === "PUT"
+    );
     assert.equal(access.route, "/api/positions/:id");
     assert.equal(access.status, 200);
+    assert.equal(access.service_id, "tests");
+    assert.ok(
+      !child.lines.some((l) => l.includes("qs-test-key")),
+      "the key never reaches a log",
+    );
     assert.equal(records.at(-1).message, "quickstart stopped");
     assert.equal(records.at(-1).clean, true);
   });
