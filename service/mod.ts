@@ -12,6 +12,8 @@
  * - {@linkcode run}: the one signal path: SIGTERM/SIGINT → readiness 503 →
  *   drain delay → stop in reverse within the grace period → shutdown hooks →
  *   exit code.
+ * - {@linkcode bootstrap}: the logger, metrics registry, tracing and health
+ *   registry from the config in one call, with LIFO shutdown hooks.
  *
  * @example Usage
  * ```ts
@@ -57,3 +59,15 @@ export {
   type HttpServiceOptions,
 } from "./http_service.ts";
 export { run, type RunOptions } from "./run.ts";
+export {
+  type Bootstrap,
+  bootstrap,
+  type BootstrapConfig,
+  type BootstrapOptions,
+} from "./bootstrap.ts";
+export type {
+  BootstrapHealth,
+  BootstrapLogger,
+  BootstrapRegistry,
+  BootstrapTracing,
+} from "./bootstrap_types.ts";

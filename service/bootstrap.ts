@@ -1,0 +1,240 @@
+import { createHealth } from "@cqi/health";
+import { createLogger, setDefaultLogger } from "@cqi/logging";
+import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
+import { initTracing, type Tracing } from "@cqi/tracing";
+import type {
+  BootstrapHealth,
+  BootstrapLogger,
+  BootstrapRegistry,
+  BootstrapTracing,
+} from "./bootstrap_types.ts";
+
+/**
+ * The sections of a CQI config that {@linkcode bootstrap} reads: a
+ * `CqiConfig` from `loadConfig()` in `@cqi/config` fits, and so does a
+ * hand-built object. An absent `metrics` or `tracing` section is disabled;
+ * a present one is enabled unless it says `enabled: false`.
+ *
+ * @example Usage
+ * ```ts
+ * import type { BootstrapConfig } from "@cqi/service";
+ *
+ * const config: BootstrapConfig = {
+ *   service: { name: "cqpm", version: "1.4.0", environment: "production" },
+ *   log: { level: "info", format: "json", output: "stdout" },
+ *   metrics: { enabled: true },
+ *   tracing: { exporter: "otlp-grpc", endpoint: "collector:4317" },
+ * };
+ * ```
+ */
+export interface BootstrapConfig {
+  /** Who the service is: logs, the metric namespace and trace resources. */
+  service: { name: string; version?: string; environment?: string };
+  /** The logger's level, format and output (`stdout`, `stderr` or a path). */
+  log?: {
+    level?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+    format?: "json" | "pretty";
+    output?: string;
+  };
+  /** Whether there is a metrics registry. */
+  metrics?: { enabled?: boolean };
+  /** The options of `initTracing` from `@cqi/tracing`, without `service`. */
+  tracing?: {
+    enabled?: boolean;
+    exporter?: "otlp" | "otlp-grpc" | "otlp-http" | "console" | "memory";
+    endpoint?: string;
+    sampler?: "always" | "never" | "ratio";
+    sampleRate?: number;
+  };
+}
+
+/**
+ * Options for {@linkcode bootstrap}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { BootstrapOptions } from "@cqi/service";
+ *
+ * const options: BootstrapOptions = { defaultMetrics: false };
+ * ```
+ */
+export interface BootstrapOptions {
+  /**
+   * Where log lines go instead of `config.log.output`: a `Sink` from
+   * `@cqi/logging`, such as `memorySink()` in tests.
+   */
+  logOutput?: {
+    write(line: string): void;
+    flush(): Promise<void>;
+    close(): Promise<void>;
+  };
+  /** Make the logger the default one (`setDefaultLogger`). Default `true`. */
+  setDefaultLogger?: boolean;
+  /** Include the process metrics in the registry. Default `true`. */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * What {@linkcode bootstrap} returns: the service's telemetry and health
+ * registry, and its shutdown.
+ *
+ * @example Usage
+ * ```ts
+ * import { bootstrap, type Bootstrap } from "@cqi/service";
+ *
+ * await using app: Bootstrap = bootstrap({ service: { name: "demo" } });
+ * app.logger.info("ready");
+ * ```
+ */
+export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
+  extends AsyncDisposable {
+  /** The config it was built from. */
+  readonly config: C;
+  /** The service's logger (`service_name` set), also the default logger. */
+  readonly logger: BootstrapLogger;
+  /** The metrics registry; `undefined` when metrics are disabled. */
+  readonly registry: BootstrapRegistry | undefined;
+  /** The tracing handle; mode `disabled` when tracing is disabled. */
+  readonly tracing: BootstrapTracing;
+  /** The health registry, recording into `registry` and logging to `logger`. */
+  readonly health: BootstrapHealth;
+  /**
+   * Adds a cleanup to run at shutdown, last added first, before tracing and
+   * logs are flushed.
+   *
+   * @param fn The cleanup.
+   * @throws {TypeError} When `fn` is not a function.
+   * @throws {Error} After shutdown started.
+   */
+  onShutdown(fn: () => void | Promise<void>): void;
+  /**
+   * Runs the `onShutdown` hooks last first, then closes the health
+   * registry, then tracing (exporting every ended span), then the logger
+   * (writing every line). Every step runs even when one fails; failures
+   * are logged and the first is rethrown. Idempotent.
+   */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Builds a service's logger, metrics registry, tracing and health registry
+ * from its config in one call. The logger gets the service name and the
+ * `log` section and becomes the default logger; the registry (when
+ * `metrics` is enabled) uses the service name as namespace; tracing gets
+ * the `tracing` section and the service's name, version and environment,
+ * and reports failed exports to the logger; the health registry records
+ * into the registry and logs to the logger. `shutdown()` (or
+ * `await using`) cleans up in reverse: hooks, health, tracing, logs last
+ * so that nothing logged during the shutdown is lost.
+ *
+ * @example Usage
+ * ```ts
+ * import { loadConfig } from "@cqi/config";
+ * import { bootstrap } from "@cqi/service";
+ *
+ * const config = await loadConfig({
+ *   env: { CQI_SERVICE_NAME: "cqpm", CQI_METRICS_ENABLED: "true" },
+ *   file: false,
+ *   envFile: false,
+ * });
+ * const app = bootstrap(config, { defaultMetrics: false });
+ * app.onShutdown(() => app.logger.info("pool closed"));
+ * app.logger.info("started");
+ * console.log(app.registry?.namespace, app.tracing.mode); // "cqpm" "disabled"
+ * await app.shutdown();
+ * ```
+ *
+ * @param config The config (`CqiConfig` from `@cqi/config` or any object with these sections).
+ * @param options A log sink for tests, whether to set the default logger, process metrics.
+ * @returns The logger, registry, tracing, health registry and shutdown.
+ * @throws {TypeError} When `config.service.name` is missing, or an option of a part is invalid.
+ * @throws {Error} When tracing is already initialised in this process.
+ */
+export function bootstrap<C extends BootstrapConfig>(
+  config: C,
+  options: BootstrapOptions = {},
+): Bootstrap<C> {
+  const service = config?.service;
+  if (typeof service?.name !== "string" || service.name.trim() === "") {
+    throw new TypeError(
+      "bootstrap: config.service.name must be a non-empty string",
+    );
+  }
+  const logger = createLogger({
+    service: service.name,
+    level: config.log?.level,
+    format: config.log?.format,
+    output: options.logOutput ?? config.log?.output,
+  });
+  let tracing: Tracing;
+  let registry: MetricsRegistry | undefined;
+  try {
+    if (config.metrics !== undefined && config.metrics.enabled !== false) {
+      registry = createRegistry({
+        namespace: service.name,
+        defaultMetrics: options.defaultMetrics,
+      });
+    }
+    const { enabled, exporter, endpoint, sampler, sampleRate }: NonNullable<
+      BootstrapConfig["tracing"]
+    > = config.tracing ??
+      { enabled: false };
+    tracing = initTracing({
+      service: {
+        name: service.name,
+        version: service.version,
+        environment: service.environment,
+      },
+      enabled,
+      exporter,
+      endpoint,
+      sampler,
+      sampleRate,
+      onError: (error) => logger.error("trace export failed", { error }),
+    });
+  } catch (error) {
+    void logger.close();
+    throw error;
+  }
+  const health = createHealth({ registry, logger });
+  if (options.setDefaultLogger !== false) setDefaultLogger(logger);
+
+  const hooks: (() => void | Promise<void>)[] = [];
+  let closing: Promise<void> | undefined;
+  const shutdown = () =>
+    closing ??= (async () => {
+      const failures: unknown[] = [];
+      const step = async (name: string, fn: () => void | Promise<void>) => {
+        try {
+          await fn();
+        } catch (error) {
+          failures.push(error);
+          logger.error(`shutdown: ${name} failed`, { error });
+        }
+      };
+      for (const hook of hooks.reverse()) await step("hook", hook);
+      await step("health", () => health.close());
+      await step("tracing", () => tracing.close());
+      await step("logger", () => logger.close());
+      if (failures.length > 0) throw failures[0];
+    })();
+
+  return {
+    config,
+    logger,
+    registry,
+    tracing,
+    health,
+    onShutdown(fn) {
+      if (typeof fn !== "function") {
+        throw new TypeError("onShutdown: fn must be a function");
+      }
+      if (closing !== undefined) {
+        throw new Error("onShutdown: the shutdown has started");
+      }
+      hooks.push(fn);
+    },
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}

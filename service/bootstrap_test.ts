@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { loadConfig } from "@cqi/config";
+import { accessLog, logger as currentLogger, memorySink } from "@cqi/logging";
+import { startSpan } from "@cqi/tracing";
+import { bootstrap } from "./mod.ts";
+
+describe("bootstrap", () => {
+  it("builds the parts from a loaded config", async () => {
+    const config = await loadConfig({
+      env: { CQI_SERVICE_NAME: "order-service", CQI_METRICS_ENABLED: "true" },
+      file: false,
+      envFile: false,
+    });
+    const sink = memorySink();
+    const app = bootstrap(config, { logOutput: sink, defaultMetrics: false });
+    assert.equal(app.config, config);
+    assert.equal(app.registry?.namespace, "order_service");
+    assert.equal(app.tracing.mode, "disabled");
+    assert.equal(currentLogger(), app.logger);
+    app.health.register("db", () => Promise.reject(new Error("refused")));
+    assert.equal((await app.health.check()).status, "unhealthy");
+    const text = await app.registry!.metrics();
+    assert.match(
+      text,
+      /order_service_health_check_failures_total\{check="db"\} 1/,
+    );
+    // The logger fits where @cqi/logging expects a Logger.
+    accessLog({ logger: app.logger });
+    await app.shutdown();
+    assert.equal(sink.records[0].service_name, "order-service");
+    assert.equal(sink.records[0].check, "db");
+  });
+
+  it("has no registry when metrics are disabled or absent", async () => {
+    const config = await loadConfig({
+      env: { CQI_SERVICE_NAME: "svc", CQI_METRICS_ENABLED: "false" },
+      file: false,
+      envFile: false,
+    });
+    const sink = memorySink();
+    await using app = bootstrap(config, { logOutput: sink });
+    assert.equal(app.registry, undefined);
+    await using bare = bootstrap({ service: { name: "bare" } }, {
+      logOutput: sink,
+      setDefaultLogger: false,
+    });
+    assert.equal(bare.registry, undefined);
+    assert.equal(currentLogger(), app.logger);
+  });
+
+  it("runs hooks last first, every one, and rethrows the first failure", async () => {
+    const sink = memorySink();
+    const app = bootstrap({ service: { name: "svc" } }, { logOutput: sink });
+    const order: string[] = [];
+    const first = new Error("first");
+    app.onShutdown(() => void order.push("a"));
+    app.onShutdown(() => {
+      order.push("b");
+      throw new Error("second");
+    });
+    app.onShutdown(async () => {
+      order.push("c");
+      await Promise.resolve();
+      throw first;
+    });
+    app.onShutdown(() => app.logger.info("closing pool"));
+    const shutdown = app.shutdown();
+    assert.equal(app.shutdown(), shutdown);
+    await assert.rejects(shutdown, (error) => error === first);
+    assert.deepEqual(order, ["c", "b", "a"]);
+    const messages = sink.records.map((r) => [
+      r.message,
+      (r.error as { message?: string } | undefined)?.message,
+    ]);
+    assert.deepEqual(messages, [
+      ["closing pool", undefined],
+      ["shutdown: hook failed", "first"],
+      ["shutdown: hook failed", "second"],
+    ]);
+    assert.throws(() => app.onShutdown(() => {}), /shutdown has started/);
+  });
+
+  it("exports the spans ended before the shutdown", async () => {
+    const sink = memorySink();
+    const app = bootstrap({
+      service: { name: "svc", version: "1.2.3", environment: "test" },
+      tracing: { exporter: "memory", sampler: "always" },
+    }, { logOutput: sink });
+    assert.equal(app.tracing.mode, "sdk");
+    await startSpan("work", async () => {});
+    app.onShutdown(() => startSpan("cleanup", () => {}));
+    await app.shutdown();
+    assert.deepEqual(app.tracing.spans().map((s) => s.name), [
+      "work",
+      "cleanup",
+    ]);
+  });
+
+  it("writes every line to a file, those of the hooks too", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cqi-bootstrap-"));
+    try {
+      const path = join(dir, "app.log");
+      const config = await loadConfig({
+        env: { CQI_SERVICE_NAME: "svc", CQI_LOG_OUTPUT: path },
+        file: false,
+        envFile: false,
+      });
+      {
+        await using app = bootstrap(config);
+        for (let i = 0; i < 1000; i++) app.logger.info("line", { i });
+        app.onShutdown(() => app.logger.warn("last"));
+      }
+      const lines = (await readFile(path, "utf8")).trim().split("\n");
+      assert.equal(lines.length, 1001);
+      assert.equal(JSON.parse(lines[1000]).message, "last");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects a bad config, hook or tracing setup", async () => {
+    assert.throws(
+      () => bootstrap({ service: { name: " " } }),
+      /config.service.name must be a non-empty string/,
+    );
+    const sink = memorySink();
+    await using app = bootstrap({ service: { name: "svc" } }, {
+      logOutput: sink,
+    });
+    assert.throws(
+      () => app.onShutdown("x" as unknown as () => void),
+      TypeError,
+    );
+    assert.throws(
+      () =>
+        bootstrap({
+          service: { name: "svc" },
+          tracing: { sampleRate: 2 },
+        }, { logOutput: sink }),
+      RangeError,
+    );
+  });
+});
