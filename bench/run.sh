@@ -19,3 +19,6 @@ bash tracing.sh
 echo
 echo "# auth"
 bash auth.sh
+echo
+echo "# full middleware stack"
+bash stack.sh

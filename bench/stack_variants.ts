@@ -1,0 +1,113 @@
+// The handlers compared by the full-stack benchmark (issue 9). Each answers
+// GET /api/positions/p1 with a small stored JSON object to a request that
+// carries `authorization: Bearer <key>`; they differ in what wraps it:
+//
+// - bare: the handler alone.
+// - cqi-never / cqi-always: the example service's stack, outermost first,
+//   httpTracing, accessLog (to /dev/null), httpMetrics, recovery, apiKey,
+//   around `router` (so the route pattern is recorded), with the tracing
+//   sampler `never` or `always` (spans batched, then discarded).
+// - hono: a Hono app with hono/logger (no-op print), @hono/prometheus and
+//   bearerAuth on the same route.
+// - hono-otel: the same with @hono/otel outermost, sampling every request,
+//   spans batched and discarded.
+//
+// A factory sets up global state (the tracer provider), so one process serves
+// one variant.
+import { Hono } from "hono";
+import { logger as honoLogger } from "hono/logger";
+import { bearerAuth } from "hono/bearer-auth";
+import { prometheus } from "@hono/prometheus";
+import { httpInstrumentationMiddleware } from "@hono/otel";
+import { Registry } from "prom-client";
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-base";
+import { applyMiddleware, router } from "@cqi/http";
+import { recovery } from "@cqi/errors";
+import { accessLog, createLogger } from "@cqi/logging";
+import { createRegistry, httpMetrics } from "@cqi/metrics";
+import { httpTracing, initTracing, type SpanExporterLike } from "@cqi/tracing";
+import { apiKey } from "@cqi/auth";
+
+/** The API key every benchmark request sends as `Bearer`. */
+export const KEY = "bench-key-0123456789abcdef0123456789abcdef";
+/** The path every benchmark request asks for. */
+export const PATH = "/api/positions/p1";
+
+const positions = new Map([["p1", { assetId: "BTC", quantity: 1.5 }]]);
+const getPosition = (id: string) => Promise.resolve(positions.get(id));
+
+const discard: SpanExporterLike = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: () => Promise.resolve(),
+};
+
+type Handler = (req: Request) => Response | Promise<Response>;
+
+function bare(): Handler {
+  return async (req) => {
+    const id = new URL(req.url).pathname.slice("/api/positions/".length);
+    const position = await getPosition(id);
+    if (position === undefined) return new Response(null, { status: 404 });
+    return Response.json(position);
+  };
+}
+
+function cqi(sampler: "never" | "always"): () => Handler {
+  return () => {
+    initTracing({ service: { name: "bench" }, exporter: discard, sampler });
+    const logger = createLogger({ service: "bench", output: "/dev/null" });
+    const registry = createRegistry({ namespace: "bench" });
+    const api = router({
+      "GET /api/positions/:id": async (_req, { id }) => {
+        const position = await getPosition(id);
+        if (position === undefined) return new Response(null, { status: 404 });
+        return Response.json(position);
+      },
+    });
+    return applyMiddleware(
+      api,
+      httpTracing(),
+      accessLog({ logger }),
+      httpMetrics({ registry }),
+      recovery(),
+      apiKey({ keys: [{ id: "bench", key: KEY }] }),
+    );
+  };
+}
+
+function hono(otel: boolean): () => Handler {
+  return () => {
+    const app = new Hono();
+    if (otel) {
+      const tracerProvider = new BasicTracerProvider({
+        sampler: new AlwaysOnSampler(),
+        spanProcessors: [new BatchSpanProcessor(discard as SpanExporter)],
+      });
+      app.use(httpInstrumentationMiddleware({ tracerProvider }));
+    }
+    app.use(honoLogger(() => {}));
+    const { registerMetrics } = prometheus({ registry: new Registry() });
+    app.use("*", registerMetrics);
+    app.use("/api/*", bearerAuth({ token: KEY }));
+    app.get("/api/positions/:id", async (c) => {
+      const position = await getPosition(c.req.param("id"));
+      if (position === undefined) return c.notFound();
+      return c.json(position);
+    });
+    return (req) => app.fetch(req);
+  };
+}
+
+/** The benchmark's variants by name, in the order the tables show them. */
+export const variants: Record<string, () => Handler> = {
+  bare,
+  "cqi-never": cqi("never"),
+  "cqi-always": cqi("always"),
+  hono: hono(false),
+  "hono-otel": hono(true),
+};
