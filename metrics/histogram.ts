@@ -5,7 +5,7 @@ import {
   formatValue,
   type Sample,
 } from "./exposition.ts";
-import { exemplarOf, SeriesSet } from "./series.ts";
+import { exemplarOf, SeriesSet, startTimer } from "./series.ts";
 import type {
   ExemplarLabels,
   Labels,
@@ -211,12 +211,7 @@ class HistogramSeriesImpl implements HistogramSeries {
   }
 
   startTimer(): () => number {
-    const start = performance.now();
-    return () => {
-      const seconds = (performance.now() - start) / 1000;
-      this.observe(seconds);
-      return seconds;
-    };
+    return startTimer((seconds) => this.observe(seconds));
   }
 }
 

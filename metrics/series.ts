@@ -129,3 +129,18 @@ export function exemplarOf(
     timestamp: Date.now() / 1000,
   };
 }
+
+/**
+ * Starts a timer: the function returned observes, through `observe`, the
+ * seconds since the call, and returns them. Internal.
+ */
+export function startTimer(
+  observe: (seconds: number) => void,
+): () => number {
+  const start = performance.now();
+  return () => {
+    const seconds = (performance.now() - start) / 1000;
+    observe(seconds);
+    return seconds;
+  };
+}

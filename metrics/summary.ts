@@ -1,6 +1,6 @@
 import { Summary as PromSummary } from "prom-client";
 import { type Family, renderLabels, type Sample } from "./exposition.ts";
-import { SeriesSet } from "./series.ts";
+import { SeriesSet, startTimer } from "./series.ts";
 import type { Labels, MetricOptions, WithLabels } from "./types.ts";
 
 /**
@@ -134,12 +134,7 @@ class SummarySeriesImpl implements SummarySeries {
   }
 
   startTimer(): () => number {
-    const start = performance.now();
-    return () => {
-      const seconds = (performance.now() - start) / 1000;
-      this.observe(seconds);
-      return seconds;
-    };
+    return startTimer((seconds) => this.observe(seconds));
   }
 }
 
