@@ -37,6 +37,18 @@ class LinkedContext implements Context {
 }
 
 /**
+ * `parent` with `key` bound to `value`, as one small object. Internal to
+ * `@cqi/http` (the request scope binds its state with it).
+ */
+export function extendContext(
+  parent: Context,
+  key: symbol,
+  value: unknown,
+): Context {
+  return new LinkedContext(parent, key, value);
+}
+
+/**
  * A typed key for a value in the request-scoped async context. Each module
  * owns its keys and exports a typed accessor instead of the key.
  *

@@ -108,6 +108,31 @@ describe("request scope", () => {
     });
   });
 
+  it("binds what extend adds in the same context as the scope, also when joining", async () => {
+    const tenant = createContextKey("tenant");
+    const region = createContextKey("region");
+    let extended = 0;
+    await withRequestScope(async () => {
+      setRoute("/outer");
+      await withRequestScope(async () => {
+        await Promise.resolve();
+        assert.equal(context.active().getValue(tenant), "acme");
+        assert.equal(getRoute(), "/outer", "the outer scope is joined");
+        await withRequestScope(() => {
+          assert.equal(context.active().getValue(region), "eu");
+          assert.equal(context.active().getValue(tenant), "acme");
+          setRoute("/inner");
+        }, (ctx) => ctx.setValue(region, "eu"));
+      }, (ctx) => {
+        extended++;
+        return ctx.setValue(tenant, "acme");
+      });
+      assert.equal(getRoute(), "/inner", "one scope all the way down");
+      assert.equal(context.active().getValue(tenant), undefined);
+    });
+    assert.equal(extended, 1);
+  });
+
   it("RequestSlot holds a value for the rest of the request, per request", async () => {
     const slot = new RequestSlot<string>("test.slot");
     const seen = await Promise.all(

@@ -1,4 +1,5 @@
-import { ContextKey } from "./context.ts";
+import { type Context, context } from "@opentelemetry/api";
+import { extendContext } from "./context.ts";
 
 /** The shared per-request slots that several modules read and write. */
 interface RequestScope {
@@ -7,13 +8,22 @@ interface RequestScope {
   slots?: Map<symbol, unknown>;
 }
 
-const scopeKey = new ContextKey<RequestScope>("http.request");
+const SCOPE = Symbol("cqi.http.request");
+
+function activeScope(): RequestScope | undefined {
+  return context.active().getValue(SCOPE) as RequestScope | undefined;
+}
 
 /**
  * Runs `fn` inside a request scope: the route slot and the extra log fields
  * set by anything `fn` calls are visible here after it returns. If a scope is
  * already active, `fn` joins it. Middleware that reads the slots (access log,
  * metrics, tracing) wraps its call to `next` in this.
+ *
+ * `extend` adds values to the context `fn` runs in (tracing binds the
+ * server span with it): the scope and those values then cost one async
+ * context switch between them, which is the expensive part on Deno. It gets
+ * the context with the scope bound and returns the one to run `fn` in.
  *
  * @example Usage
  * ```ts
@@ -25,12 +35,34 @@ const scopeKey = new ContextKey<RequestScope>("http.request");
  * });
  * ```
  *
+ * @example Binding a value in the same switch
+ * ```ts
+ * import { createContextKey } from "@opentelemetry/api";
+ * import { withRequestScope } from "@cqi/http";
+ * import { context } from "@opentelemetry/api";
+ *
+ * const tenant = createContextKey("tenant");
+ * withRequestScope(
+ *   () => console.log(context.active().getValue(tenant)), // "acme"
+ *   (ctx) => ctx.setValue(tenant, "acme"),
+ * );
+ * ```
+ *
  * @param fn The function to run in the scope.
+ * @param extend Adds values to the context `fn` runs in.
  * @returns What `fn` returns.
  */
-export function withRequestScope<R>(fn: () => R): R {
-  if (scopeKey.get() !== undefined) return fn();
-  return scopeKey.with({ route: undefined, logFields: {} }, fn);
+export function withRequestScope<R>(
+  fn: () => R,
+  extend?: (ctx: Context) => Context,
+): R {
+  const active = context.active();
+  let scope = active.getValue(SCOPE) as RequestScope | undefined;
+  if (scope !== undefined && extend === undefined) return fn();
+  scope ??= { route: undefined, logFields: {} };
+  // Bound again when joining, so that `extend` extends a cheap context.
+  const ctx = extendContext(active, SCOPE, scope);
+  return context.with(extend === undefined ? ctx : extend(ctx), fn);
 }
 
 /**
@@ -51,7 +83,7 @@ export function withRequestScope<R>(fn: () => R): R {
  * @param pattern The route pattern, never the raw path.
  */
 export function setRoute(pattern: string): void {
-  const scope = scopeKey.get();
+  const scope = activeScope();
   if (scope !== undefined) scope.route = pattern;
 }
 
@@ -68,7 +100,7 @@ export function setRoute(pattern: string): void {
  * @returns The pattern, or `undefined` when no router recorded one.
  */
 export function getRoute(): string | undefined {
-  return scopeKey.get()?.route;
+  return activeScope()?.route;
 }
 
 /**
@@ -89,7 +121,7 @@ export function getRoute(): string | undefined {
  * @param fields The fields to add.
  */
 export function addLogFields(fields: Record<string, unknown>): void {
-  const scope = scopeKey.get();
+  const scope = activeScope();
   if (scope !== undefined) Object.assign(scope.logFields, fields);
 }
 
@@ -106,7 +138,7 @@ export function addLogFields(fields: Record<string, unknown>): void {
  * @returns The fields; empty outside a request scope.
  */
 export function getLogFields(): Readonly<Record<string, unknown>> {
-  return scopeKey.get()?.logFields ?? {};
+  return activeScope()?.logFields ?? {};
 }
 
 /**
@@ -158,7 +190,7 @@ export class RequestSlot<T> {
    * @returns The value, or `undefined`.
    */
   get(): T | undefined {
-    return scopeKey.get()?.slots?.get(this.#symbol) as T | undefined;
+    return activeScope()?.slots?.get(this.#symbol) as T | undefined;
   }
 
   /**
@@ -177,7 +209,7 @@ export class RequestSlot<T> {
    * @returns Whether a request scope was there to hold it.
    */
   set(value: T): boolean {
-    const scope = scopeKey.get();
+    const scope = activeScope();
     if (scope === undefined) return false;
     (scope.slots ??= new Map()).set(this.#symbol, value);
     return true;

@@ -96,7 +96,7 @@ export function router(
   compiled.sort(bySpecificity);
   const notFound = options.notFound ?? defaultNotFound;
   return (req) => {
-    const path = new URL(req.url).pathname;
+    const path = pathname(req.url);
     const parts = path.split("/").slice(1).map(decode);
     let allowed: Set<string> | undefined;
     for (const route of compiled) {
@@ -232,4 +232,28 @@ function json(
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
+}
+
+// Characters a path can hold that the URL parser leaves exactly as they are:
+// no dot (dot segments), no percent (an encoded dot is a dot segment too), no
+// backslash, space, quote or non-ASCII character (rewritten or encoded).
+const PLAIN_PATH = /^\/[A-Za-z0-9\-_~!$&'()*+,;=:@/]*$/;
+
+/**
+ * The pathname `new URL(url)` would give, without parsing the URL when the
+ * path is plain (a parse cost about 0.5 µs a request on Deno).
+ */
+export function pathname(url: string): string {
+  const authority = url.indexOf("//");
+  const start = url.indexOf("/", authority < 0 ? 0 : authority + 2);
+  if (start >= 0) {
+    let end = url.length;
+    for (let i = start; i < end; i++) {
+      const c = url.charCodeAt(i);
+      if (c === 63 || c === 35) end = i; // ? or #
+    }
+    const path = url.slice(start, end);
+    if (PLAIN_PATH.test(path)) return path;
+  }
+  return new URL(url).pathname;
 }
