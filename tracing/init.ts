@@ -35,6 +35,7 @@ import {
 } from "./exporter.ts";
 import { type FinishedSpan, finishedSpan } from "./finished.ts";
 import { propagator } from "./propagation.ts";
+import { unsampledTracer } from "./unsampled.ts";
 import {
   denoTelemetryActive,
   mode,
@@ -243,7 +244,10 @@ export function initTracing(options: TracingOptions): Tracing {
     );
   }
   const ownPropagator = propagation.setGlobalPropagator(propagator);
-  setSdkTracer(provider.getTracer(SCOPE, VERSION));
+  const sdkTracer = provider.getTracer(SCOPE, VERSION);
+  setSdkTracer(
+    options.sampler === "never" ? unsampledTracer(sdkTracer) : sdkTracer,
+  );
 
   let closing: Promise<void> | undefined;
   let kept: ReadableSpan[] | undefined; // the memory exporter forgets at shutdown

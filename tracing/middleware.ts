@@ -1,6 +1,5 @@
 import {
   type Context,
-  context,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -133,11 +132,16 @@ function passThrough(req: Request, next: Next): Promise<Response> {
   if (!headers.has("traceparent") && !headers.has("baggage")) {
     return next(req);
   }
-  const ctx = propagator.extract(context.active(), headers, getter);
-  return context.with(ctx, next, undefined, req);
+  return withRequestScope(
+    () => next(req),
+    (ctx) => propagator.extract(ctx, headers, getter),
+  );
 }
 
-/** Starts the server span and runs the rest of the chain inside it. */
+/**
+ * Starts the server span and runs the rest of the chain inside it. The span
+ * and the request scope enter the async context together, in one switch.
+ */
 function traced(
   tracer: Tracer,
   req: Request,
@@ -145,25 +149,18 @@ function traced(
   returnTraceparent: boolean,
 ): Promise<Response> {
   const method = METHODS.has(req.method) ? req.method : "_OTHER";
-  const parent = propagator.extract(context.active(), req.headers, getter);
-  const span = tracer.startSpan(method === "_OTHER" ? "HTTP" : method, {
-    kind: SpanKind.SERVER,
-  }, parent);
-  const ctx = trace.setSpan(parent, span);
-  if (!span.isRecording()) {
-    // Sampled out: the span only carries ids for propagation, so there is
-    // nothing to name or complete, and no request scope to open.
-    const res = context.with(ctx, next, undefined, req);
-    if (!returnTraceparent) return res;
-    const traceparent = formatTraceparent(span.spanContext());
-    return res.then((r) => withHeaders(r, { traceparent }));
-  }
-  requestAttributes(span, req, method);
-  return complete(span, ctx, req, next, {
-    method,
-    end: true,
-    returnTraceparent,
-  });
+  let span!: Span;
+  const bind = (ctx: Context) => {
+    const parent = propagator.extract(ctx, req.headers, getter);
+    span = tracer.startSpan(method === "_OTHER" ? "HTTP" : method, {
+      kind: SpanKind.SERVER,
+    }, parent);
+    return trace.setSpan(parent, span);
+  };
+  return withRequestScope(() => {
+    if (span.isRecording()) requestAttributes(span, req, method);
+    return complete(span, req, next, { method, end: true, returnTraceparent });
+  }, bind);
 }
 
 /** Deno's server span is active: name and complete it, do not end it. */
@@ -179,45 +176,56 @@ function joined(
     if (ua !== null) span.setAttribute("user_agent.original", ua);
     serverAddress(span, req);
   }
-  return complete(span, context.active(), req, next, {
-    method,
-    end: false,
-    returnTraceparent,
-  });
+  return withRequestScope(() =>
+    complete(span, req, next, { method, end: false, returnTraceparent })
+  );
 }
 
+/** Runs the chain in the span's scope, then names, completes and ends it. */
 function complete(
   span: Span,
-  ctx: Context,
   req: Request,
   next: Next,
   how: { method: string; end: boolean; returnTraceparent: boolean },
 ): Promise<Response> {
-  return context.with(ctx, () =>
-    withRequestScope(async () => {
-      let res: Response;
-      try {
-        res = await next(req);
-      } catch (error) {
-        name(span, how.method, getRoute());
-        recordError(span, error);
-        if (how.end) span.end();
-        throw error;
-      }
-      name(span, how.method, getRoute());
-      if (span.isRecording()) {
-        span.setAttribute("http.response.status_code", res.status);
-        if (res.status >= 500 && !failed.has(span)) {
-          span.setAttribute("error.type", String(res.status));
-          span.setStatus({ code: SpanStatusCode.ERROR });
-        }
-      }
-      if (how.end) span.end();
-      if (!how.returnTraceparent) return res;
-      return withHeaders(res, {
-        traceparent: formatTraceparent(span.spanContext()),
-      });
-    }));
+  if (span.isRecording()) return recorded(span, req, next, how);
+  // Sampled out: the span only carries ids for propagation, so there is
+  // nothing to name or end.
+  const res = next(req);
+  return how.returnTraceparent
+    ? res.then((r) => withTraceparent(r, span))
+    : res;
+}
+
+async function recorded(
+  span: Span,
+  req: Request,
+  next: Next,
+  how: { method: string; end: boolean; returnTraceparent: boolean },
+): Promise<Response> {
+  let res: Response;
+  try {
+    res = await next(req);
+  } catch (error) {
+    name(span, how.method, getRoute());
+    recordError(span, error);
+    if (how.end) span.end();
+    throw error;
+  }
+  name(span, how.method, getRoute());
+  span.setAttribute("http.response.status_code", res.status);
+  if (res.status >= 500 && !failed.has(span)) {
+    span.setAttribute("error.type", String(res.status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  if (how.end) span.end();
+  return how.returnTraceparent ? withTraceparent(res, span) : res;
+}
+
+function withTraceparent(res: Response, span: Span): Response {
+  return withHeaders(res, {
+    traceparent: formatTraceparent(span.spanContext()),
+  });
 }
 
 function name(span: Span, method: string, route: string | undefined): void {
