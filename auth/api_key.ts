@@ -69,9 +69,14 @@ export interface ApiKeyVerifier {
 
 interface KeySet {
   /** Every key's digest, 32 bytes each, back to back. */
-  digests: Promise<Uint8Array>;
+  digests: Uint8Array;
   /** The caller each key identifies, by position. */
   callers: readonly AuthContext[];
+  /**
+   * Keys that were accepted before, as presented, with their position: at
+   * most one per configured key, so later requests with them skip the hash.
+   */
+  accepted: Map<string, number>;
 }
 
 const DIGEST_BYTES = 32;
@@ -118,7 +123,7 @@ export function prepare(
   }
   const ids = new Set<string>();
   const callers: AuthContext[] = [];
-  const digests: Array<Promise<Uint8Array> | Uint8Array> = [];
+  const digests = new Uint8Array(keys.length * DIGEST_BYTES);
   keys.forEach((record: ApiKeyRecord, i) => {
     const where = `${caller}: keys[${i}]`;
     if (typeof record?.id !== "string" || record.id === "") {
@@ -135,7 +140,7 @@ export function prepare(
       if (typeof record.hash !== "string" || !HEX.test(record.hash)) {
         throw new TypeError(`${where}.hash must be 64 hex digits (SHA-256)`);
       }
-      digests.push(fromHex(record.hash));
+      digests.set(fromHex(record.hash), i * DIGEST_BYTES);
     } else {
       const plain = typeof record.key === "string"
         ? record.key
@@ -143,7 +148,7 @@ export function prepare(
       if (typeof plain !== "string" || plain === "") {
         throw new TypeError(`${where}.key must be a non-empty string`);
       }
-      digests.push(sha256(plain));
+      digests.set(sha256(plain), i * DIGEST_BYTES);
     }
     const scopes = record.scopes ?? [];
     if (
@@ -164,15 +169,10 @@ export function prepare(
       claims: Object.freeze({}),
     }));
   });
-  const all = Promise.all(digests).then((list) => {
-    const out = new Uint8Array(list.length * DIGEST_BYTES);
-    list.forEach((digest, i) => out.set(digest, i * DIGEST_BYTES));
-    return out;
-  });
   const verifier: ApiKeyVerifier = Object.freeze({
     ids: Object.freeze([...ids]),
   });
-  keySets.set(verifier, { digests: all, callers });
+  keySets.set(verifier, { digests, callers, accepted: new Map() });
   return verifier;
 }
 
@@ -180,7 +180,10 @@ export function prepare(
  * Checks a presented API key against a verifier's keys: hashes it with
  * SHA-256 and compares the digest with every configured digest in constant
  * time, so neither how much of a key matched nor which key matched shows in
- * the timing. Resolves with the caller; rejects with an `unauthorized`
+ * the timing. A key accepted once is remembered as it was presented (at
+ * most one per configured key), so its later requests skip the hash; an
+ * unknown key is hashed every time. Resolves with the caller; rejects with
+ * an `unauthorized`
  * `CqiError` (message `invalid credentials`) for an unknown, empty or
  * oversized key.
  *
@@ -198,20 +201,36 @@ export function prepare(
  * @param verifier Made by {@linkcode createApiKeyVerifier}.
  * @returns The caller the key identifies.
  */
-export async function verifyApiKey(
+export function verifyApiKey(
   key: string,
   verifier: ApiKeyVerifier,
 ): Promise<AuthContext> {
+  try {
+    return Promise.resolve(checkApiKey(key, verifier, "verifyApiKey"));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** `verifyApiKey`, synchronously: returns the caller or throws. */
+export function checkApiKey(
+  key: string,
+  verifier: ApiKeyVerifier,
+  caller: string,
+): AuthContext {
   const set = keySets.get(verifier);
   if (set === undefined) {
     throw new TypeError(
-      "verifyApiKey: verifier must come from createApiKeyVerifier",
+      `${caller}: verifier must come from createApiKeyVerifier`,
     );
   }
   if (typeof key !== "string" || key === "") throw refusal("empty api key");
+  const known = set.accepted.get(key);
+  if (known !== undefined) return set.callers[known];
   if (key.length > MAX_KEY_LENGTH) throw refusal("api key too long");
-  const index = findDigest(sha256(key), await set.digests);
+  const index = findDigest(sha256(key), set.digests);
   if (index < 0) throw refusal("unknown api key");
+  if (set.accepted.size < set.callers.length) set.accepted.set(key, index);
   return set.callers[index];
 }
 

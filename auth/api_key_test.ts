@@ -64,7 +64,33 @@ describe("verifyApiKey", () => {
     );
   });
 
-  it("keeps no plain key in the verifier", async () => {
+  it("remembers an accepted key exactly: near misses are still refused", async () => {
+    const verifier = createApiKeyVerifier({
+      keys: [{ id: "k", key: KEY }, {
+        id: "h",
+        hash: await hashApiKey("h-key"),
+      }],
+    });
+    const first = await verifyApiKey(KEY, verifier);
+    const refuse = async (key: string) => {
+      const error = await verifyApiKey(key, verifier).catch((e) => e);
+      assert.ok(isUnauthorized(error), `${key} refused`);
+    };
+    for (const near of [KEY.slice(0, -1), `${KEY}0`, KEY.toUpperCase(), ""]) {
+      await refuse(near);
+    }
+    for (let i = 0; i < KEY.length; i++) {
+      await refuse(
+        KEY.slice(0, i) + (KEY[i] === "x" ? "y" : "x") + KEY.slice(i + 1),
+      );
+    }
+    assert.equal(await verifyApiKey(KEY, verifier), first);
+    assert.equal((await verifyApiKey("h-key", verifier)).keyId, "h");
+    assert.equal((await verifyApiKey("h-key", verifier)).keyId, "h");
+    await refuse("h-kez");
+  });
+
+  it("shows no plain key through the verifier", async () => {
     const verifier = createApiKeyVerifier({ keys: [{ id: "k", key: KEY }] });
     await verifyApiKey(KEY, verifier);
     const shown = inspect(verifier, { showHidden: true, depth: 10 }) +

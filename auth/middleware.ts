@@ -8,8 +8,8 @@ import { CqiError, errorResponse, unauthorized } from "@cqi/errors";
 import {
   type ApiKeyVerifier,
   type ApiKeyVerifierOptions,
+  checkApiKey,
   prepare,
-  verifyApiKey,
 } from "./api_key.ts";
 import {
   type AuthContext,
@@ -94,7 +94,8 @@ export interface JwtOptions extends JwtVerifierOptions, AuthOptions {}
 interface Method {
   type: AuthType;
   excluded: ((path: string) => boolean) | undefined;
-  authenticate(req: Request): Promise<AuthContext>;
+  /** The caller, or a refusal thrown or rejected. */
+  authenticate(req: Request): AuthContext | Promise<AuthContext>;
 }
 
 const METHODS = Symbol("cqi.auth.methods");
@@ -166,12 +167,14 @@ export function apiKey(options: ApiKeyOptions): Middleware {
       const extra = header === undefined ? null : req.headers.get(header);
       if (extra !== null) {
         if (bearer.kind === "token" || bearer.kind === "malformed") {
-          return Promise.reject(refusal("two credentials"));
+          throw refusal("two credentials");
         }
-        return verifyApiKey(extra, verifier);
+        return checkApiKey(extra, verifier, "apiKey");
       }
-      if (bearer.kind === "token") return verifyApiKey(bearer.token, verifier);
-      return Promise.reject(bearerRefusal(bearer.kind));
+      if (bearer.kind === "token") {
+        return checkApiKey(bearer.token, verifier, "apiKey");
+      }
+      throw bearerRefusal(bearer.kind);
     },
   }]);
 }
@@ -291,7 +294,7 @@ function middleware(methods: Method[]): Middleware {
   const excluders = methods.flatMap((m) => m.excluded ? [m.excluded] : []);
   const auth: AuthMiddleware = (req, next) =>
     withRequestScope(() => authenticate(req, next));
-  const authenticate = async (req: Request, next: Next) => {
+  const authenticate = (req: Request, next: Next) => {
     if (excluders.length > 0) {
       const path = pathOf(req.url);
       if (excluders.some((excluded) => excluded(path))) {
@@ -299,23 +302,47 @@ function middleware(methods: Method[]): Middleware {
         return next(req);
       }
     }
-    let caller: AuthContext | undefined;
-    const failures: unknown[] = [];
-    for (const method of methods) {
+    return tryMethods(req, next, 0, []);
+  };
+  // Tries the methods from `from` on, synchronously while they answer
+  // synchronously (an API key does), so a request pays no extra await.
+  const tryMethods = (
+    req: Request,
+    next: Next,
+    from: number,
+    failures: unknown[],
+  ): Response | Promise<Response> => {
+    for (let i = from; i < methods.length; i++) {
+      let result: AuthContext | Promise<AuthContext>;
       try {
-        caller = await method.authenticate(req);
-        break;
+        result = methods[i].authenticate(req);
       } catch (error) {
         failures.push(error);
+        continue;
       }
+      if (!(result instanceof Promise)) return admit(result, req, next);
+      return result.then(
+        (caller) => admit(caller, req, next),
+        (error) => {
+          failures.push(error);
+          return tryMethods(req, next, i + 1, failures);
+        },
+      );
     }
-    if (caller === undefined) return refuse(methods, failures);
-    addLogFields(identityFields(caller));
-    bindAuth(caller);
-    return next(req);
+    return refuse(methods, failures);
   };
   auth[METHODS] = methods;
   return auth;
+}
+
+function admit(
+  caller: AuthContext,
+  req: Request,
+  next: Next,
+): Promise<Response> {
+  addLogFields(identityFields(caller));
+  bindAuth(caller);
+  return next(req);
 }
 
 function identityFields(caller: AuthContext): Record<string, string> {
