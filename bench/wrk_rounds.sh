@@ -10,7 +10,7 @@
 # hits them alike; each variant's ratio to the baseline is taken within a
 # round, and the median (with min–max) of those ratios is reported, one
 # Markdown table per runtime. Env: ROUNDS (default 7), DURATION (4s),
-# CONNECTIONS (50).
+# CONNECTIONS (50), RUNTIMES ("deno bun").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -62,7 +62,7 @@ load() { # port duration [--latency]
 }
 
 echo "runtime variant round requests_per_sec p99_ms non2xx" >"$out/results"
-for runtime in deno bun; do
+for runtime in ${RUNTIMES:-deno bun}; do
   declare -A ports=()
   for variant in $VARIANTS; do
     port=$(start_server $runtime $variant)
@@ -91,7 +91,7 @@ node -e '
   for (const r of rows.filter((r) => Number(r[5]) > 0)) {
     console.log(`WARNING: ${r[0]} ${r[1]} round ${r[2]}: ${r[5]} non-2xx responses`);
   }
-  for (const rt of ["deno", "bun"]) {
+  for (const rt of ["deno", "bun"].filter((rt) => rows.some((r) => r[0] === rt))) {
     console.log();
     console.log(`### ${rt}`);
     console.log(`| variant | req/s (median) | vs ${base}, same round: median (min–max) | p99 ms (median) |`);
