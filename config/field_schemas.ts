@@ -2,13 +2,16 @@
 import * as v from "valibot";
 import type { ConfigSchema } from "./schema_type.ts";
 
-/** A TCP port, 1–65535. */
-export function port(): ConfigSchema<number> {
+/** A TCP port, 1–65535; with `listen`, also 0 (any free port). */
+export function port(listen = false): ConfigSchema<number> {
+  const message = listen
+    ? "expected a port number 0-65535 (0: any free port)"
+    : "expected a port number 1-65535";
   return v.pipe(
     v.number("expected a number"),
-    v.integer("expected a port number 1-65535"),
-    v.minValue(1, "expected a port number 1-65535"),
-    v.maxValue(65_535, "expected a port number 1-65535"),
+    v.integer(message),
+    v.minValue(listen ? 0 : 1, message),
+    v.maxValue(65_535, message),
   );
 }
 

@@ -76,7 +76,7 @@ describe(`mustLoad (${runtime})`, () => {
       [
         "invalid configuration (4 problems):",
         "  - service: required; set CQI_SERVICE_NAME or service.name in the config file",
-        "  - server.port: expected a port number 1-65535, got 99999 [env CQI_SERVER_PORT]",
+        "  - server.port: expected a port number 0-65535 (0: any free port), got 99999 [env CQI_SERVER_PORT]",
         "  - database.database: required; set CQI_DATABASE_DATABASE or database.database in the config file [env CQI_DATABASE_HOST]",
         "  - cache.host: required; set CQI_CACHE_HOST or cache.host in the config file [env CQI_CACHE_PASSWORD]",
         "warnings:",

@@ -118,7 +118,7 @@ describe("CQI sections", () => {
 
   it("validates ports, sizes, ratios and enums, not only types", () => {
     const bad = problems({
-      server: { port: 0 },
+      server: { port: -1 },
       metrics: { port: 65_536, path: "metrics" },
       database: {
         host: "db",
@@ -152,6 +152,9 @@ describe("CQI sections", () => {
       ]
     ) assert.ok(paths.includes(path), `${path} in ${paths}`);
     assert.ok(bad.some(([, m]) => m === "expected a port number 1-65535"));
+    const listen = valid({ server: { port: 0 }, metrics: { port: 0 } });
+    assert.equal(listen.server.port, 0, "a port to listen on may be 0");
+    assert.equal(listen.metrics?.port, 0);
   });
 
   it("checks minConnections against maxConnections", () => {

@@ -82,7 +82,7 @@ export interface ServerConfig {
 /** Schema of {@linkcode ServerConfig}. */
 export const serverSchema: ConfigSchema<ServerConfig> = v.object({
   host: withDefault(text(), "0.0.0.0", "Interface to listen on."),
-  port: withDefault(port(), 8080, "Port to listen on."),
+  port: withDefault(port(true), 8080, "Port to listen on; 0 picks a free one."),
   readTimeout: withDefault(
     duration(),
     "30s",

@@ -83,7 +83,11 @@ export const metricsSchema: ConfigSchema<MetricsConfig> = v.object({
     true,
     "Whether metrics are exposed; an absent section is disabled.",
   ),
-  port: withDefault(port(), 9090, "Port of the metrics endpoint."),
+  port: withDefault(
+    port(true),
+    9090,
+    "Port of the metrics endpoint; 0 picks a free one.",
+  ),
   path: withDefault(
     v.pipe(
       v.string("expected a string"),
