@@ -44,6 +44,7 @@ export {
   getLogFields,
   getRoute,
   RequestSlot,
+  type ScopeContext,
   setRoute,
   withRequestScope,
 } from "./request_scope.ts";

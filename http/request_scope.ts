@@ -1,5 +1,27 @@
-import { type Context, context } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import { extendContext } from "./context.ts";
+
+/**
+ * An async context as `withRequestScope`'s `extend` sees it: OpenTelemetry's
+ * `Context` (immutable; `setValue` returns a new one), so `trace.setSpan`
+ * and `propagation.extract` take and return it.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ScopeContext } from "@cqi/http";
+ *
+ * const tenant = Symbol("tenant");
+ * const extend = (ctx: ScopeContext) => ctx.setValue(tenant, "acme");
+ * ```
+ */
+export interface ScopeContext {
+  /** The value bound to `key`, or `undefined`. */
+  getValue(key: symbol): unknown;
+  /** A new context with `key` bound to `value`. */
+  setValue(key: symbol, value: unknown): ScopeContext;
+  /** A new context without `key`. */
+  deleteValue(key: symbol): ScopeContext;
+}
 
 /** The shared per-request slots that several modules read and write. */
 interface RequestScope {
@@ -54,7 +76,7 @@ function activeScope(): RequestScope | undefined {
  */
 export function withRequestScope<R>(
   fn: () => R,
-  extend?: (ctx: Context) => Context,
+  extend?: (ctx: ScopeContext) => ScopeContext,
 ): R {
   const active = context.active();
   let scope = active.getValue(SCOPE) as RequestScope | undefined;
@@ -62,7 +84,10 @@ export function withRequestScope<R>(
   scope ??= { route: undefined, logFields: {} };
   // Bound again when joining, so that `extend` extends a cheap context.
   const ctx = extendContext(active, SCOPE, scope);
-  return context.with(extend === undefined ? ctx : extend(ctx), fn);
+  return context.with(
+    extend === undefined ? ctx : extend(ctx) as typeof ctx,
+    fn,
+  );
 }
 
 /**
