@@ -1,13 +1,7 @@
-import { createHealth } from "@cqi/health";
-import { createLogger, setDefaultLogger } from "@cqi/logging";
+import { createHealth, type Health } from "@cqi/health";
+import { createLogger, type Logger, setDefaultLogger } from "@cqi/logging";
 import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
 import { initTracing, type Tracing } from "@cqi/tracing";
-import type {
-  BootstrapHealth,
-  BootstrapLogger,
-  BootstrapRegistry,
-  BootstrapTracing,
-} from "./bootstrap_types.ts";
 
 /**
  * The sections of a CQI config that {@linkcode bootstrap} reads: a
@@ -91,13 +85,13 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
   /** The config it was built from. */
   readonly config: C;
   /** The service's logger (`service_name` set), also the default logger. */
-  readonly logger: BootstrapLogger;
+  readonly logger: Logger;
   /** The metrics registry; `undefined` when metrics are disabled. */
-  readonly registry: BootstrapRegistry | undefined;
+  readonly registry: MetricsRegistry | undefined;
   /** The tracing handle; mode `disabled` when tracing is disabled. */
-  readonly tracing: BootstrapTracing;
+  readonly tracing: Tracing;
   /** The health registry, recording into `registry` and logging to `logger`. */
-  readonly health: BootstrapHealth;
+  readonly health: Health;
   /**
    * Adds a cleanup to run at shutdown, last added first, before tracing and
    * logs are flushed.

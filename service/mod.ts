@@ -65,9 +65,7 @@ export {
   type BootstrapConfig,
   type BootstrapOptions,
 } from "./bootstrap.ts";
-export type {
-  BootstrapHealth,
-  BootstrapLogger,
-  BootstrapRegistry,
-  BootstrapTracing,
-} from "./bootstrap_types.ts";
+export type { Health } from "@cqi/health";
+export type { Logger } from "@cqi/logging";
+export type { MetricsRegistry } from "@cqi/metrics";
+export type { Tracing } from "@cqi/tracing";
