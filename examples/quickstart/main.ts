@@ -5,23 +5,42 @@ import process from "node:process";
 import * as v from "valibot";
 import { cqiSections, loadConfig } from "@cqi/config";
 import { apiKey, type ApiKeyRecord, generateApiKey } from "@cqi/auth";
-import { createHealth } from "@cqi/health";
-import { createLogger, setDefaultLogger } from "@cqi/logging";
-import { createRegistry } from "@cqi/metrics";
-import { httpService, run, runner } from "@cqi/service";
-import { initTracing } from "@cqi/tracing";
+import { bootstrap, httpService, run, runner } from "@cqi/service";
 import { createApp } from "./app.ts";
 import { memoryStore } from "./store.ts";
 
-// Configuration from the environment (CQI_*, .env); the name has a default.
+// Configuration: CQI_* environment variables (and .env, and a file named by
+// CQI_CONFIG_FILE); the name, the port (PORT) and metrics have defaults here.
+const { PORT, OTEL_EXPORTER_OTLP_ENDPOINT } = process.env;
 const config = await loadConfig({
-  schema: v.object({ service: cqiSections.service, auth: cqiSections.auth }),
-  env: { CQI_SERVICE_NAME: "quickstart", ...process.env },
+  schema: v.object({
+    service: cqiSections.service,
+    server: cqiSections.server,
+    log: cqiSections.log,
+    metrics: cqiSections.metrics,
+    tracing: cqiSections.tracing,
+    auth: cqiSections.auth,
+  }),
+  env: {
+    CQI_SERVICE_NAME: "quickstart",
+    CQI_METRICS_ENABLED: "true",
+    ...(PORT === undefined ? {} : { CQI_SERVER_PORT: PORT }),
+    ...process.env,
+  },
 });
 
-// JSON lines on stdout; LOG_LEVEL overrides the level.
-const log = createLogger({ service: config.service.name });
-setDefaultLogger(log);
+// Logger (JSON lines on stdout; LOG_LEVEL overrides), metrics registry,
+// tracing (the config's, or OTLP to OTEL_EXPORTER_OTLP_ENDPOINT when that
+// is set) and the health registry, in one call.
+const svc = bootstrap({
+  ...config,
+  tracing: config.tracing.enabled ? config.tracing : {
+    enabled: OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
+    exporter: "otlp",
+    sampler: "always",
+  },
+});
+const log = svc.logger;
 
 // API keys from CQI_AUTH_API_KEYS; in development, a fresh one when unset.
 let keys: ApiKeyRecord[] = config.auth?.apiKeys ?? [];
@@ -33,25 +52,20 @@ if (keys.length === 0 && config.service.environment === "development") {
   keys = [{ id: "dev", key, serviceId: "dev" }];
 }
 
-// Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set.
-const tracing = initTracing({
-  service: config.service,
-  enabled: process.env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
-  sampler: "always",
-});
-const registry = createRegistry({ namespace: config.service.name });
-const health = createHealth({ registry, logger: log });
-
 const app = createApp({
   store: memoryStore(),
   logger: log,
-  registry,
-  health,
+  registry: svc.registry!, // metrics are enabled above
+  health: svc.health,
   auth: apiKey({ keys, exclude: ["/health/*", "/metrics"] }),
 });
+const gracePeriod = config.server.shutdownTimeout;
 const services = runner({
   services: [
     httpService(app, {
+      hostname: config.server.host,
+      port: config.server.port,
+      gracePeriod,
       onListen: ({ hostname, port }) =>
         log.info("quickstart listening", {
           url: `http://${hostname}:${port}/`,
@@ -60,16 +74,18 @@ const services = runner({
     }),
   ],
 });
-health.register("services", services);
+svc.health.register("services", services);
 
-const code = await run(services, {
-  health,
-  onShutdown: [() => health.close(), () => tracing.close()],
+// The one signal path: readiness fails, in-flight requests finish, services
+// stop; then bootstrap's shutdown flushes spans and every buffered log line.
+let code = await run(services, {
+  health: svc.health,
+  gracePeriod,
   log: {
     info: (message) => log.info(message),
     error: (message, error) => log.error(message, { error }),
   },
 });
 log.info("quickstart stopped", { clean: code === 0 });
-await log.close(); // every buffered line reaches stdout before exit
+await svc.shutdown().catch(() => code = 1); // failures are logged
 process.exit(code);
