@@ -2,6 +2,7 @@ import { createHealth, type Health } from "@cqi/health";
 import { createLogger, type Logger, setDefaultLogger } from "@cqi/logging";
 import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
 import { initTracing, type Tracing } from "@cqi/tracing";
+import { breakerHooks, retryHooks } from "./observe.ts";
 
 /**
  * The sections of a CQI config that {@linkcode bootstrap} reads: a
@@ -101,6 +102,20 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
    * @throws {Error} After shutdown started.
    */
   onShutdown(fn: () => void | Promise<void>): void;
+  /**
+   * {@linkcode retryHooks} reporting to this logger and registry: spread
+   * the result into `retry()`'s options.
+   *
+   * @param operation A low-cardinality name for what is retried.
+   */
+  retryHooks(operation: string): ReturnType<typeof retryHooks>;
+  /**
+   * {@linkcode breakerHooks} reporting to this logger and registry: spread
+   * the result into `circuitBreaker()`'s options.
+   *
+   * @param breaker A low-cardinality name for the breaker.
+   */
+  breakerHooks(breaker: string): ReturnType<typeof breakerHooks>;
   /**
    * Runs the `onShutdown` hooks last first, then closes the health
    * registry, then tracing (exporting every ended span), then the logger
@@ -228,6 +243,8 @@ export function bootstrap<C extends BootstrapConfig>(
       }
       hooks.push(fn);
     },
+    retryHooks: (operation) => retryHooks(operation, { logger, registry }),
+    breakerHooks: (breaker) => breakerHooks(breaker, { logger, registry }),
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };

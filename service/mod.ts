@@ -59,6 +59,7 @@ export {
   type HttpServiceOptions,
 } from "./http_service.ts";
 export { run, type RunOptions } from "./run.ts";
+export { breakerHooks, type ObserveOptions, retryHooks } from "./observe.ts";
 export {
   type Bootstrap,
   bootstrap,

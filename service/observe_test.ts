@@ -1,0 +1,130 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { temporary } from "@cqi/errors";
+import { createLogger, memorySink } from "@cqi/logging";
+import { createRegistry } from "@cqi/metrics";
+import { circuitBreaker, retry } from "@cqi/retry";
+import { bootstrap, breakerHooks, retryHooks } from "./mod.ts";
+
+const fakeClock = () => {
+  let now = 0;
+  return {
+    now: () => now,
+    sleep: (ms: number) => {
+      now += ms;
+      return Promise.resolve();
+    },
+    advance: (ms: number) => now += ms,
+  };
+};
+
+describe("retryHooks", () => {
+  it("logs each retry and counts it by operation", async () => {
+    const sink = memorySink();
+    const logger = createLogger({ service: "t", output: sink });
+    const registry = createRegistry({ namespace: "t", defaultMetrics: false });
+    let calls = 0;
+    const result = await retry(() => {
+      if (++calls < 3) throw temporary(`busy ${calls}`);
+      return "ok";
+    }, {
+      clock: fakeClock(),
+      random: () => 0.5,
+      ...retryHooks("place_order", { logger, registry }),
+    });
+    assert.equal(result, "ok");
+    assert.deepEqual(
+      sink.records.map((r) => [r.level, r.message, r.operation, r.attempt]),
+      [
+        ["warn", "retrying", "place_order", 1],
+        ["warn", "retrying", "place_order", 2],
+      ],
+    );
+    assert.equal(
+      (sink.records[1].error as { message: string }).message,
+      "busy 2",
+    );
+    assert.equal(typeof sink.records[0].delay_ms, "number");
+    assert.match(
+      await registry.metrics(),
+      /^t_retry_attempts_total\{operation="place_order"\} 2$/m,
+    );
+  });
+
+  it("works with neither logger nor registry, and refuses an empty name", () => {
+    retryHooks("x").onRetry({ attempt: 1, error: new Error("e"), delay: 1 });
+    assert.throws(() => retryHooks(""), /operation must be a non-empty/);
+  });
+});
+
+describe("breakerHooks", () => {
+  it("tracks the state in a gauge, counts transitions and logs them", async () => {
+    const sink = memorySink();
+    const logger = createLogger({ service: "t", output: sink });
+    const registry = createRegistry({ namespace: "t", defaultMetrics: false });
+    const clock = fakeClock();
+    const breaker = circuitBreaker({
+      name: "exchange",
+      failureThreshold: 1,
+      openFor: 1_000,
+      clock,
+      ...breakerHooks("exchange", { logger, registry }),
+    });
+    const gauge = async () =>
+      /^t_circuit_breaker_state\{breaker="exchange"\} (\d)$/m.exec(
+        await registry.metrics(),
+      )?.[1];
+    assert.equal(await gauge(), "0", "closed from the start");
+    await breaker.execute(() => Promise.reject(new Error("down"))).catch(
+      () => {},
+    );
+    assert.equal(await gauge(), "2");
+    clock.advance(1_000);
+    await breaker.execute(() => "up");
+    assert.equal(await gauge(), "0");
+    assert.deepEqual(
+      sink.records.map((r) => [r.level, r.message, r.from, r.to]),
+      [
+        ["warn", "circuit breaker opened", "closed", "open"],
+        ["info", "circuit breaker state changed", "open", "half_open"],
+        ["info", "circuit breaker state changed", "half_open", "closed"],
+      ],
+    );
+    const text = await registry.metrics();
+    for (const to of ["open", "half_open", "closed"]) {
+      assert.match(
+        text,
+        new RegExp(
+          `^t_circuit_breaker_transitions_total\\{breaker="exchange",to="${to}"\\} 1$`,
+          "m",
+        ),
+      );
+    }
+  });
+});
+
+describe("bootstrap's hooks", () => {
+  it("report to its logger and registry", async () => {
+    const sink = memorySink();
+    await using svc = bootstrap(
+      { service: { name: "svc" }, metrics: { enabled: true } },
+      { logOutput: sink, setDefaultLogger: false, defaultMetrics: false },
+    );
+    svc.retryHooks("fetch_prices").onRetry({
+      attempt: 1,
+      error: new Error("e"),
+      delay: 10,
+    });
+    svc.breakerHooks("prices").onStateChange({ from: "closed", to: "open" });
+    const text = await svc.registry!.metrics();
+    assert.match(
+      text,
+      /svc_retry_attempts_total\{operation="fetch_prices"\} 1/,
+    );
+    assert.match(text, /svc_circuit_breaker_state\{breaker="prices"\} 2/);
+    assert.deepEqual(sink.records.map((r) => r.message), [
+      "retrying",
+      "circuit breaker opened",
+    ]);
+  });
+});
