@@ -1,0 +1,45 @@
+// CQI middleware on plain `Deno.serve`:
+//   deno run --allow-net --allow-env --allow-read examples/deno-serve/main.ts
+// Listens on PORT (default 8080); SIGTERM or SIGINT drains and exits 0.
+import { generateApiKey } from "@cqi/auth";
+import { createLogger } from "@cqi/logging";
+import { createRegistry } from "@cqi/metrics";
+import { createHandler } from "../hello/app.ts";
+
+if (!("Deno" in globalThis)) {
+  throw new Error(
+    "examples/deno-serve runs on Deno: deno run -A examples/deno-serve/main.ts",
+  );
+}
+
+const logger = createLogger({ service: "deno-serve" }); // JSON lines, stdout
+const registry = createRegistry({ namespace: "deno_serve" });
+
+// The key callers send as `Authorization: Bearer <key>`.
+let key = Deno.env.get("API_KEY");
+if (!key) {
+  key = generateApiKey();
+  // Straight to the terminal: the logger would (rightly) redact it.
+  console.error(`API_KEY is unset; generated one: ${key}`);
+}
+
+const handler = createHandler({
+  logger,
+  registry,
+  keys: [{ id: "default", key }],
+});
+
+const server = Deno.serve({
+  port: Number(Deno.env.get("PORT") ?? 8080),
+  onListen: ({ hostname, port }) =>
+    logger.info("listening", { url: `http://${hostname}:${port}/` }),
+}, handler);
+
+// Stop accepting, let in-flight requests finish, then exit.
+const stop = () => void server.shutdown();
+Deno.addSignalListener("SIGTERM", stop);
+Deno.addSignalListener("SIGINT", stop);
+await server.finished;
+logger.info("stopped");
+await logger.close(); // every buffered line reaches stdout
+Deno.exit(0);

@@ -1,0 +1,44 @@
+// The handler of the deno-serve and bun-serve examples: CQI's canonical
+// middleware stack around a CQI router, as one fetch-style function that
+// `Deno.serve` and `Bun.serve` take as it is.
+import { applyMiddleware, router } from "@cqi/http";
+import { recovery } from "@cqi/errors";
+import { accessLog, type Logger } from "@cqi/logging";
+import {
+  httpMetrics,
+  metricsHandler,
+  type MetricsRegistry,
+} from "@cqi/metrics";
+import { httpTracing } from "@cqi/tracing";
+import { apiKey, type ApiKeyRecord } from "@cqi/auth";
+
+/** What {@linkcode createHandler} needs. */
+export interface HandlerOptions {
+  /** Where the access log goes. */
+  logger: Logger;
+  /** Where the HTTP metrics go; `GET /metrics` exposes it. */
+  registry: MetricsRegistry;
+  /** The API keys `GET /hello/:name` accepts. */
+  keys: ApiKeyRecord[];
+}
+
+/**
+ * `GET /hello/:name` (API key required) and `GET /metrics` (open), behind
+ * the canonical stack, outermost first.
+ */
+export function createHandler(
+  { logger, registry, keys }: HandlerOptions,
+): (req: Request) => Promise<Response> {
+  const app = router({
+    "GET /hello/:name": (_req, { name }) => Response.json({ hello: name }),
+    "GET /metrics": metricsHandler(registry),
+  });
+  return applyMiddleware(
+    app,
+    httpTracing(), // a server span per request; log lines carry its ids
+    accessLog({ logger }), // one JSON line per request, by route pattern
+    httpMetrics({ registry }), // request metrics, labelled by route pattern
+    recovery(), // thrown errors become JSON error responses
+    apiKey({ keys, exclude: ["/metrics"] }), // 401 without a valid key
+  );
+}
