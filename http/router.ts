@@ -53,6 +53,8 @@ interface CompiledRoute {
   method: string;
   pattern: string;
   segments: string[];
+  /** Per segment, the parameter's name, or `undefined` for a literal. */
+  params: Array<string | undefined>;
   wildcard: boolean;
   handler: RouteHandler;
 }
@@ -96,8 +98,10 @@ export function router(
   compiled.sort(bySpecificity);
   const notFound = options.notFound ?? defaultNotFound;
   return (req) => {
-    const path = pathname(req.url);
-    const parts = path.split("/").slice(1).map(decode);
+    const parts = pathname(req.url).slice(1).split("/");
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i].includes("%")) parts[i] = decode(parts[i]);
+    }
     let allowed: Set<string> | undefined;
     for (const route of compiled) {
       const params = match(route, parts);
@@ -148,7 +152,10 @@ function compile(key: string, handler: RouteHandler): CompiledRoute {
     }
     names.add(segment);
   }
-  return { method, pattern, segments, wildcard, handler };
+  const params = segments.map((s) =>
+    s.startsWith(":") ? s.slice(1) : undefined
+  );
+  return { method, pattern, segments, params, wildcard, handler };
 }
 
 function rejectDuplicates(routes: CompiledRoute[]): void {
@@ -193,15 +200,17 @@ function match(
   ) {
     return undefined;
   }
-  const params: Record<string, string> = {};
+  // Literals first, so that a route that does not match allocates nothing.
+  const names = route.params;
   for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
-    if (segment.startsWith(":")) {
-      if (parts[i] === "") return undefined;
-      params[segment.slice(1)] = parts[i];
-    } else if (segment !== parts[i]) {
+    if (names[i] === undefined ? segments[i] !== parts[i] : parts[i] === "") {
       return undefined;
     }
+  }
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const name = names[i];
+    if (name !== undefined) params[name] = parts[i];
   }
   if (route.wildcard) {
     params["*"] = parts.slice(segments.length).join("/");
@@ -210,7 +219,6 @@ function match(
 }
 
 function decode(segment: string): string {
-  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
