@@ -93,21 +93,31 @@ export function accessLog(
   if (remoteAddr !== undefined && typeof remoteAddr !== "function") {
     throw new TypeError("accessLog: remoteAddr must be a function");
   }
+  // The access line's logger: `base` (or the default logger), adding the
+  // request's extra log fields; remade only when the default logger changes.
+  let lineBase: Logger | undefined;
+  let lineLogger!: Logger;
   return (req, next) => {
     const start = now();
     const incoming = req.headers.get(requestIdHeader);
     const id = incoming !== null && VALID_ID.test(incoming)
       ? incoming
       : crypto.randomUUID();
-    const log = requestChild(base ?? defaultLogger(), { request_id: id });
+    const root = base ?? defaultLogger();
+    if (root !== lineBase) {
+      lineBase = root;
+      lineLogger = requestChild(root, {});
+    }
+    const log = lineLogger;
     // Read now: on Bun a request's URL is gone once its response was sent.
-    const request: Fields = { method: req.method };
+    const request: Fields = { request_id: id, method: req.method };
     const url = req.url;
     const requestBytes = contentLength(req.headers);
     const userAgent = req.headers.get("user-agent");
     const addr = remoteAddr?.(req);
     return withRequestScope(async () => {
-      bindLogger(log);
+      // The handler's logger() is made on first use, with the request id.
+      bindLogger(() => requestChild(root, { request_id: id }));
       if (logStart) {
         log.debug("request started", { ...request, path: pathOf(url) });
       }
@@ -136,7 +146,7 @@ export function accessLog(
       if (res.status >= 500) log.error("request completed", fields);
       else if (res.status >= 400) log.warn("request completed", fields);
       else log.info("request completed", fields);
-      return withHeaders(res, { [requestIdHeader]: id });
+      return withHeaders(res, [[requestIdHeader, id]]);
     });
   };
 }

@@ -2,7 +2,11 @@ import { RequestSlot } from "@cqi/http";
 import { createLogger, type Logger } from "./logger.ts";
 
 // A slot, not a ContextKey: binding it starts no new async context per request.
-const requestLogger = new RequestSlot<Logger>("logging.logger");
+// It holds a factory until the request first asks for its logger: most
+// requests never do, and the access line needs no logger of its own.
+const requestLogger = new RequestSlot<Logger | (() => Logger)>(
+  "logging.logger",
+);
 let fallback: Logger | undefined;
 
 /**
@@ -28,7 +32,11 @@ let fallback: Logger | undefined;
  * @returns The request's logger, else the default logger.
  */
 export function logger(): Logger {
-  return requestLogger.get() ?? defaultLogger();
+  const bound = requestLogger.get();
+  if (typeof bound !== "function") return bound ?? defaultLogger();
+  const made = bound();
+  requestLogger.set(made);
+  return made;
 }
 
 /**
@@ -62,6 +70,6 @@ export function defaultLogger(): Logger {
  * Binds the logger of the current request (needs a request scope); `logger()`
  * returns it for the rest of the request. Internal: `accessLog` calls it.
  */
-export function bindLogger(log: Logger): void {
+export function bindLogger(log: Logger | (() => Logger)): void {
   requestLogger.set(log);
 }
