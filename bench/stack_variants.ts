@@ -9,8 +9,9 @@
 //   sampler `never` or `always` (spans batched, then discarded).
 // - hono: a Hono app with hono/logger (no-op print), @hono/prometheus and
 //   bearerAuth on the same route.
-// - hono-otel: the same with @hono/otel outermost, sampling every request,
-//   spans batched and discarded.
+// - hono-otel-never / hono-otel: the same with @hono/otel outermost, sampling
+//   no request / every request (spans batched and discarded): the Hono
+//   counterparts of cqi-never and cqi-always.
 //
 // A factory sets up global state (the tracer provider), so one process serves
 // one variant.
@@ -21,6 +22,7 @@ import { prometheus } from "@hono/prometheus";
 import { httpInstrumentationMiddleware } from "@hono/otel";
 import { Registry } from "prom-client";
 import {
+  AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
@@ -80,12 +82,14 @@ function cqi(sampler: "never" | "always"): () => Handler {
   };
 }
 
-function hono(otel: boolean): () => Handler {
+function hono(otel?: "never" | "always"): () => Handler {
   return () => {
     const app = new Hono();
-    if (otel) {
+    if (otel !== undefined) {
       const tracerProvider = new BasicTracerProvider({
-        sampler: new AlwaysOnSampler(),
+        sampler: otel === "always"
+          ? new AlwaysOnSampler()
+          : new AlwaysOffSampler(),
         spanProcessors: [new BatchSpanProcessor(discard as SpanExporter)],
       });
       app.use(httpInstrumentationMiddleware({ tracerProvider }));
@@ -108,6 +112,7 @@ export const variants: Record<string, () => Handler> = {
   bare,
   "cqi-never": cqi("never"),
   "cqi-always": cqi("always"),
-  hono: hono(false),
-  "hono-otel": hono(true),
+  hono: hono(),
+  "hono-otel-never": hono("never"),
+  "hono-otel": hono("always"),
 };
