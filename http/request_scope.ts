@@ -27,7 +27,7 @@ export interface ScopeContext {
 interface RequestScope {
   route: string | undefined;
   logFields: Record<string, unknown>;
-  slots?: Map<symbol, unknown>;
+  slots?: Record<symbol, unknown>;
 }
 
 const SCOPE = Symbol("cqi.http.request");
@@ -215,7 +215,7 @@ export class RequestSlot<T> {
    * @returns The value, or `undefined`.
    */
   get(): T | undefined {
-    return activeScope()?.slots?.get(this.#symbol) as T | undefined;
+    return activeScope()?.slots?.[this.#symbol] as T | undefined;
   }
 
   /**
@@ -236,7 +236,7 @@ export class RequestSlot<T> {
   set(value: T): boolean {
     const scope = activeScope();
     if (scope === undefined) return false;
-    (scope.slots ??= new Map()).set(this.#symbol, value);
+    (scope.slots ??= {})[this.#symbol] = value;
     return true;
   }
 }

@@ -117,7 +117,7 @@ export function accessLog(
     const addr = remoteAddr?.(req);
     return withRequestScope(async () => {
       // The handler's logger() is made on first use, with the request id.
-      bindLogger(() => requestChild(root, { request_id: id }));
+      bindLogger(requestLogger.bind(undefined, root, id));
       if (logStart) {
         log.debug("request started", { ...request, path: pathOf(url) });
       }
@@ -169,4 +169,12 @@ function pathOf(url: string): string {
     hash < 0 ? url.length : hash,
   );
   return url.slice(slash, end);
+}
+
+// A request's logger, made on first use. Bound to its two values rather than
+// a closure: a closure would keep the request's whole scope (the Request
+// itself) reachable from the async context, which on Deno keeps it alive
+// through every young-generation GC until a full one.
+function requestLogger(root: Logger, id: string): Logger {
+  return requestChild(root, { request_id: id });
 }
