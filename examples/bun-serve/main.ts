@@ -1,10 +1,9 @@
 // CQI middleware on plain `Bun.serve`: bun run examples/bun-serve/main.ts
 // Listens on PORT (default 8080); SIGTERM or SIGINT drains and exits 0.
 import process from "node:process";
-import { generateApiKey } from "@cqi/auth";
 import { createLogger } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
-import { createHandler } from "../hello/app.ts";
+import { createHandler, exampleKeys } from "../hello/app.ts";
 
 // Bun's own types are not installed here; this is the part of them used.
 interface BunServer {
@@ -29,18 +28,13 @@ if (Bun === undefined) {
 const logger = createLogger({ service: "bun-serve" }); // JSON lines, stdout
 const registry = createRegistry({ namespace: "bun_serve" });
 
-// The key callers send as `Authorization: Bearer <key>`.
-let key = process.env.API_KEY;
-if (!key) {
-  key = generateApiKey();
-  // Straight to the terminal: the logger would (rightly) redact it.
-  console.error(`API_KEY is unset; generated one: ${key}`);
-}
+// The key callers send as `Authorization: Bearer <key>`: API_KEY, or a new one.
+const keys = exampleKeys(process.env);
 
 const handler = createHandler({
   logger,
   registry,
-  keys: [{ id: "default", key }],
+  keys,
 });
 
 const server = Bun.serve({

@@ -1,10 +1,9 @@
 // CQI middleware on plain `Deno.serve`:
 //   deno run --allow-net --allow-env --allow-read examples/deno-serve/main.ts
 // Listens on PORT (default 8080); SIGTERM or SIGINT drains and exits 0.
-import { generateApiKey } from "@cqi/auth";
 import { createLogger } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
-import { createHandler } from "../hello/app.ts";
+import { createHandler, exampleKeys } from "../hello/app.ts";
 
 if (!("Deno" in globalThis)) {
   throw new Error(
@@ -15,18 +14,13 @@ if (!("Deno" in globalThis)) {
 const logger = createLogger({ service: "deno-serve" }); // JSON lines, stdout
 const registry = createRegistry({ namespace: "deno_serve" });
 
-// The key callers send as `Authorization: Bearer <key>`.
-let key = Deno.env.get("API_KEY");
-if (!key) {
-  key = generateApiKey();
-  // Straight to the terminal: the logger would (rightly) redact it.
-  console.error(`API_KEY is unset; generated one: ${key}`);
-}
+// The key callers send as `Authorization: Bearer <key>`: API_KEY, or a new one.
+const keys = exampleKeys(Deno.env.toObject());
 
 const handler = createHandler({
   logger,
   registry,
-  keys: [{ id: "default", key }],
+  keys,
 });
 
 const server = Deno.serve({

@@ -10,7 +10,7 @@ import {
   type MetricsRegistry,
 } from "@cqi/metrics";
 import { httpTracing } from "@cqi/tracing";
-import { apiKey, type ApiKeyRecord } from "@cqi/auth";
+import { apiKey, type ApiKeyRecord, generateApiKey } from "@cqi/auth";
 
 /** What {@linkcode createHandler} needs. */
 export interface HandlerOptions {
@@ -41,4 +41,18 @@ export function createHandler(
     recovery(), // thrown errors become JSON error responses
     apiKey({ keys, exclude: ["/metrics"] }), // 401 without a valid key
   );
+}
+
+/**
+ * The API key the examples accept: `API_KEY` from the environment, or a
+ * fresh one printed on stderr (straight to the terminal: the logger would,
+ * rightly, redact it).
+ */
+export function exampleKeys(env: { API_KEY?: string }): ApiKeyRecord[] {
+  let key = env.API_KEY;
+  if (!key) {
+    key = generateApiKey();
+    console.error(`API_KEY is unset; generated one: ${key}`);
+  }
+  return [{ id: "default", key }];
 }

@@ -4,23 +4,18 @@
 // Listens on PORT (default 8080); SIGTERM or SIGINT drains and exits 0.
 import process from "node:process";
 import { serve } from "@cqi/http";
-import { generateApiKey } from "@cqi/auth";
 import { createLogger } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
 import { createApp } from "./app.ts";
+import { exampleKeys } from "../hello/app.ts";
 
 const logger = createLogger({ service: "hono" }); // JSON lines on stdout
 const registry = createRegistry({ namespace: "hono" });
 
-// The key callers send as `Authorization: Bearer <key>`.
-let key = process.env.API_KEY;
-if (!key) {
-  key = generateApiKey();
-  // Straight to the terminal: the logger would (rightly) redact it.
-  console.error(`API_KEY is unset; generated one: ${key}`);
-}
+// The key callers send as `Authorization: Bearer <key>`: API_KEY, or a new one.
+const keys = exampleKeys(process.env);
 
-const app = createApp({ logger, registry, keys: [{ id: "default", key }] });
+const app = createApp({ logger, registry, keys });
 
 // serve reads PORT (default 8080) and handles SIGTERM/SIGINT: it stops
 // accepting, lets in-flight requests finish, then runs the close hooks.
