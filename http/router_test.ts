@@ -157,4 +157,14 @@ describe("router's path reading", () => {
       assert.equal(pathname(url), new URL(url).pathname, url);
     }
   });
+
+  it("reads the path after the authority, whatever a raw Host header put there", () => {
+    // Deno builds req.url from the Host header as sent.
+    assert.equal(pathname("http://h?x/health/%7e"), "/health/%7e");
+    assert.equal(pathname("http://h#x/health/./x"), "/health/x");
+    assert.equal(pathname("http://h\\files/health/%7e"), "/health/%7e");
+    assert.equal(pathname("http://u@h/a%20b"), "/a%20b");
+    assert.equal(pathname("http://h//x/../y"), "//y");
+    assert.equal(pathname("/relative/a%2e"), "/relative/a%2e");
+  });
 });

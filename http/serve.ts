@@ -122,6 +122,11 @@ interface ProcessLike {
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
+// An absolute URL whose authority is valid host syntax (RFC 3986 reg-name,
+// IP literal, port). Deno builds `req.url` from the Host header as sent, so
+// `Host: h?x` would make the URL's path differ from the request target;
+// Bun gives a relative URL for such a host.
+const VALID_URL = /^https?:\/\/[A-Za-z0-9\-._~%!$&'()*+,;=:[\]]+\//;
 // setTimeout fires at once for anything longer than this.
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -155,6 +160,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const gracePeriod = checkGracePeriod(options.gracePeriod ?? 10_000);
   let inFlight = 0;
   const guarded = async (req: Request): Promise<Response> => {
+    if (!VALID_URL.test(req.url)) return badHost();
     inFlight++;
     try {
       const res = await handler(req);
@@ -367,4 +373,11 @@ function report(onError: (error: unknown) => void, error: unknown): void {
 
 function defaultOnError(error: unknown): void {
   console.error("@cqi/http serve:", error);
+}
+
+function badHost(): Response {
+  return new Response("Bad Request: invalid Host header", {
+    status: 400,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
 }

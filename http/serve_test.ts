@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { connect } from "node:net";
+import { once } from "node:events";
 import {
   addLogFields,
   ContextKey,
@@ -304,5 +306,38 @@ describe("serve signal handling (child process)", () => {
     assert.equal(typeof await child.exited, "number");
     assert.ok(child.lines.includes("closed first"));
     await slow;
+  });
+});
+
+describe("serve and the Host header", () => {
+  // Sends a request with the Host header exactly as written.
+  async function raw(port: number, host: string): Promise<string> {
+    const socket = connect({ host: "127.0.0.1", port });
+    await once(socket, "connect");
+    socket.write(
+      `GET /health/%7e HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`,
+    );
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk) => text += chunk);
+    await once(socket, "end");
+    return text;
+  }
+
+  it("answers 400 to a Host that is not host syntax, before the handler", async () => {
+    const seen: string[] = [];
+    await using server = serve((req) => {
+      seen.push(req.url);
+      return new Response("ok");
+    }, { port: 0, hostname: "127.0.0.1", handleSignals: false });
+    const port = server.addr.port;
+    for (const host of ["h?x", "h#x", "h\\x", "u@h", "h x"]) {
+      const answer = await raw(port, host);
+      assert.match(answer, /^HTTP\/1\.1 400/, `Host: ${host}`);
+    }
+    assert.deepEqual(seen, []);
+    for (const host of ["example.com", "127.0.0.1:8080", "[::1]:8080"]) {
+      assert.match(await raw(port, host), /^HTTP\/1\.1 200/, `Host: ${host}`);
+    }
   });
 });
