@@ -225,9 +225,9 @@ export function checkApiKey(
     );
   }
   if (typeof key !== "string" || key === "") throw refusal("empty api key");
+  if (key.length > MAX_KEY_LENGTH) throw refusal("api key too long");
   const known = set.accepted.get(key);
   if (known !== undefined) return set.callers[known];
-  if (key.length > MAX_KEY_LENGTH) throw refusal("api key too long");
   const index = findDigest(sha256(key), set.digests);
   if (index < 0) throw refusal("unknown api key");
   if (set.accepted.size < set.callers.length) set.accepted.set(key, index);

@@ -320,8 +320,8 @@ function middleware(methods: Method[]): Middleware {
         failures.push(error);
         continue;
       }
-      if (!(result instanceof Promise)) return admit(result, req, next);
-      return result.then(
+      if (!isThenable(result)) return admit(result, req, next);
+      return Promise.resolve(result).then(
         (caller) => admit(caller, req, next),
         (error) => {
           failures.push(error);
@@ -373,4 +373,8 @@ function refuse(methods: Method[], failures: unknown[]): Response {
   );
   res.headers.set("www-authenticate", presented ? INVALID_TOKEN : CHALLENGE);
   return res;
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }

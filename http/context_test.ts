@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { context, createContextKey } from "@opentelemetry/api";
+import { context, createContextKey, ROOT_CONTEXT } from "@opentelemetry/api";
 import {
   addLogFields,
   applyMiddleware,
@@ -131,6 +131,17 @@ describe("request scope", () => {
       assert.equal(context.active().getValue(tenant), undefined);
     });
     assert.equal(extended, 1);
+  });
+
+  it("keeps the scope when extend returns a context not built on the one it got", async () => {
+    const tenant = createContextKey("tenant");
+    await withRequestScope(async () => {
+      setRoute("/outer");
+      await withRequestScope(() => {
+        assert.equal(getRoute(), "/outer");
+        assert.equal(context.active().getValue(tenant), "acme");
+      }, () => ROOT_CONTEXT.setValue(tenant, "acme"));
+    });
   });
 
   it("RequestSlot holds a value for the rest of the request, per request", async () => {

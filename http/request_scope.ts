@@ -84,10 +84,13 @@ export function withRequestScope<R>(
   scope ??= { route: undefined, logFields: {} };
   // Bound again when joining, so that `extend` extends a cheap context.
   const ctx = extendContext(active, SCOPE, scope);
-  return context.with(
-    extend === undefined ? ctx : extend(ctx) as typeof ctx,
-    fn,
-  );
+  if (extend === undefined) return context.with(ctx, fn);
+  let extended = extend(ctx) as typeof ctx;
+  // A context not built on `ctx` (ROOT_CONTEXT, say) still gets the scope.
+  if (extended.getValue(SCOPE) !== scope) {
+    extended = extendContext(extended, SCOPE, scope);
+  }
+  return context.with(extended, fn);
 }
 
 /**

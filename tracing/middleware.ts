@@ -235,19 +235,27 @@ function name(span: Span, method: string, route: string | undefined): void {
 }
 
 function requestAttributes(span: Span, req: Request, method: string): void {
-  const url = new URL(req.url);
   span.setAttribute("http.request.method", method);
   if (method === "_OTHER") {
     span.setAttribute("http.request.method_original", req.method);
   }
-  span.setAttribute("url.path", url.pathname);
-  span.setAttribute("url.scheme", url.protocol.slice(0, -1));
-  serverAddress(span, req, url);
+  // Parsed without throwing: Bun gives a relative URL for a bad Host header.
+  const url = URL.parse(req.url);
+  if (url !== null) {
+    span.setAttribute("url.path", url.pathname);
+    span.setAttribute("url.scheme", url.protocol.slice(0, -1));
+    serverAddress(span, req, url);
+  }
   const ua = req.headers.get("user-agent");
   if (ua !== null) span.setAttribute("user_agent.original", ua);
 }
 
-function serverAddress(span: Span, req: Request, url = new URL(req.url)) {
+function serverAddress(
+  span: Span,
+  req: Request,
+  url: URL | null = URL.parse(req.url),
+) {
+  if (url === null) return;
   span.setAttribute("server.address", url.hostname.replace(/^\[|\]$/g, ""));
   const port = url.port === ""
     ? url.protocol === "https:" ? 443 : 80

@@ -216,6 +216,27 @@ describe("httpTracing", () => {
     assert.equal(flags, "00");
   });
 
+  it("still ends the span when the URL is relative (Bun, for a bad Host header)", async () => {
+    await using handle = initTracing({
+      service: { name: "mw" },
+      exporter: "memory",
+      sampler: "always",
+    });
+    const req = {
+      url: "/orders/1",
+      method: "GET",
+      headers: new Headers(),
+    } as unknown as Request;
+    const res = await httpTracing()(
+      req,
+      () => Promise.resolve(new Response("ok")),
+    );
+    assert.equal(res.status, 200);
+    const [span] = handle.spans();
+    assert.equal(span.name, "GET");
+    assert.equal(span.attributes["url.path"], undefined);
+  });
+
   it("names the span from a Hono route", async () => {
     await using handle = initTracing({
       service: { name: "hono" },
