@@ -27,8 +27,12 @@ export interface RunOptions {
    * and the exit code is 1. Default 30,000.
    */
   gracePeriod?: number;
-  /** Run after the services stopped, last added first (tracing and log flushes). */
-  onShutdown?: readonly (() => void | Promise<void>)[];
+  /**
+   * Run after the services stopped, last added first (tracing and log
+   * flushes), each given the exit code so far; signals are still caught
+   * while they run, so a second one cannot cut a flush short.
+   */
+  onShutdown?: readonly ((code: number) => void | Promise<void>)[];
   /** Signals that start the shutdown. Default `["SIGTERM", "SIGINT"]`. */
   signals?: readonly ("SIGTERM" | "SIGINT" | "SIGHUP" | "SIGQUIT")[];
   /** Aborting it starts the shutdown, like a signal (for embedding and tests). */
@@ -165,7 +169,7 @@ async function hooks(
 ): Promise<number> {
   for (const hook of [...(list ?? [])].reverse()) {
     try {
-      await hook();
+      await hook(code);
     } catch (error) {
       code = 1;
       log.error("shutdown hook failed", error);

@@ -82,7 +82,7 @@ describe("run", () => {
       ...options,
       signal: AbortSignal.abort(),
       onShutdown: [
-        () => void log.push("hook 1"),
+        (code) => void log.push(`hook 1 (code ${code})`),
         () => Promise.reject(new Error("hook failed")),
       ],
     });
@@ -91,7 +91,7 @@ describe("run", () => {
       "stop",
       "error app: stop failed",
       "error shutdown hook failed",
-      "hook 1",
+      "hook 1 (code 1)",
       "exit 1",
     ]);
   });

@@ -3,7 +3,7 @@
 import process from "node:process";
 import { createLogger } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
-import { createHandler, exampleKeys } from "../hello/app.ts";
+import { createHandler, exampleKeys, examplePort } from "../hello/app.ts";
 
 // Bun's own types are not installed here; this is the part of them used.
 interface BunServer {
@@ -38,7 +38,7 @@ const handler = createHandler({
 });
 
 const server = Bun.serve({
-  port: Number(process.env.PORT ?? 8080),
+  port: examplePort(process.env),
   fetch: handler,
 });
 logger.info("listening", { url: `http://${server.hostname}:${server.port}/` });
@@ -53,5 +53,10 @@ const stop = async () => {
   await logger.close(); // every buffered line reaches stdout
   process.exit(0);
 };
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+const onSignal = () =>
+  void stop().catch((error) => {
+    console.error("stopping failed:", error);
+    process.exit(1);
+  });
+process.on("SIGTERM", onSignal);
+process.on("SIGINT", onSignal);

@@ -3,7 +3,7 @@
 // Listens on PORT (default 8080); SIGTERM or SIGINT drains and exits 0.
 import { createLogger } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
-import { createHandler, exampleKeys } from "../hello/app.ts";
+import { createHandler, exampleKeys, examplePort } from "../hello/app.ts";
 
 if (!("Deno" in globalThis)) {
   throw new Error(
@@ -24,7 +24,7 @@ const handler = createHandler({
 });
 
 const server = Deno.serve({
-  port: Number(Deno.env.get("PORT") ?? 8080),
+  port: examplePort(Deno.env.toObject()),
   onListen: ({ hostname, port }) =>
     logger.info("listening", { url: `http://${hostname}:${port}/` }),
 }, handler);

@@ -56,3 +56,13 @@ export function exampleKeys(env: { API_KEY?: string }): ApiKeyRecord[] {
   }
   return [{ id: "default", key }];
 }
+
+/** The port the examples listen on: `PORT`, default 8080; 0 picks one. */
+export function examplePort(env: { PORT?: string }): number {
+  const text = env.PORT || "8080";
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new RangeError(`PORT must be a port number 0-65535, got "${text}"`);
+  }
+  return port;
+}

@@ -123,6 +123,7 @@ export function exampleContract(example: Example): void {
         assert.equal(JSON.parse(child.lines.at(-1)!).message, "stopped");
       } finally {
         child.signal("SIGKILL"); // only matters when an assertion failed
+        await child.exited;
       }
     });
   });

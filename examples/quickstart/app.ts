@@ -40,8 +40,8 @@ export interface AppOptions {
   store: PositionStore;
   /** Where access-log lines and server errors go. */
   logger: Logger;
-  /** Where the HTTP metrics go; `GET /metrics` exposes it. */
-  registry: MetricsRegistry;
+  /** Where the HTTP metrics go; `GET /metrics` exposes it. None: no metrics. */
+  registry?: MetricsRegistry;
   /** Serves `/health/live`, `/health/ready` and `/health/startup`. */
   health?: Health;
   /** Authenticates `/api/*` (health and metrics stay open). */
@@ -60,7 +60,7 @@ export function createApp(
   { store, logger, registry, health, auth }: AppOptions,
 ): (req: Request) => Promise<Response> {
   const api = router({
-    "GET /metrics": metricsHandler(registry),
+    ...(registry && { "GET /metrics": metricsHandler(registry) }),
     ...health?.routes(),
     "GET /api/positions/:id": async (_req, { id }) => {
       const position = await store.get(id);
@@ -74,13 +74,13 @@ export function createApp(
     },
   });
   const logError = logRecovered();
-  const countError = recoveryMetrics({ registry });
+  const countError = registry ? recoveryMetrics({ registry }) : () => {};
   const traceError = traceErrors();
   return applyMiddleware(
     api,
     httpTracing({ returnTraceparent: true }),
     accessLog({ logger }),
-    httpMetrics({ registry }),
+    ...(registry ? [httpMetrics({ registry })] : []),
     recovery({
       onError: (recovered) => {
         countError(recovered);

@@ -11,7 +11,7 @@ import { memoryStore } from "./store.ts";
 
 // Configuration: CQI_* environment variables (and .env, and a file named by
 // CQI_CONFIG_FILE); the name, the port (PORT) and metrics have defaults here.
-const { PORT, OTEL_EXPORTER_OTLP_ENDPOINT } = process.env;
+const { PORT, OTEL_EXPORTER_OTLP_ENDPOINT, CQI_TRACING_ENABLED } = process.env;
 const config = await loadConfig({
   schema: v.object({
     service: cqiSections.service,
@@ -30,12 +30,13 @@ const config = await loadConfig({
 });
 
 // Logger (JSON lines on stdout; LOG_LEVEL overrides), metrics registry,
-// tracing (the config's, or OTLP to OTEL_EXPORTER_OTLP_ENDPOINT when that
-// is set) and the health registry, in one call.
+// tracing (the config's; else OTLP to OTEL_EXPORTER_OTLP_ENDPOINT when that
+// is set and CQI_TRACING_ENABLED says nothing) and the health registry.
 const svc = bootstrap({
   ...config,
   tracing: config.tracing.enabled ? config.tracing : {
-    enabled: OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
+    enabled: OTEL_EXPORTER_OTLP_ENDPOINT !== undefined &&
+      CQI_TRACING_ENABLED === undefined,
     exporter: "otlp",
     sampler: "always",
   },
@@ -55,7 +56,7 @@ if (keys.length === 0 && config.service.environment === "development") {
 const app = createApp({
   store: memoryStore(),
   logger: log,
-  registry: svc.registry!, // metrics are enabled above
+  registry: svc.registry, // undefined with CQI_METRICS_ENABLED=false
   health: svc.health,
   auth: apiKey({ keys, exclude: ["/health/*", "/metrics"] }),
 });
@@ -76,16 +77,19 @@ const services = runner({
 });
 svc.health.register("services", services);
 
-// The one signal path: readiness fails, in-flight requests finish, services
-// stop; then bootstrap's shutdown flushes spans and every buffered log line.
-let code = await run(services, {
+// The one signal path: readiness fails, in-flight requests finish within the
+// grace period (the server's own cut-off first), services stop; then the last
+// line, and bootstrap's shutdown flushes spans and every buffered log line.
+const code = await run(services, {
   health: svc.health,
-  gracePeriod,
+  gracePeriod: gracePeriod + 1_000,
+  onShutdown: [
+    () => svc.shutdown(),
+    (code) => log.info("quickstart stopped", { clean: code === 0 }),
+  ],
   log: {
     info: (message) => log.info(message),
     error: (message, error) => log.error(message, { error }),
   },
 });
-log.info("quickstart stopped", { clean: code === 0 });
-await svc.shutdown().catch(() => code = 1); // failures are logged
 process.exit(code);
