@@ -26,22 +26,6 @@ export function readBearer(header: string | null): BearerCredential {
   return BEARER_SCHEME.test(header) ? MALFORMED : OTHER;
 }
 
-/**
- * The path of a request URL, as the URL parser serialised it (dot segments
- * already resolved), without query or fragment. Cheaper than `new URL`.
- */
-export function pathOf(url: string): string {
-  const scheme = url.indexOf("//");
-  const start = url.indexOf("/", scheme < 0 ? 0 : scheme + 2);
-  if (start < 0) return "/";
-  let end = url.length;
-  const query = url.indexOf("?", start);
-  if (query >= 0) end = query;
-  const hash = url.indexOf("#", start);
-  if (hash >= 0 && hash < end) end = hash;
-  return url.slice(start, end);
-}
-
 // An encoded dot, slash or backslash could make a router see a different
 // path than the exclusion list did; such a path is never excluded. So is
 // one with a "." or ".." segment or a backslash: Deno.serve passes

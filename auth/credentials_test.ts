@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { compileExclusions, pathOf, readBearer } from "./credentials.ts";
+import { compileExclusions, readBearer } from "./credentials.ts";
 
 describe("readBearer", () => {
   it("reads exactly one token68 after the Bearer scheme", () => {
@@ -30,16 +30,6 @@ describe("readBearer", () => {
     for (const [header, kind] of kinds) {
       assert.equal(readBearer(header).kind, kind, String(header));
     }
-  });
-});
-
-describe("pathOf", () => {
-  it("returns the path without query or fragment", () => {
-    assert.equal(pathOf("http://h:1/a/b?x=/y#z"), "/a/b");
-    assert.equal(pathOf("http://h/a#f?x"), "/a");
-    assert.equal(pathOf("http://h"), "/");
-    assert.equal(pathOf("http://h/"), "/");
-    assert.equal(pathOf(new Request("http://h/a/../b/./c").url), "/b/c");
   });
 });
 

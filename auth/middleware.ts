@@ -2,6 +2,7 @@ import {
   addLogFields,
   type Middleware,
   type Next,
+  requestPath,
   withRequestScope,
 } from "@cqi/http";
 import { CqiError, errorResponse, unauthorized } from "@cqi/errors";
@@ -17,7 +18,7 @@ import {
   bindAuth,
   PUBLIC,
 } from "./context.ts";
-import { compileExclusions, pathOf, readBearer } from "./credentials.ts";
+import { compileExclusions, readBearer } from "./credentials.ts";
 import {
   failureOf,
   INVALID_MESSAGE,
@@ -296,7 +297,7 @@ function middleware(methods: Method[]): Middleware {
     withRequestScope(() => authenticate(req, next));
   const authenticate = (req: Request, next: Next) => {
     if (excluders.length > 0) {
-      const path = pathOf(req.url);
+      const path = requestPath(req.url);
       if (excluders.some((excluded) => excluded(path))) {
         bindAuth(PUBLIC);
         return next(req);

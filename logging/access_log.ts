@@ -1,4 +1,9 @@
-import { getRoute, withHeaders, withRequestScope } from "@cqi/http";
+import {
+  getRoute,
+  requestPath,
+  withHeaders,
+  withRequestScope,
+} from "@cqi/http";
 import { type Fields, type Logger, requestChild } from "./logger.ts";
 import { bindLogger, defaultLogger } from "./scope.ts";
 
@@ -119,12 +124,12 @@ export function accessLog(
       // The handler's logger() is made on first use, with the request id.
       bindLogger(requestLogger.bind(undefined, root, id));
       if (logStart) {
-        log.debug("request started", { ...request, path: pathOf(url) });
+        log.debug("request started", { ...request, path: requestPath(url) });
       }
       const line = (status: number): Fields => {
         const fields: Fields = {
           ...request,
-          route: getRoute() ?? pathOf(url),
+          route: getRoute() ?? requestPath(url),
           status,
           duration_ms: Math.round((now() - start) * 1000) / 1000,
         };
@@ -155,20 +160,6 @@ function contentLength(headers: Headers): number | undefined {
   const value = headers.get("content-length");
   if (value === null || !/^\d+$/.test(value)) return undefined;
   return Number(value);
-}
-
-// The path of an absolute URL, without parsing all of it.
-function pathOf(url: string): string {
-  const authority = url.indexOf("//");
-  const slash = url.indexOf("/", authority < 0 ? 0 : authority + 2);
-  if (slash < 0) return "/";
-  const query = url.indexOf("?", slash);
-  const hash = url.indexOf("#", slash);
-  const end = Math.min(
-    query < 0 ? url.length : query,
-    hash < 0 ? url.length : hash,
-  );
-  return url.slice(slash, end);
 }
 
 // A request's logger, made on first use. Bound to its two values rather than

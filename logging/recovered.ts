@@ -1,4 +1,4 @@
-import { getRoute } from "@cqi/http";
+import { getRoute, requestPath } from "@cqi/http";
 import type { Logger } from "./logger.ts";
 import { logger } from "./scope.ts";
 
@@ -34,7 +34,7 @@ export function logRecovered(
     const target = log ?? logger();
     const fields = {
       method: request.method,
-      route: getRoute() ?? new URL(request.url).pathname,
+      route: getRoute() ?? requestPath(request.url),
       status,
       error,
     };
