@@ -4,19 +4,8 @@ import { temporary } from "@cqi/errors";
 import { createLogger, memorySink } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
 import { circuitBreaker, retry } from "@cqi/retry";
+import { FakeClock } from "../retry/testdata/fake_clock.ts";
 import { bootstrap, breakerHooks, retryHooks } from "./mod.ts";
-
-const fakeClock = () => {
-  let now = 0;
-  return {
-    now: () => now,
-    sleep: (ms: number) => {
-      now += ms;
-      return Promise.resolve();
-    },
-    advance: (ms: number) => now += ms,
-  };
-};
 
 describe("retryHooks", () => {
   it("logs each retry and counts it by operation", async () => {
@@ -28,7 +17,7 @@ describe("retryHooks", () => {
       if (++calls < 3) throw temporary(`busy ${calls}`);
       return "ok";
     }, {
-      clock: fakeClock(),
+      clock: new FakeClock(),
       random: () => 0.5,
       ...retryHooks("place_order", { logger, registry }),
     });
@@ -62,7 +51,7 @@ describe("breakerHooks", () => {
     const sink = memorySink();
     const logger = createLogger({ service: "t", output: sink });
     const registry = createRegistry({ namespace: "t", defaultMetrics: false });
-    const clock = fakeClock();
+    const clock = new FakeClock();
     const breaker = circuitBreaker({
       name: "exchange",
       failureThreshold: 1,

@@ -56,6 +56,13 @@ export class FakeClock implements Clock {
     return this.#timers.length;
   }
 
+  /** The earliest deadline of a waiting timer, or `undefined`. */
+  get nextDeadline(): number | undefined {
+    return this.#timers.length === 0
+      ? undefined
+      : Math.min(...this.#timers.map((t) => t.at));
+  }
+
   /** Moves time forward by `ms`, firing the timers that fall due, in order. */
   advance(ms: number): void {
     this.time += ms;

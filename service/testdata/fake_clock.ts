@@ -1,49 +1,20 @@
-// A manual clock for runner tests. Not published.
+// A manual clock for runner tests: retry's fake clock (its timers and
+// `advance`), stepped from deadline to deadline. Not published.
+import { FakeClock as RetryClock } from "../../retry/testdata/fake_clock.ts";
 import type { RunnerClock } from "../mod.ts";
 
-interface Timer {
-  at: number;
-  resolve: () => void;
-}
-
 /** Sleeps wait until `next()` moves time to their deadline (or their signal aborts). */
-export class FakeClock implements RunnerClock {
-  time = 0;
-  readonly sleeps: number[] = [];
-  #timers: Timer[] = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps.push(ms);
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      const timer: Timer = {
-        at: this.time + ms,
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-      };
-      const onAbort = () => {
-        this.#timers = this.#timers.filter((t) => t !== timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#timers.push(timer);
-    });
+export class FakeClock extends RetryClock implements RunnerClock {
+  constructor() {
+    super({ auto: false });
   }
 
   /** Moves time to the earliest pending deadline, fires what is due, lets the callbacks run. */
   async next(): Promise<void> {
     await settle();
-    if (this.#timers.length === 0) return;
-    this.time = Math.min(...this.#timers.map((t) => t.at));
-    const due = this.#timers.filter((t) => t.at <= this.time);
-    this.#timers = this.#timers.filter((t) => t.at > this.time);
-    for (const timer of due) timer.resolve();
+    const at = this.nextDeadline;
+    if (at === undefined) return;
+    this.advance(at - this.time);
     await settle();
   }
 
