@@ -4,7 +4,8 @@
  * summaries, the standard HTTP server metrics from one middleware
  * ({@linkcode httpMetrics}), a gRPC call recorder, a recovery hook that
  * counts errors by kind, and the `/metrics` endpoint in the Prometheus text
- * format or OpenMetrics. Process metrics come from prom-client.
+ * format or OpenMetrics. Process metrics come from prom-client and, for
+ * memory and file descriptors, from `process.memoryUsage` and Linux `/proc`.
  *
  * @example Usage
  * ```ts

@@ -33,18 +33,24 @@ export interface Child {
   signal(name: "SIGTERM" | "SIGINT" | "SIGKILL"): void;
 }
 
-/** Starts `script` with `deno run -A` or `bun run`. */
+/**
+ * Starts `script` with `deno run -A` or `bun run`. `denoFlags` replaces
+ * Deno's `-A` (e.g. `["--allow-read"]`, or `[]` for no permission).
+ */
 export function spawnScript(
   script: string | URL,
   options: {
     runtime?: "deno" | "bun";
     env?: Record<string, string>;
     args?: string[];
+    denoFlags?: string[];
   } = {},
 ): Child {
   const rt = options.runtime ?? runtime;
   const path = script instanceof URL ? script.pathname : script;
-  const args = rt === "deno" ? ["run", "-A", path] : ["run", path];
+  const args = rt === "deno"
+    ? ["run", ...(options.denoFlags ?? ["-A"]), path]
+    : ["run", path];
   const child = spawn(runtimeBinary(rt), [...args, ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "inherit"],
