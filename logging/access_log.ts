@@ -4,6 +4,7 @@ import {
   withHeaders,
   withRequestScope,
 } from "@cqi/http";
+import { capField, MAX_PATH_LENGTH, MAX_VALUE_LENGTH } from "./cap.ts";
 import { type Fields, type Logger, requestChild } from "./logger.ts";
 import { bindLogger, defaultLogger } from "./scope.ts";
 
@@ -44,8 +45,12 @@ const VALID_ID = /^[A-Za-z0-9._-]{1,128}$/;
  * `content-length`, when known), `user_agent`, `remote_addr` (see the
  * option), `request_id`, and every field other middleware added with
  * `addLogFields`. Its level is `info` for 1xx–3xx, `warn` for 4xx and `error`
- * for 5xx. The `x-request-id` header is reused when valid (1–128 characters
- * of `A-Za-z0-9._-`), else generated, and set on the response. Inside, the
+ * for 5xx. What the client chose is bounded: a path longer than 2048
+ * characters, or a method, user agent or `remote_addr` longer than 512, is
+ * cut to that length, ending in `…`, and the line gets `route_length` (or
+ * `method_length`, ...) with the original length. The `x-request-id` header
+ * is reused when valid (1–128 characters of `A-Za-z0-9._-`), else generated,
+ * and set on the response. Inside, the
  * request's logger is {@linkcode logger}. An error that escapes is logged
  * as a 500 and rethrown: put `recovery` inside this middleware.
  *
@@ -115,7 +120,8 @@ export function accessLog(
     }
     const log = lineLogger;
     // Read now: on Bun a request's URL is gone once its response was sent.
-    const request: Fields = { request_id: id, method: req.method };
+    const request: Fields = { request_id: id };
+    capField(request, "method", req.method, MAX_VALUE_LENGTH);
     const url = req.url;
     const requestBytes = contentLength(req.headers);
     const userAgent = req.headers.get("user-agent");
@@ -124,18 +130,27 @@ export function accessLog(
       // The handler's logger() is made on first use, with the request id.
       bindLogger(requestLogger.bind(undefined, root, id));
       if (logStart) {
-        log.debug("request started", { ...request, path: requestPath(url) });
+        const fields: Fields = { ...request };
+        capField(fields, "path", requestPath(url), MAX_PATH_LENGTH);
+        log.debug("request started", fields);
       }
       const line = (status: number): Fields => {
-        const fields: Fields = {
-          ...request,
-          route: getRoute() ?? requestPath(url),
-          status,
-          duration_ms: Math.round((now() - start) * 1000) / 1000,
-        };
+        const fields: Fields = { ...request };
+        capField(
+          fields,
+          "route",
+          getRoute() ?? requestPath(url),
+          MAX_PATH_LENGTH,
+        );
+        fields.status = status;
+        fields.duration_ms = Math.round((now() - start) * 1000) / 1000;
         if (requestBytes !== undefined) fields.request_bytes = requestBytes;
-        if (userAgent !== null) fields.user_agent = userAgent;
-        if (addr !== undefined) fields.remote_addr = addr;
+        if (userAgent !== null) {
+          capField(fields, "user_agent", userAgent, MAX_VALUE_LENGTH);
+        }
+        if (typeof addr === "string") {
+          capField(fields, "remote_addr", addr, MAX_VALUE_LENGTH);
+        } else if (addr !== undefined) fields.remote_addr = addr;
         return fields;
       };
       let res: Response;

@@ -17,6 +17,7 @@ import {
   logger,
   memorySink,
 } from "./mod.ts";
+import { runtime } from "../tests/_util.ts";
 
 /** Serves `handler` behind accessLog on loopback and makes one request. */
 async function call(
@@ -91,6 +92,85 @@ describe("accessLog on a real server", () => {
       path: "/raw/path?q=1#frag",
     });
     assert.equal(access(records)[0].route, "/raw/path");
+  });
+
+  it("cuts a 60 KB path and long client values, marking the cut, in one JSON line", async () => {
+    const sink = memorySink();
+    await using server = serve(
+      applyMiddleware(
+        () => new Response("ok"),
+        accessLog({
+          logger: createLogger({
+            service: "web",
+            level: "debug",
+            output: sink,
+          }),
+          logStart: true,
+          remoteAddr: (req) => req.headers.get("x-forwarded-for") ?? undefined,
+        }),
+      ),
+      { port: 0, hostname: "127.0.0.1", handleSignals: false },
+    );
+    const agent = 'evil/1.0 "\t' + "u".repeat(3_000);
+    const forwarded = "203.0.113.9, ".repeat(100) + "198.51.100.1";
+    // Bun answers 431 itself to a request head over 16 KiB, so only the
+    // shorter path (with the long headers) reaches its handler; Deno takes
+    // both.
+    const logged: number[] = [];
+    for (const length of [8_000, 60_000]) {
+      const path = "/" + "a".repeat(length - 1);
+      sink.lines.length = 0;
+      sink.records.length = 0;
+      const res = await fetch(
+        `http://127.0.0.1:${server.addr.port}${path}?q=1`,
+        length > 8_000 ? {} : {
+          headers: { "user-agent": agent, "x-forwarded-for": forwarded },
+        },
+      );
+      await res.text();
+      if (res.status === 431 && runtime === "bun") {
+        assert.equal(sink.lines.length, 0, "Bun refused it before any handler");
+        continue;
+      }
+      assert.equal(res.status, 200);
+      logged.push(length);
+      const [start, end] = sink.lines;
+      for (const line of [start, end]) {
+        assert.ok(!line.includes("\n"), "one line");
+        // deno-lint-ignore no-control-regex -- looking for them
+        assert.ok(!/[\u0000-\u001f]/.test(line), "no control char");
+        assert.ok(line.length < 4_096, `bounded, got ${line.length}`);
+      }
+      const record = JSON.parse(end);
+      assert.equal(record.message, "request completed");
+      assert.equal(record.route.length, 2048);
+      assert.equal(record.route, path.slice(0, 2047) + "…");
+      assert.equal(record.route_length, length);
+      const begun = JSON.parse(start);
+      assert.equal(begun.path, record.route);
+      assert.equal(begun.path_length, length);
+      if (length === 8_000) {
+        assert.equal(record.user_agent, agent.slice(0, 511) + "…");
+        assert.equal(record.user_agent_length, agent.length);
+        assert.equal(record.remote_addr, forwarded.slice(0, 511) + "…");
+        assert.equal(record.remote_addr_length, forwarded.length);
+      }
+    }
+    assert.deepEqual(logged, runtime === "bun" ? [8_000] : [8_000, 60_000]);
+  });
+
+  it("writes values at the limits as they are", async () => {
+    const path = "/" + "p".repeat(2047);
+    const agent = "a".repeat(512);
+    const { records } = await call(() => new Response("ok"), {
+      path,
+      headers: { "user-agent": agent },
+    });
+    const [line] = access(records);
+    assert.equal(line.route, path);
+    assert.equal(line.user_agent, agent);
+    assert.equal(line.route_length, undefined);
+    assert.equal(line.user_agent_length, undefined);
   });
 
   for (
