@@ -170,6 +170,28 @@ export function conflict(
 }
 
 /**
+ * The caller sent more than is accepted, such as a request body over its
+ * limit. Answers 413.
+ *
+ * @example Usage
+ * ```ts
+ * import { tooLarge } from "@cqi/errors";
+ *
+ * console.log(tooLarge("body over 1 MiB").kind); // "too_large"
+ * ```
+ *
+ * @param message A public message.
+ * @param options The cause.
+ * @returns The error.
+ */
+export function tooLarge(
+  message = "content too large",
+  options?: Pick<CqiErrorOptions, "cause">,
+): CqiError {
+  return new CqiError("too_large", message, options);
+}
+
+/**
  * The caller sent too much; answers 429 with `Retry-After` when
  * `retryAfter` (milliseconds) is given.
  *
@@ -190,6 +212,32 @@ export function rateLimited(
   options?: Pick<CqiErrorOptions, "cause" | "retryAfter">,
 ): CqiError {
   return new CqiError("rate_limited", message, options);
+}
+
+/**
+ * The client went away (closed the connection, cancelled the call) before it
+ * was answered. Answers 499, nginx's "client closed request", which nobody
+ * reads but which keeps a client's hang-up out of the 5xx counts.
+ *
+ * @example Usage
+ * ```ts
+ * import { canceled } from "@cqi/errors";
+ *
+ * const err = canceled("client closed the connection", {
+ *   cause: new Error("connection reset"),
+ * });
+ * console.log(err.kind); // "canceled"
+ * ```
+ *
+ * @param message A public message, though nobody reads a 499.
+ * @param options The cause.
+ * @returns The error.
+ */
+export function canceled(
+  message = "canceled",
+  options?: Pick<CqiErrorOptions, "cause">,
+): CqiError {
+  return new CqiError("canceled", message, options);
 }
 
 /**

@@ -5,7 +5,10 @@
  * - `permanent`: a bug or a state retrying will not fix (500 `INTERNAL`).
  * - `temporary`: a dependency is unavailable; retrying may help (503 `UNAVAILABLE`).
  * - `not_found` (404), `invalid_input` (400), `unauthorized` (401),
- *   `forbidden` (403), `conflict` (409), `rate_limited` (429), `timeout` (504).
+ *   `forbidden` (403), `conflict` (409), `too_large` (413),
+ *   `rate_limited` (429), `timeout` (504).
+ * - `canceled`: the client went away before its answer (499, nginx's "client
+ *   closed request"; nobody reads it, but it stays out of the 5xx counts).
  *
  * @example Usage
  * ```ts
@@ -22,7 +25,9 @@ export type ErrorKind =
   | "unauthorized"
   | "forbidden"
   | "conflict"
+  | "too_large"
   | "rate_limited"
+  | "canceled"
   | "timeout";
 
 /** Every {@linkcode ErrorKind}, for validation. */
@@ -34,7 +39,9 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   "unauthorized",
   "forbidden",
   "conflict",
+  "too_large",
   "rate_limited",
+  "canceled",
   "timeout",
 ]);
 

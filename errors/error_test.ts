@@ -1,12 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  canceled,
   conflict,
   CqiError,
   type ErrorKind,
   forbidden,
   hasKind,
   invalidInput,
+  isCanceled,
   isConflict,
   isForbidden,
   isInvalidInput,
@@ -15,6 +17,7 @@ import {
   isRateLimited,
   isTemporary,
   isTimeout,
+  isTooLarge,
   isUnauthorized,
   kindOf,
   notFound,
@@ -22,6 +25,7 @@ import {
   rateLimited,
   temporary,
   timeout,
+  tooLarge,
   unauthorized,
   wrap,
 } from "./mod.ts";
@@ -35,7 +39,9 @@ describe("constructors", () => {
     [unauthorized(), "unauthorized", isUnauthorized],
     [forbidden(), "forbidden", isForbidden],
     [conflict("dup"), "conflict", isConflict],
+    [tooLarge(), "too_large", isTooLarge],
     [rateLimited(), "rate_limited", isRateLimited],
+    [canceled(), "canceled", isCanceled],
     [timeout(), "timeout", isTimeout],
   ];
   for (const [error, kind, is] of cases) {

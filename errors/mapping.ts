@@ -17,7 +17,9 @@ export type ErrorCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "CONFLICT"
+  | "TOO_LARGE"
   | "RATE_LIMITED"
+  | "CANCELED"
   | "UNAVAILABLE"
   | "TIMEOUT"
   | "INTERNAL";
@@ -91,11 +93,25 @@ const MAPPINGS: Record<ErrorKind, Mapping> = {
     grpc: GrpcCode.ALREADY_EXISTS,
     message: "conflict",
   },
+  too_large: {
+    status: 413,
+    code: "TOO_LARGE",
+    grpc: GrpcCode.RESOURCE_EXHAUSTED,
+    message: "content too large",
+  },
   rate_limited: {
     status: 429,
     code: "RATE_LIMITED",
     grpc: GrpcCode.RESOURCE_EXHAUSTED,
     message: "rate limited",
+  },
+  // Not an IANA status: nginx's "client closed request". The client is gone
+  // and never reads it; it keeps a client's hang-up out of the 5xx counts.
+  canceled: {
+    status: 499,
+    code: "CANCELED",
+    grpc: GrpcCode.CANCELLED,
+    message: "client closed request",
   },
   temporary: {
     status: 503,
@@ -123,8 +139,9 @@ export function mappingOf(error: unknown): Mapping {
 }
 
 /**
- * The HTTP status for an error: 404, 400, 401, 403, 409, 429, 503, 504, or
- * 500 for `permanent` and for errors without a kind.
+ * The HTTP status for an error: 404, 400, 401, 403, 409, 413, 429, 499 (the
+ * client went away), 503, 504, or 500 for `permanent` and for errors without
+ * a kind.
  *
  * @example Usage
  * ```ts
@@ -143,8 +160,9 @@ export function httpStatus(error: unknown): number {
 
 /**
  * The gRPC status code for an error: NotFound, InvalidArgument,
- * Unauthenticated, PermissionDenied, AlreadyExists, ResourceExhausted,
- * Unavailable, DeadlineExceeded, or Internal.
+ * Unauthenticated, PermissionDenied, AlreadyExists, ResourceExhausted (for
+ * `too_large` and `rate_limited`), Cancelled, Unavailable, DeadlineExceeded,
+ * or Internal.
  *
  * @example Usage
  * ```ts

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  canceled,
   conflict,
   errorCode,
   forbidden,
@@ -13,6 +14,7 @@ import {
   rateLimited,
   temporary,
   timeout,
+  tooLarge,
   unauthorized,
 } from "./mod.ts";
 
@@ -23,7 +25,9 @@ describe("mapping", () => {
     [unauthorized(), 401, "UNAUTHORIZED", GrpcCode.UNAUTHENTICATED],
     [forbidden(), 403, "FORBIDDEN", GrpcCode.PERMISSION_DENIED],
     [conflict("x"), 409, "CONFLICT", GrpcCode.ALREADY_EXISTS],
+    [tooLarge(), 413, "TOO_LARGE", GrpcCode.RESOURCE_EXHAUSTED],
     [rateLimited(), 429, "RATE_LIMITED", GrpcCode.RESOURCE_EXHAUSTED],
+    [canceled(), 499, "CANCELED", GrpcCode.CANCELLED],
     [temporary("x"), 503, "UNAVAILABLE", GrpcCode.UNAVAILABLE],
     [timeout(), 504, "TIMEOUT", GrpcCode.DEADLINE_EXCEEDED],
     [permanent("x"), 500, "INTERNAL", GrpcCode.INTERNAL],

@@ -26,6 +26,7 @@
  */
 export { CqiError, type CqiErrorOptions, type ErrorKind } from "./error.ts";
 export {
+  canceled,
   conflict,
   forbidden,
   invalidInput,
@@ -34,11 +35,13 @@ export {
   rateLimited,
   temporary,
   timeout,
+  tooLarge,
   unauthorized,
   wrap,
 } from "./constructors.ts";
 export {
   hasKind,
+  isCanceled,
   isConflict,
   isForbidden,
   isInvalidInput,
@@ -47,6 +50,7 @@ export {
   isRateLimited,
   isTemporary,
   isTimeout,
+  isTooLarge,
   isUnauthorized,
   kindOf,
 } from "./predicates.ts";

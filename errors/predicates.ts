@@ -192,6 +192,23 @@ export function isConflict(error: unknown): boolean {
 }
 
 /**
+ * Whether the error is, or was caused by, a `too_large` error.
+ *
+ * @example Usage
+ * ```ts
+ * import { isTooLarge, tooLarge } from "@cqi/errors";
+ *
+ * console.log(isTooLarge(tooLarge())); // true
+ * ```
+ *
+ * @param error Any thrown value.
+ * @returns Whether a `too_large` error is on its chain.
+ */
+export function isTooLarge(error: unknown): boolean {
+  return hasKind(error, "too_large");
+}
+
+/**
  * Whether the error is, or was caused by, a `rate_limited` error.
  *
  * @example Usage
@@ -206,6 +223,24 @@ export function isConflict(error: unknown): boolean {
  */
 export function isRateLimited(error: unknown): boolean {
   return hasKind(error, "rate_limited");
+}
+
+/**
+ * Whether the error is, or was caused by, a `canceled` error (the client
+ * went away).
+ *
+ * @example Usage
+ * ```ts
+ * import { canceled, isCanceled } from "@cqi/errors";
+ *
+ * console.log(isCanceled(canceled())); // true
+ * ```
+ *
+ * @param error Any thrown value.
+ * @returns Whether a `canceled` error is on its chain.
+ */
+export function isCanceled(error: unknown): boolean {
+  return hasKind(error, "canceled");
 }
 
 /**

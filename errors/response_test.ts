@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  canceled,
   conflict,
   errorResponse,
   invalidInput,
@@ -8,6 +9,7 @@ import {
   permanent,
   rateLimited,
   temporary,
+  tooLarge,
   wrap,
 } from "./mod.ts";
 
@@ -70,6 +72,23 @@ describe("errorResponse", () => {
     assert.deepEqual(await timedOut.json(), {
       error: "timed out",
       code: "TIMEOUT",
+    });
+  });
+
+  it("answers 413 for too_large and 499, which both runtimes accept, for canceled", async () => {
+    const large = errorResponse(tooLarge("body over 1 MiB"));
+    assert.equal(large.status, 413);
+    assert.deepEqual(await large.json(), {
+      error: "body over 1 MiB",
+      code: "TOO_LARGE",
+    });
+    const gone = errorResponse(
+      canceled("client left", { cause: new Error("reset") }),
+    );
+    assert.equal(gone.status, 499);
+    assert.deepEqual(await gone.json(), {
+      error: "client left",
+      code: "CANCELED",
     });
   });
 

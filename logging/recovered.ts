@@ -1,3 +1,4 @@
+import { kindOf } from "@cqi/errors";
 import { getRoute, requestPath } from "@cqi/http";
 import type { Logger } from "./logger.ts";
 import { logger } from "./scope.ts";
@@ -5,8 +6,11 @@ import { logger } from "./scope.ts";
 /**
  * Returns an `onError` hook for `recovery` (from `@cqi/errors`) that logs
  * each recovered error with its whole cause chain — which the client never
- * sees — at `error` for a 5xx answer and `warn` for a 4xx, with `method`,
- * `route` and `status`.
+ * sees — as `request error` at `error` for a 5xx answer and `warn` for a
+ * 4xx, with `method`, `route` and `status`. A `canceled` error (the client
+ * went away, say mid-body; answered 499) is no fault of the service and any
+ * client can cause it, so it is an `info` line `request canceled` with the
+ * same fields and no error or stack.
  *
  * @example Usage
  * ```ts
@@ -32,12 +36,13 @@ export function logRecovered(
 ): (recovered: { error: unknown; request: Request; status: number }) => void {
   return ({ error, request, status }) => {
     const target = log ?? logger();
-    const fields = {
-      method: request.method,
-      route: getRoute() ?? requestPath(request.url),
-      status,
-      error,
-    };
+    const method = request.method;
+    const route = getRoute() ?? requestPath(request.url);
+    if (kindOf(error) === "canceled") {
+      target.info("request canceled", { method, route, status });
+      return;
+    }
+    const fields = { method, route, status, error };
     if (status >= 500) target.error("request error", fields);
     else target.warn("request error", fields);
   };

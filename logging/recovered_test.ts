@@ -1,7 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { applyMiddleware, router, serve } from "@cqi/http";
-import { invalidInput, recovery, temporary, wrap } from "@cqi/errors";
+import {
+  canceled,
+  invalidInput,
+  readJson,
+  recovery,
+  temporary,
+  wrap,
+} from "@cqi/errors";
+import { rawClient } from "../tests/_raw_client.ts";
 import { accessLog, createLogger, logRecovered, memorySink } from "./mod.ts";
 
 describe("logRecovered", () => {
@@ -61,6 +69,74 @@ describe("logRecovered", () => {
     assert.equal(res.status, 400);
     assert.equal(sink.records[0].level, "warn");
     assert.equal(sink.records[0].route, "/orders");
+  });
+
+  it("logs a client that hangs up mid-body at info, as request canceled, without the error", async () => {
+    const sink = memorySink();
+    const log = logRecovered(createLogger({ output: sink }));
+    let started!: () => void;
+    const reading = new Promise<void>((resolve) => started = resolve);
+    let logged!: () => void;
+    const done = new Promise<void>((resolve) => logged = resolve);
+    const handler = applyMiddleware(
+      router({
+        "POST /orders": async (req) => {
+          started();
+          return Response.json(await readJson(req));
+        },
+      }),
+      accessLog({ logger: createLogger({ output: memorySink() }) }),
+      recovery({
+        onError: (recovered) => {
+          log(recovered);
+          logged();
+        },
+      }),
+    );
+    await using server = serve(handler, {
+      port: 0,
+      hostname: "127.0.0.1",
+      handleSignals: false,
+    });
+    const client = await rawClient(server.addr.port);
+    await client.write(
+      "POST /orders HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{",
+    );
+    await reading;
+    client.destroy();
+    await done;
+    assert.deepEqual(
+      sink.records.map(({ level, message, method, route, status, error }) => ({
+        level,
+        message,
+        method,
+        route,
+        status,
+        error,
+      })),
+      [{
+        level: "info",
+        message: "request canceled",
+        method: "POST",
+        route: "/orders",
+        status: 499,
+        error: undefined,
+      }],
+    );
+  });
+
+  it("logs a wrapped canceled error at info, without its cause", async () => {
+    const sink = memorySink();
+    const handler = applyMiddleware(
+      () => {
+        throw wrap(canceled("gone", { cause: new Error("reset") }), "read");
+      },
+      recovery({ onError: logRecovered(createLogger({ output: sink })) }),
+    );
+    assert.equal((await handler(new Request("http://localhost/"))).status, 499);
+    assert.equal(sink.records[0].level, "info");
+    assert.equal(sink.records[0].message, "request canceled");
+    assert.equal("error" in sink.records[0], false);
   });
 
   it("logs a thrown non-error", async () => {

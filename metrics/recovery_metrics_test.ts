@@ -1,14 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { applyMiddleware } from "@cqi/http";
-import { conflict, recovery, wrap } from "@cqi/errors";
+import { applyMiddleware, router, serve } from "@cqi/http";
+import { conflict, readJson, recovery, wrap } from "@cqi/errors";
+import { rawClient } from "../tests/_raw_client.ts";
 import {
   createRegistry,
   httpMetrics,
   recoveryMetrics,
   type RecoveryMetricsOptions,
 } from "./mod.ts";
-import { value } from "./testdata/exposition.ts";
+import { parse, value } from "./testdata/exposition.ts";
 
 describe("recoveryMetrics", () => {
   it("counts recovered errors by kind", async () => {
@@ -72,6 +73,57 @@ describe("recoveryMetrics", () => {
         error_type: "conflict",
       }),
       1,
+    );
+  });
+
+  it("counts a client that hangs up mid-body as a 499 canceled, never as a 5xx", async () => {
+    const registry = createRegistry({
+      namespace: "shop",
+      defaultMetrics: false,
+    });
+    let started!: () => void;
+    const reading = new Promise<void>((resolve) => started = resolve);
+    let answered!: () => void;
+    const recorded = new Promise<void>((resolve) => answered = resolve);
+    const handler = applyMiddleware(
+      router({
+        "POST /orders": async (req) => {
+          started();
+          return Response.json(await readJson(req));
+        },
+      }),
+      // outside httpMetrics: it has recorded the request once this goes on
+      (req, next) => next(req).finally(answered),
+      httpMetrics({ registry }),
+      recovery({ onError: recoveryMetrics({ registry }) }),
+    );
+    await using server = serve(handler, {
+      port: 0,
+      hostname: "127.0.0.1",
+      handleSignals: false,
+    });
+    const client = await rawClient(server.addr.port);
+    await client.write(
+      "POST /orders HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{",
+    );
+    await reading;
+    client.destroy();
+    await recorded;
+    const text = await registry.metrics();
+    const statuses = parse(text)
+      .filter((s) => s.name === "shop_http_request_count_total")
+      .map((s) => [s.labels.status_code, s.labels.error_type, s.value]);
+    assert.deepEqual(statuses, [["499", "canceled", 1]]);
+    assert.equal(
+      value(text, "shop_http_recovered_errors_total", {
+        error_type: "canceled",
+      }),
+      1,
+    );
+    assert.equal(
+      parse(text).some((s) => /^5/.test(s.labels.status_code ?? "")),
+      false,
+      "no series of any metric has a 5xx status",
     );
   });
 
