@@ -1,4 +1,5 @@
-import { ExportResultCode } from "@opentelemetry/core";
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
+import { ExportResultCode, suppressTracing } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { temporary } from "@cqi/errors";
 
@@ -179,7 +180,12 @@ export async function loadOtlpExporter(
 /**
  * Wraps an exporter that may still be loading, and reports every failed
  * export to `onError` as a `temporary` `CqiError` (the SDK would otherwise
- * drop it silently).
+ * drop it silently). The wrapped exporter runs, and `onError` is called, in
+ * the root context (tracing suppressed): the batch processor starts an
+ * export in the context of whichever request ended a span, and nothing of
+ * that request — its trace id in a log line, its scope kept alive by a
+ * retry timer — may reach the export. {@linkcode abandon} settles the
+ * exports still running, for a shutdown that cannot wait for them.
  */
 export class ReportingExporter implements SpanExporter {
   static readonly #reported = new WeakSet<object>();
@@ -193,6 +199,8 @@ export class ReportingExporter implements SpanExporter {
   readonly #exporter: Promise<SpanExporterLike>;
   readonly #target: string;
   readonly #onError: (error: unknown) => void;
+  /** The exports not settled yet: each fails with the cause given. */
+  readonly #running = new Set<(cause: unknown) => void>();
 
   constructor(
     exporter: SpanExporterLike | Promise<SpanExporterLike>,
@@ -209,29 +217,48 @@ export class ReportingExporter implements SpanExporter {
     spans: ReadableSpan[],
     done: (result: { code: ExportResultCode; error?: Error }) => void,
   ): void {
+    // Settled once: by the exporter's result, or by abandon() before it.
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      this.#running.delete(fail);
+      return true;
+    };
     const fail = (cause: unknown) => {
+      if (!settle()) return;
       const error = temporary(
         `tracing: exporting ${spans.length} span(s) to ${this.#target} failed`,
         { cause },
       );
       ReportingExporter.#reported.add(error);
-      try {
-        this.#onError(error);
-      } catch {
-        // a failing reporter must not break the export pipeline
-      }
+      reportInRoot(this.#onError, error);
       done({ code: ExportResultCode.FAILED, error });
     };
-    this.#exporter.then((exporter) => {
-      try {
-        exporter.export(spans, (result) => {
-          if (result.code === ExportResultCode.SUCCESS) done(result);
-          else fail(result.error);
-        });
-      } catch (error) {
-        fail(error);
-      }
-    }, fail);
+    this.#running.add(fail);
+    context.with(suppressTracing(ROOT_CONTEXT), () => {
+      this.#exporter.then((exporter) => {
+        try {
+          exporter.export(spans, (result) => {
+            if (result.code !== ExportResultCode.SUCCESS) fail(result.error);
+            else if (settle()) done(result);
+          });
+        } catch (error) {
+          fail(error);
+        }
+      }, fail);
+    });
+  }
+
+  /**
+   * Fails every export still running with `cause`, reporting each; their
+   * results, should they come later, are dropped. Returns how many there
+   * were.
+   */
+  abandon(cause: unknown): number {
+    const running = [...this.#running];
+    for (const fail of running) fail(cause);
+    return running.length;
   }
 
   async shutdown(): Promise<void> {
@@ -242,5 +269,21 @@ export class ReportingExporter implements SpanExporter {
   async forceFlush(): Promise<void> {
     const exporter = await this.#exporter.catch(() => undefined);
     await exporter?.forceFlush?.();
+  }
+}
+
+/**
+ * Calls `onError(error)` in the root context, so that a log line it writes
+ * carries no request's trace id or fields; a throwing `onError` is ignored
+ * (a failing reporter must not break the export pipeline or a shutdown).
+ */
+export function reportInRoot(
+  onError: (error: unknown) => void,
+  error: unknown,
+): void {
+  try {
+    context.with(ROOT_CONTEXT, onError, undefined, error);
+  } catch {
+    // ignored, see above
   }
 }

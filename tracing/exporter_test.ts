@@ -1,7 +1,17 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { applyMiddleware, router, serve } from "@cqi/http";
+import { createServer } from "node:net";
+import { once } from "node:events";
+import { trace } from "@opentelemetry/api";
+import {
+  addLogFields,
+  applyMiddleware,
+  getLogFields,
+  type Handler,
+  router,
+  serve,
+} from "@cqi/http";
 import { isTemporary } from "@cqi/errors";
 import {
   addEvent,
@@ -309,5 +319,196 @@ describe("otlpProtocol", () => {
       );
       return Promise.resolve();
     });
+  });
+});
+
+/** A loopback port that was bound, then closed: nothing listens there. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/**
+ * An `onError` that keeps each error with what a log line written there
+ * would carry: the active span's trace id (the logger's `trace_id`) and the
+ * request scope's log fields.
+ */
+function recordingReports() {
+  const reports: Array<
+    { error: unknown; traceId?: string; fields: Record<string, unknown> }
+  > = [];
+  const onError = (error: unknown) =>
+    reports.push({
+      error,
+      traceId: trace.getActiveSpan()?.spanContext().traceId,
+      fields: { ...getLogFields() },
+    });
+  return { reports, onError };
+}
+
+/** Serves `handler` under httpTracing, makes one request, stops the server. */
+async function oneTracedRequest(handler: Handler): Promise<void> {
+  await using server = serve(applyMiddleware(handler, httpTracing()), local);
+  const res = await fetch(`http://127.0.0.1:${server.addr.port}/orders/7`);
+  assert.equal(await res.text(), "ok");
+}
+
+describe("export failures and shutdown", () => {
+  it("with the collector down, close ends within shutdownTimeout and no failure carries the request's trace id", async () => {
+    const port = await closedPort();
+    const { reports, onError } = recordingReports();
+    const tracing = initTracing({
+      service: { name: "down" },
+      exporter: "otlp",
+      endpoint: `127.0.0.1:${port}`,
+      sampler: "always",
+      shutdownTimeout: 300,
+      onError,
+    });
+    let requestTrace: string | undefined;
+    await oneTracedRequest(() => {
+      requestTrace = trace.getActiveSpan()?.spanContext().traceId;
+      addLogFields({ order_id: "7" });
+      startSpan("orders.load", () => {});
+      // an export started inside the request, as the batch processor's
+      // timer does when a request ended the first span of a batch; to a
+      // closed port it fails, and is retried for about 8 s
+      void tracing.flush();
+      return new Response("ok");
+    });
+    assert.match(requestTrace ?? "", /^[0-9a-f]{32}$/);
+    const started = performance.now();
+    await tracing.close();
+    const took = performance.now() - started;
+    // 300 ms, with room for a busy machine; it took about 8 s before
+    assert.ok(took < 2_000, `close took ${Math.round(took)} ms`);
+    assert.ok(reports.length >= 1, "the lost spans are reported");
+    const spans = reports.reduce(
+      (n, r) =>
+        n + Number(/exporting (\d+) span/.exec((r.error as Error).message)![1]),
+      0,
+    );
+    assert.equal(spans, 2, "the request's server span and its child");
+    for (const { error, traceId, fields } of reports) {
+      assert.ok(isTemporary(error));
+      assert.match(
+        (error as Error).message,
+        /^tracing: exporting \d+ span\(s\) to http:\/\/127\.0\.0\.1:\d+\/v1\/traces \(http\/protobuf\) failed$/,
+      );
+      assert.match(
+        ((error as Error).cause as Error).message,
+        /close did not finish within 300 ms/,
+      );
+      assert.equal(traceId, undefined, "no trace id in the failure line");
+      assert.deepEqual(fields, {}, "no request fields in the failure line");
+    }
+  });
+
+  it("reports an export that fails inside a request in the root context", async () => {
+    await using collector = serve(
+      () => new Response("no", { status: 400 }),
+      local,
+    );
+    const { reports, onError } = recordingReports();
+    const tracing = initTracing({
+      service: { name: "failing" },
+      exporter: "otlp-http",
+      endpoint: `127.0.0.1:${collector.addr.port}`,
+      sampler: "always",
+      onError,
+    });
+    try {
+      await oneTracedRequest(async () => {
+        addLogFields({ order_id: "7" });
+        startSpan("orders.load", () => {});
+        await tracing.flush(); // fails at once: 400 is not retried
+        return new Response("ok");
+      });
+      assert.equal(reports.length, 1);
+      assert.ok(isTemporary(reports[0].error));
+      assert.equal(reports[0].traceId, undefined);
+      assert.deepEqual(reports[0].fields, {});
+    } finally {
+      await tracing.close();
+    }
+  });
+
+  it("drops the results of exports close gave up on, and reports nothing after it", async () => {
+    const pending: Array<(result: { code: number; error?: Error }) => void> =
+      [];
+    const { reports, onError } = recordingReports();
+    const tracing = initTracing({
+      service: { name: "stuck" },
+      exporter: {
+        export: (_spans, done) => void pending.push(done),
+        shutdown: () => new Promise(() => {}), // never ends
+      },
+      sampler: "always",
+      shutdownTimeout: 50,
+      onError,
+    });
+    startSpan("a", () => {});
+    startSpan("b", () => {});
+    await tracing.close();
+    assert.equal(pending.length, 1, "one batch was handed over");
+    assert.equal(reports.length, 1);
+    assert.match(
+      (reports[0].error as Error).message,
+      /exporting 2 span\(s\) to the span exporter failed/,
+    );
+    pending[0]({ code: 1, error: new Error("late") });
+    pending[0]({ code: 0 });
+    await tracing.close(); // idempotent
+    assert.equal(reports.length, 1, "nothing reported after close");
+  });
+
+  it("reports a close that ran out of time with nothing being exported", async () => {
+    const { reports, onError } = recordingReports();
+    const tracing = initTracing({
+      service: { name: "slow-shutdown" },
+      exporter: {
+        export: (_spans, done) => done({ code: 0 }),
+        shutdown: () => new Promise(() => {}),
+      },
+      sampler: "always",
+      shutdownTimeout: 20,
+      onError,
+    });
+    await tracing.close();
+    assert.equal(reports.length, 1);
+    assert.match(
+      (reports[0].error as Error).message,
+      /close did not finish within 20 ms/,
+    );
+  });
+
+  it("bounds flush by shutdownTimeout too, and reports its failures once", async () => {
+    const pending: Array<(result: { code: number; error?: Error }) => void> =
+      [];
+    const { reports, onError } = recordingReports();
+    const tracing = initTracing({
+      service: { name: "slow" },
+      exporter: {
+        export: (_spans, done) => void pending.push(done),
+        shutdown: () => Promise.resolve(),
+      },
+      sampler: "always",
+      shutdownTimeout: 50,
+      onError,
+    });
+    startSpan("a", () => {});
+    await tracing.flush(); // resolves after 50 ms; the export goes on
+    assert.equal(pending.length, 1);
+    assert.equal(reports.length, 0);
+    const flushed = tracing.flush();
+    pending[0]({ code: 1, error: new Error("disk full") });
+    await flushed;
+    assert.equal(reports.length, 1, "once, not again as the flush's error");
+    await tracing.close();
   });
 });

@@ -24,6 +24,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from "@opentelemetry/semantic-conventions";
+import { temporary } from "@cqi/errors";
 import {
   type ExporterName,
   loadOtlpExporter,
@@ -31,6 +32,7 @@ import {
   otlpProtocol,
   otlpUrl,
   ReportingExporter,
+  reportInRoot,
   type SpanExporterLike,
 } from "./exporter.ts";
 import { type FinishedSpan, finishedSpan } from "./finished.ts";
@@ -118,9 +120,17 @@ export interface TracingOptions {
   sampleRate?: number;
   /**
    * Receives every failed export, as a `temporary` `CqiError` whose cause
-   * is the exporter's error. Default: `console.error`.
+   * is the exporter's error, in the root context (so a log line it writes
+   * has no request's `trace_id`). Default: `console.error`.
    */
   onError?: (error: unknown) => void;
+  /**
+   * Milliseconds `close()` (and `flush()`) may take. When `close()` runs
+   * out, the exports still running are reported failed (to `onError`,
+   * before it resolves) and their results, should they come later, are
+   * dropped. Default 5000.
+   */
+  shutdownTimeout?: number;
 }
 
 /**
@@ -148,7 +158,11 @@ export interface Tracing extends AsyncDisposable {
    * sampler options are not used. `disabled`: `enabled: false`.
    */
   readonly mode: "sdk" | "deno" | "disabled";
-  /** Exports every ended span now; failures go to `onError`. */
+  /**
+   * Exports every ended span now; failures go to `onError`. Resolves after
+   * `shutdownTimeout` at the latest: an export still running then goes on,
+   * and is reported when it fails.
+   */
   flush(): Promise<void>;
   /**
    * The spans the `memory` exporter holds, in the order they ended (still
@@ -160,7 +174,8 @@ export interface Tracing extends AsyncDisposable {
   /**
    * Exports every ended span, shuts the exporter down and stops tracing:
    * spans started afterwards record nothing. Never rejects: a failure goes
-   * to `onError`. Idempotent.
+   * to `onError`. Resolves within `shutdownTimeout`: exports still running
+   * then are reported failed and nothing is reported after it. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -211,6 +226,17 @@ export function initTracing(options: TracingOptions): Tracing {
     );
   }
   const sampler = createSampler(options.sampler, options.sampleRate);
+  const { shutdownTimeout = 5_000 } = options;
+  if (
+    typeof shutdownTimeout !== "number" || !(shutdownTimeout >= 0) ||
+    !Number.isFinite(shutdownTimeout)
+  ) {
+    throw new RangeError(
+      `initTracing: shutdownTimeout must be a number of milliseconds, 0 or more, got ${
+        String(shutdownTimeout)
+      }`,
+    );
+  }
   const exporter = options.exporter ?? "otlp";
   if (
     typeof exporter === "string"
@@ -232,10 +258,16 @@ export function initTracing(options: TracingOptions): Tracing {
   }
   const onError = options.onError ?? defaultOnError;
   const memory = exporter === "memory" ? new InMemorySpanExporter() : undefined;
+  const { spanProcessor, reporting } = processor(
+    exporter,
+    memory,
+    options,
+    onError,
+  );
   const provider = new BasicTracerProvider({
     resource: resource(service),
     sampler,
-    spanProcessors: [processor(exporter, memory, options, onError)],
+    spanProcessors: [spanProcessor],
   });
   if (!trace.setGlobalTracerProvider(provider)) {
     void provider.shutdown();
@@ -250,6 +282,7 @@ export function initTracing(options: TracingOptions): Tracing {
   );
 
   let closing: Promise<void> | undefined;
+  let closed = false; // nothing is reported once close() has resolved
   let kept: ReadableSpan[] | undefined; // the memory exporter forgets at shutdown
   const close = () =>
     closing ??= (async () => {
@@ -257,15 +290,32 @@ export function initTracing(options: TracingOptions): Tracing {
       trace.disable();
       if (ownPropagator) propagation.disable();
       kept = memory?.getFinishedSpans().slice();
-      await provider.shutdown().catch(report);
+      const finished = await within(
+        provider.shutdown().catch(report),
+        shutdownTimeout,
+      );
+      if (!finished) {
+        const late = temporary(
+          `tracing: close did not finish within ${shutdownTimeout} ms`,
+        );
+        // each export still running is reported failed, else this
+        if (!reporting?.abandon(late)) reportInRoot(onError, late);
+      }
+      closed = true;
     })();
-  // A failed export was reported already; anything else goes to onError too.
+  // A failed export was reported already; anything else goes to onError
+  // too. The provider's forceFlush rejects with an array of errors.
   const report = (error: unknown) => {
-    if (!ReportingExporter.reported(error)) onError(error);
+    if (closed) return;
+    for (const one of Array.isArray(error) ? error : [error]) {
+      if (!ReportingExporter.reported(one)) reportInRoot(onError, one);
+    }
   };
   return {
     mode: "sdk",
-    flush: () => provider.forceFlush().catch(report),
+    flush: async () => {
+      await within(provider.forceFlush().catch(report), shutdownTimeout);
+    },
     spans: () => (kept ?? memory?.getFinishedSpans() ?? []).map(finishedSpan),
     reset: () => {
       memory?.reset();
@@ -320,20 +370,41 @@ function resource(service: ServiceIdentity) {
     .merge(resourceFromAttributes(attributes));
 }
 
+/**
+ * Resolves with `true` when `promise` settles within `ms`, else with
+ * `false` then (leaving no timer behind either way).
+ */
+function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true), timeout]).finally(() =>
+    clearTimeout(timer)
+  );
+}
+
 function processor(
   exporter: ExporterName | SpanExporterLike,
   memory: InMemorySpanExporter | undefined,
   options: TracingOptions,
   onError: (error: unknown) => void,
-): SpanProcessor {
-  if (memory !== undefined) return new SimpleSpanProcessor(memory);
+): { spanProcessor: SpanProcessor; reporting?: ReportingExporter } {
+  if (memory !== undefined) {
+    return { spanProcessor: new SimpleSpanProcessor(memory) };
+  }
   if (exporter === "console") {
-    return new SimpleSpanProcessor(new ConsoleSpanExporter());
+    return {
+      spanProcessor: new SimpleSpanProcessor(new ConsoleSpanExporter()),
+    };
   }
   if (typeof exporter !== "string") {
-    return new BatchSpanProcessor(
-      new ReportingExporter(exporter, "the span exporter", onError),
+    const reporting = new ReportingExporter(
+      exporter,
+      "the span exporter",
+      onError,
     );
+    return { spanProcessor: new BatchSpanProcessor(reporting), reporting };
   }
   const protocol = otlpProtocol(
     exporter as "otlp" | "otlp-http" | "otlp-grpc",
@@ -342,9 +413,11 @@ function processor(
   const url = otlpUrl(options.endpoint, protocol);
   const target = `${url ?? "the OTEL_EXPORTER_OTLP endpoint"} (${protocol})`;
   const loading = loadOtlpExporter(protocol, url);
-  return new BatchSpanProcessor(
-    new ReportingExporter(loading, target, onError) as SpanExporter,
-  );
+  const reporting = new ReportingExporter(loading, target, onError);
+  return {
+    spanProcessor: new BatchSpanProcessor(reporting as SpanExporter),
+    reporting,
+  };
 }
 
 function inert(mode: "deno" | "disabled"): Tracing {

@@ -221,6 +221,16 @@ describe("initTracing", () => {
       ],
       [{ service: { name: "a" }, exporter: {} }, /exporter must be/, TypeError],
       [
+        { service: { name: "a" }, shutdownTimeout: -1 },
+        /shutdownTimeout/,
+        RangeError,
+      ],
+      [
+        { service: { name: "a" }, shutdownTimeout: Infinity },
+        /shutdownTimeout/,
+        RangeError,
+      ],
+      [
         {
           service: { name: "a" },
           exporter: "otlp-grpc",
