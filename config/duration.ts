@@ -53,21 +53,28 @@ export const DURATION_METADATA: { readonly format: "duration" } = {
 /**
  * A schema for a positive duration in milliseconds: accepts a number of
  * milliseconds or a duration string (see {@linkcode parseDuration}) and
- * yields milliseconds, the unit every CQI option takes.
+ * yields milliseconds, the unit every CQI option takes. With `allowZero`,
+ * `0` (`"0s"`) is accepted too, for delays that are off by default.
  *
  * @example Usage
  * ```ts
  * import * as v from "valibot";
  * import { duration } from "@cqi/config";
  *
- * const schema = v.object({ pollInterval: v.optional(duration(), "10s") });
- * console.log(v.parse(schema, {})); // { pollInterval: 10000 }
- * console.log(v.parse(schema, { pollInterval: "250ms" })); // { pollInterval: 250 }
+ * const schema = v.object({
+ *   pollInterval: v.optional(duration(), "10s"),
+ *   startDelay: v.optional(duration({ allowZero: true }), "0s"),
+ * });
+ * console.log(v.parse(schema, {})); // { pollInterval: 10000, startDelay: 0 }
+ * console.log(v.parse(schema, { pollInterval: "250ms" })); // { pollInterval: 250, startDelay: 0 }
  * ```
  *
+ * @param options `allowZero`: accept a zero duration. Default `false`.
  * @returns The schema.
  */
-export function duration(): ConfigSchema<number> {
+export function duration(
+  options: { allowZero?: boolean } = {},
+): ConfigSchema<number> {
   return v.pipe(
     v.union(
       [v.number(), v.string()],
@@ -84,7 +91,12 @@ export function duration(): ConfigSchema<number> {
       }
       return ms;
     }),
-    v.minValue(Number.MIN_VALUE, "expected a positive duration"),
+    v.minValue(
+      options.allowZero ? 0 : Number.MIN_VALUE,
+      options.allowZero
+        ? "expected a duration of zero or more"
+        : "expected a positive duration",
+    ),
     v.metadata(DURATION_METADATA),
   );
 }

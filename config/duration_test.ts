@@ -51,4 +51,16 @@ describe("duration()", () => {
       );
     }
   });
+
+  it("accepts zero with allowZero, still not negative or malformed", () => {
+    const delay = v.object({
+      delay: v.optional(duration({ allowZero: true }), "0s"),
+    });
+    assert.deepEqual(v.parse(delay, {}), { delay: 0 });
+    assert.deepEqual(v.parse(delay, { delay: 0 }), { delay: 0 });
+    assert.deepEqual(v.parse(delay, { delay: "5s" }), { delay: 5_000 });
+    for (const bad of ["soon", "-1s", -5, true]) {
+      assert.equal(v.safeParse(delay, { delay: bad }).success, false, `${bad}`);
+    }
+  });
 });

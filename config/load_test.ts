@@ -165,6 +165,7 @@ describe("examples/config.yaml", () => {
     assert.equal(config.eventBus?.backend, "kafka");
     assert.equal(config.retry.maxElapsed, undefined);
     assert.equal(config.metrics.enabled, true);
+    assert.equal(config.server.shutdownDelay, 0);
   });
 });
 
@@ -194,6 +195,7 @@ describe("precedence: defaults < file < .env < environment", () => {
       readTimeout: 1_000, // file
       writeTimeout: 30_000, // default
       shutdownTimeout: 30_000, // default
+      shutdownDelay: 0, // default
     });
   });
 
@@ -296,6 +298,10 @@ describe("coercion of strings to the schema's types", () => {
       });
       assert.equal(config.server.readTimeout, ms, text);
     }
+    const { config } = await load({
+      env: { ...base, CQI_SERVER_SHUTDOWN_DELAY: "5s" },
+    });
+    assert.equal(config.server.shutdownDelay, 5_000);
   });
 
   it("splits lists on commas, or reads a JSON array", async () => {

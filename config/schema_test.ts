@@ -34,6 +34,7 @@ describe("CQI sections", () => {
         readTimeout: 30_000,
         writeTimeout: 30_000,
         shutdownTimeout: 30_000,
+        shutdownDelay: 0,
       },
       log: { level: "info", format: "json", output: "stdout" },
       metrics: { enabled: false, port: 9090, path: "/metrics" },
@@ -155,6 +156,28 @@ describe("CQI sections", () => {
     const listen = valid({ server: { port: 0 }, metrics: { port: 0 } });
     assert.equal(listen.server.port, 0, "a port to listen on may be 0");
     assert.equal(listen.metrics?.port, 0);
+  });
+
+  it("takes server.shutdownDelay as a duration that may be zero, default 0", () => {
+    assert.equal(valid({}).server.shutdownDelay, 0);
+    for (const [input, ms] of [["5s", 5_000], ["0s", 0], [0, 0], [250, 250]]) {
+      assert.equal(
+        valid({ server: { shutdownDelay: input } }).server.shutdownDelay,
+        ms,
+        String(input),
+      );
+    }
+    for (const bad of ["-5s", -1, "soon", true]) {
+      assert.deepEqual(
+        problems({ server: { shutdownDelay: bad } }).map((p) => p[0]),
+        ["server.shutdownDelay"],
+        String(bad),
+      );
+    }
+    // the other durations stay positive
+    assert.deepEqual(problems({ server: { shutdownTimeout: "0s" } }), [
+      ["server.shutdownTimeout", "expected a positive duration"],
+    ]);
   });
 
   it("checks minConnections against maxConnections", () => {

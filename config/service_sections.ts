@@ -63,6 +63,7 @@ export const serviceSchema: ConfigSchema<ServiceConfig> = v.object({
  *   readTimeout: 30_000,
  *   writeTimeout: 30_000,
  *   shutdownTimeout: 30_000,
+ *   shutdownDelay: 5_000, // behind a Kubernetes Service
  * };
  * ```
  */
@@ -77,6 +78,12 @@ export interface ServerConfig {
   writeTimeout: number;
   /** Milliseconds in-flight requests get to finish on shutdown. Default 30 s. */
   shutdownTimeout: number;
+  /**
+   * Milliseconds between readiness failing and the listener closing, while
+   * requests are still served, so that load balancers stop routing here
+   * first; the grace period (`shutdownTimeout`) starts after it. Default 0.
+   */
+  shutdownDelay: number;
 }
 
 /** Schema of {@linkcode ServerConfig}. */
@@ -97,6 +104,11 @@ export const serverSchema: ConfigSchema<ServerConfig> = v.object({
     duration(),
     "30s",
     "Grace period for in-flight requests on shutdown.",
+  ),
+  shutdownDelay: withDefault(
+    duration({ allowZero: true }),
+    "0s",
+    "Time readiness fails before the listener closes, requests still served; the grace period follows.",
   ),
 }, "expected a mapping");
 

@@ -1,7 +1,8 @@
 /**
- * Time as seen by a {@linkcode runner}: the health-check interval, start
- * delays and restart backoff all wait through `sleep`. Tests pass a fake one
- * so that a 60-second backoff takes no time. Structurally the same as
+ * Time as seen by a {@linkcode runner} and by {@linkcode run}: the
+ * health-check interval, start delays, restart backoff, the drain delay and
+ * the grace period all wait through `sleep`. Tests pass a fake one so that a
+ * 60-second backoff takes no time. Structurally the same as
  * `Clock` from `@cqi/retry`.
  *
  * @example A clock that never waits

@@ -1,3 +1,4 @@
+import { type RunnerClock, systemClock } from "./clock.ts";
 import type { Service } from "./service.ts";
 
 /**
@@ -19,12 +20,15 @@ export interface RunOptions {
   health?: { markStarted(): void; beginShutdown(): void };
   /**
    * How long to keep serving after the signal, with readiness already
-   * failing, so load balancers stop routing here. Default 0.
+   * failing, before the services stop, so that load balancers stop routing
+   * here first (a few seconds behind a Kubernetes Service). Another signal
+   * ends it early. Default 0.
    */
   drainDelay?: number;
   /**
-   * How long stopping the services may take; then their stop signal aborts
-   * and the exit code is 1. Default 30,000.
+   * How long stopping the services may take, counted from the end of the
+   * drain delay (the two add up); then their stop signal aborts and the
+   * exit code is 1. Default 30,000.
    */
   gracePeriod?: number;
   /**
@@ -39,6 +43,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with the exit code at the end, such as `process.exit`. Default: none. */
   exit?: (code: number) => void;
+  /** The clock for the drain delay and the grace period. Default: the system clock. */
+  clock?: RunnerClock;
   /** Receives progress (`info`) and failures (`error`). Default: `console`. */
   log?: {
     info(message: string): void;
@@ -52,12 +58,15 @@ type SignalName = "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGQUIT";
  * The one signal path of a CQI process: starts `service` (usually a
  * {@linkcode runner}), marks health as started, and waits for SIGTERM or
  * SIGINT. Then: readiness goes unhealthy (`health.beginShutdown()`), the
- * drain delay passes, the services stop in reverse order within the grace
- * period, and the `onShutdown` hooks run, last added first (each runs even
- * if another failed). Resolves with the exit code, also passed to `exit`:
- * 0 after a clean shutdown, 1 when starting or a stop or hook failed or the
- * grace period ran out (the reason is logged). A second signal cuts the
- * grace period short.
+ * drain delay passes while requests are still served, the services stop in
+ * reverse order within the grace period (which starts when the delay ends,
+ * so the longest shutdown is `drainDelay + gracePeriod` plus the hooks), and
+ * the `onShutdown` hooks run, last added first (each runs even if another
+ * failed). Resolves with the exit code, also passed to `exit`: 0 after a
+ * clean shutdown, 1 when starting or a stop or hook failed or the grace
+ * period ran out (the reason is logged). Another signal during the drain
+ * delay ends the delay (the services still get their grace period); one
+ * while they stop cuts the grace period short.
  *
  * @example Usage
  * ```ts
@@ -82,6 +91,7 @@ export async function run(
 ): Promise<number> {
   const drainDelay = ms("drainDelay", options.drainDelay, 0);
   const gracePeriod = ms("gracePeriod", options.gracePeriod, 30_000);
+  const clock = options.clock ?? systemClock;
   const log = options.log ?? {
     info: (message: string) => console.log(message),
     error: (message: string, error?: unknown) => console.error(message, error),
@@ -124,20 +134,22 @@ export async function run(
     await signalled;
     log.info(`${service.name}: shutting down`);
     options.health?.beginShutdown();
-    const stopping = new AbortController();
-    force = () => stopping.abort(new Error("second signal"));
-    if (drainDelay > 0) await sleep(drainDelay, stopping.signal);
-
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (!stopping.signal.aborted) {
-      timer = setTimeout(
-        () =>
-          stopping.abort(
-            new Error(`grace period of ${gracePeriod} ms ran out`),
-          ),
-        gracePeriod,
-      );
+    if (drainDelay > 0) {
+      // Readiness fails, requests are still served; another signal ends it.
+      const delay = new AbortController();
+      force = () => delay.abort(new Error("another signal"));
+      await clock.sleep(drainDelay, delay.signal).catch(() => {});
     }
+
+    // The grace period starts now, whatever the delay took.
+    const stopping = new AbortController();
+    force = () => stopping.abort(new Error("another signal"));
+    const stopped = new AbortController();
+    void clock.sleep(gracePeriod, stopped.signal).then(
+      () =>
+        stopping.abort(new Error(`grace period of ${gracePeriod} ms ran out`)),
+      () => {}, // the services stopped in time
+    );
     try {
       await Promise.race([
         service.stop(stopping.signal),
@@ -147,7 +159,7 @@ export async function run(
       code = 1;
       log.error(`${service.name}: stop failed`, error);
     } finally {
-      clearTimeout(timer);
+      stopped.abort();
     }
     if (code === 0 && stopping.signal.aborted) {
       code = 1;
@@ -184,18 +196,6 @@ function aborted(signal: AbortSignal): Promise<never> {
     signal.addEventListener("abort", () => reject(signal.reason), {
       once: true,
     });
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
   });
 }
 

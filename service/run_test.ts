@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { run, type RunOptions, type Service } from "./mod.ts";
+import { createHealth } from "@cqi/health";
+import { router } from "@cqi/http";
+import {
+  httpService,
+  run,
+  runner,
+  type RunOptions,
+  type Service,
+} from "./mod.ts";
+import { FakeClock } from "./testdata/fake_clock.ts";
+import { deferred } from "../retry/testdata/fake_clock.ts";
 import { runtime, spawnScript } from "../tests/_util.ts";
+
+const quiet = { info() {}, error() {} };
 
 function recorder() {
   const log: string[] = [];
@@ -116,6 +128,86 @@ describe("run", () => {
     assert.ok(log.includes("error app: stop failed"));
   });
 
+  it("serves during drainDelay with readiness 503, then stops the server", async () => {
+    const clock = new FakeClock();
+    const health = createHealth();
+    const http = httpService(
+      router({ ...health.routes(), "GET /work": () => new Response("done") }),
+      { port: 0, hostname: "127.0.0.1" },
+    );
+    const started = deferred();
+    const shuttingDown = deferred();
+    const shutdown = new AbortController();
+    const exited = run(runner({ services: [http] }), {
+      health: {
+        markStarted: () => (health.markStarted(), started.resolve()),
+        beginShutdown: () => (health.beginShutdown(), shuttingDown.resolve()),
+      },
+      drainDelay: 5_000,
+      gracePeriod: 1_000,
+      clock,
+      signal: shutdown.signal,
+      log: quiet,
+    });
+    await started.promise;
+    const base = `http://127.0.0.1:${http.addr!.port}`;
+    const get = async (path: string) => {
+      const res = await fetch(`${base}${path}`);
+      return [res.status, await res.text()];
+    };
+    assert.equal((await get("/health/ready"))[0], 200);
+
+    shutdown.abort();
+    await shuttingDown.promise; // the delay's sleep is on the clock from here
+    assert.deepEqual(clock.sleeps, [5_000]);
+    assert.equal((await get("/health/ready"))[0], 503);
+    assert.deepEqual(await get("/work"), [200, "done"]);
+    clock.advance(4_999);
+    assert.deepEqual(await get("/work"), [200, "done"]);
+    assert.equal((await get("/health/ready"))[0], 503);
+
+    clock.advance(1);
+    assert.equal(await exited, 0);
+    assert.deepEqual(clock.sleeps, [5_000, 1_000]); // then the grace period
+    assert.equal(http.addr, undefined);
+    await assert.rejects(fetch(`${base}/work`));
+    await health.close();
+  });
+
+  it("starts the grace period when the drain delay ends", async () => {
+    const { log, options } = recorder();
+    const clock = new FakeClock();
+    let stopSignal: AbortSignal | undefined;
+    const stopping = deferred();
+    const app = service(log, {
+      stop: (signal) => {
+        stopSignal = signal;
+        stopping.resolve();
+        return new Promise(() => {}); // never finishes
+      },
+    });
+    const shuttingDown = deferred();
+    const exited = run(app, {
+      ...options,
+      health: { markStarted() {}, beginShutdown: shuttingDown.resolve },
+      signal: AbortSignal.abort(),
+      drainDelay: 5_000,
+      gracePeriod: 1_000,
+      clock,
+    });
+    await shuttingDown.promise;
+    assert.equal(clock.pending, 1); // the delay
+    clock.advance(5_000);
+    await stopping.promise;
+    assert.equal(clock.time, 5_000);
+    assert.equal(stopSignal?.aborted, false);
+    clock.advance(999);
+    assert.equal(stopSignal?.aborted, false);
+    clock.advance(1);
+    assert.equal(await exited, 1);
+    assert.match(String(stopSignal?.reason), /grace period of 1000 ms ran out/);
+  });
+
   it("exits 1 without waiting when the service fails to start", async () => {
     const { log, options } = recorder();
     const app = service(log, {
@@ -180,6 +272,40 @@ describe("run", () => {
     child.signal("SIGINT");
     assert.equal(await child.exited, 1);
     assert.ok(child.lines.includes("error runner: stop failed"));
+  });
+
+  it(`ends the drain delay on a second signal, then stops cleanly (${runtime})`, async () => {
+    const child = spawnScript(
+      new URL("./testdata/signal_app.ts", import.meta.url),
+      { args: ["delay"] }, // a 60 s delay: only the signal ends it
+    );
+    await child.line((l) => l.startsWith("listening "));
+    child.signal("SIGTERM");
+    await child.line((l) => l === "beginShutdown");
+    child.signal("SIGTERM");
+    assert.equal(await child.exited, 0);
+    assert.deepEqual(child.lines.slice(1), [
+      "beginShutdown",
+      "stop worker",
+      "hook 2",
+      "hook 1",
+    ]);
+  });
+
+  it(`cuts the grace period short on a signal while stopping (${runtime})`, async () => {
+    const child = spawnScript(
+      new URL("./testdata/signal_app.ts", import.meta.url),
+      { args: ["delay-hang"] }, // 60 s delay, 60 s grace, a stop that hangs
+    );
+    await child.line((l) => l.startsWith("listening "));
+    child.signal("SIGTERM");
+    await child.line((l) => l === "beginShutdown");
+    child.signal("SIGTERM"); // ends the delay
+    await child.line((l) => l === "stop worker");
+    child.signal("SIGTERM"); // ends the grace period
+    assert.equal(await child.exited, 1);
+    assert.ok(child.lines.includes("error runner: stop failed"));
+    assert.ok(child.lines.includes("hook 1"));
   });
 
   it(`exits non-zero when the grace period runs out (${runtime})`, async () => {

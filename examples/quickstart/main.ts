@@ -77,12 +77,15 @@ const services = runner({
 });
 svc.health.register("services", services);
 
-// The one signal path: readiness fails, in-flight requests finish within the
-// grace period (the server's own cut-off first), services stop; then the last
-// line, and bootstrap's shutdown flushes spans and every buffered log line.
+// The one signal path: readiness fails, requests are still served for
+// server.shutdownDelay (0 unless set; a few seconds behind a load balancer),
+// in-flight requests finish within the grace period (the server's own cut-off
+// first), services stop; then the last line, and bootstrap's shutdown flushes
+// spans and every buffered log line.
 const code = await run(services, {
   health: svc.health,
-  gracePeriod: gracePeriod + 1_000,
+  drainDelay: config.server.shutdownDelay,
+  gracePeriod: gracePeriod + 1_000, // counted from the end of the drain delay
   onShutdown: [
     () => svc.shutdown(),
     (code) => log.info("quickstart stopped", { clean: code === 0 }),
