@@ -1,4 +1,4 @@
-import { pathStart, requestPath } from "./request_path.ts";
+import { requestPath } from "./request_path.ts";
 import { setRoute } from "./request_scope.ts";
 
 /**
@@ -99,7 +99,7 @@ export function router(
   compiled.sort(bySpecificity);
   const notFound = options.notFound ?? defaultNotFound;
   return (req) => {
-    const parts = pathname(req.url).slice(1).split("/");
+    const parts = requestPath(req.url).slice(1).split("/");
     for (let i = 0; i < parts.length; i++) {
       if (parts[i].includes("%")) parts[i] = decode(parts[i]);
     }
@@ -241,23 +241,4 @@ function json(
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
-}
-
-// Characters a path can hold that the URL parser leaves exactly as they are:
-// no dot (dot segments), no percent (an encoded dot is a dot segment too), no
-// backslash, space, quote or non-ASCII character (rewritten or encoded).
-const PLAIN_PATH = /^\/[A-Za-z0-9\-_~!$&'()*+,;=:@/]*$/;
-
-/**
- * The request's path as the URL parser normalises it (what
- * `new URL(url).pathname` gives for a well-formed URL): `requestPath`,
- * normalised. The authority is not parsed: on Deno it is the raw `Host`
- * header, and a `?`, `#` or `\` there would otherwise move the path. A plain
- * path (about 0.5 µs a request on Deno saved) is taken as it is.
- */
-export function pathname(url: string): string {
-  const path = requestPath(url);
-  if (PLAIN_PATH.test(path)) return path;
-  // A fixed authority: "//x" in the path then stays path, never a host.
-  return new URL("http://h" + url.slice(pathStart(url))).pathname;
 }

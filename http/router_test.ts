@@ -1,8 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import fc from "fast-check";
 import { getRoute, router, serve, withRequestScope } from "./mod.ts";
-import { pathname } from "./router.ts";
 
 const get = (path: string, method = "GET") =>
   new Request(`http://localhost${path}`, { method });
@@ -138,33 +136,5 @@ describe("router", () => {
       () => router({ "GET /a/*/b": () => new Response() }),
       /last segment/,
     );
-  });
-});
-
-describe("router's path reading", () => {
-  it("gives exactly what new URL().pathname gives, for any path", () => {
-    const char = fc.constantFrom(
-      ..."aZ09-_~!$&'()*+,;=:@/.%2eE\\ \"<>`{}|^[]?#\t\né€".split(""),
-    );
-    fc.assert(
-      fc.property(fc.array(char, { maxLength: 24 }), (chars) => {
-        const url = `http://127.0.0.1:8080/${chars.join("")}`;
-        assert.equal(pathname(url), new URL(url).pathname, url);
-      }),
-      { numRuns: 5000 },
-    );
-    for (const url of ["http://h/a/../b", "http://h/a/%2E%2e/b", "http://h"]) {
-      assert.equal(pathname(url), new URL(url).pathname, url);
-    }
-  });
-
-  it("reads the path after the authority, whatever a raw Host header put there", () => {
-    // Deno builds req.url from the Host header as sent.
-    assert.equal(pathname("http://h?x/health/%7e"), "/health/%7e");
-    assert.equal(pathname("http://h#x/health/./x"), "/health/x");
-    assert.equal(pathname("http://h\\files/health/%7e"), "/health/%7e");
-    assert.equal(pathname("http://u@h/a%20b"), "/a%20b");
-    assert.equal(pathname("http://h//x/../y"), "//y");
-    assert.equal(pathname("/relative/a%2e"), "/relative/a%2e");
   });
 });
