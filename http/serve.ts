@@ -1,5 +1,7 @@
 import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Handler } from "./types.ts";
+import { hasValidAuthority } from "./host.ts";
+import { listen } from "./listener.ts";
 
 /**
  * The address a {@linkcode Server} listens on.
@@ -47,11 +49,21 @@ export interface ServeOptions {
    * process may exit.
    */
   gracePeriod?: number;
+  /**
+   * Milliseconds a connection may stay idle — no bytes of a request's
+   * headers or body, no next request on a kept-alive connection — before the
+   * server closes it. Bun only, in whole seconds up to 255 (`0`: never);
+   * default 10 s. `Deno.serve` has no connection timeouts: on Deno, put a
+   * proxy that has them in front (see the README).
+   */
+  idleTimeout?: number;
   /** Called once the server listens. Default: prints nothing. */
   onListen?: (addr: ServerAddr) => void;
   /**
-   * Receives errors that escaped the handler (the client got a plain 500),
-   * close-hook failures and an expired grace period. Default: `console.error`.
+   * Receives errors that escaped the handler (the client got a JSON 500),
+   * close-hook failures, an expired grace period, and a failed listener
+   * (Deno, out of file descriptors: a new one follows). Default:
+   * `console.error`.
    */
   onError?: (error: unknown) => void;
 }
@@ -92,29 +104,6 @@ export interface Server extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-interface Listener {
-  addr: ServerAddr;
-  /** Graceful stop: resolves once in-flight requests are done. */
-  stop(): Promise<void>;
-  /** Drops whatever is still open so the process can exit. */
-  kill(): void;
-}
-
-interface BunServer {
-  port: number;
-  hostname: string;
-  stop(closeActiveConnections?: boolean): Promise<void>;
-}
-
-interface BunRuntime {
-  serve(options: {
-    port: number;
-    hostname: string;
-    development: boolean;
-    fetch: (req: Request) => Promise<Response>;
-  }): BunServer;
-}
-
 interface ProcessLike {
   env: Record<string, string | undefined>;
   on(signal: string, listener: () => void): void;
@@ -122,11 +111,6 @@ interface ProcessLike {
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
-// An absolute URL whose authority is valid host syntax (RFC 3986 reg-name,
-// IP literal, port). Deno builds `req.url` from the Host header as sent, so
-// `Host: h?x` would make the URL's path differ from the request target;
-// Bun gives a relative URL for such a host.
-const VALID_URL = /^https?:\/\/[A-Za-z0-9\-._~%!$&'()*+,;=:[\]]+\//;
 // setTimeout fires at once for anything longer than this.
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -158,9 +142,23 @@ const MAX_TIMER = 2 ** 31 - 1;
 export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const onError = options.onError ?? defaultOnError;
   const gracePeriod = checkGracePeriod(options.gracePeriod ?? 10_000);
+  const idleTimeoutSeconds = checkIdleTimeout(options.idleTimeout ?? 10_000);
   let inFlight = 0;
+  // Set while shutting down a listener that keeps accepting (Deno): new
+  // requests are turned away, and `onDrained` is called when the last
+  // admitted one is done.
+  let draining = false;
+  let onDrained: (() => void) | undefined;
   const guarded = async (req: Request): Promise<Response> => {
-    if (!VALID_URL.test(req.url)) return badHost();
+    if (!hasValidAuthority(req)) {
+      return jsonError(400, "invalid Host header", "INVALID_INPUT");
+    }
+    if (draining) {
+      return jsonError(503, "server is shutting down", "UNAVAILABLE", {
+        connection: "close",
+        "retry-after": "1",
+      });
+    }
     inFlight++;
     try {
       const res = await handler(req);
@@ -170,21 +168,31 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
       );
     } catch (error) {
       report(onError, error);
-      return new Response("Internal Server Error", {
-        status: 500,
-        headers: { "content-type": "text/plain; charset=utf-8" },
-      });
+      return jsonError(500, "internal error", "INTERNAL");
     } finally {
-      inFlight--;
+      if (--inFlight === 0) onDrained?.();
     }
   };
 
   // Listen from the root context: Bun runs every request in the async context
   // that was active when it started listening, which must not be the caller's.
-  const listener = context.with(
-    ROOT_CONTEXT,
-    () => listen(guarded, options.hostname ?? "0.0.0.0", port(options)),
-  );
+  const listener = context.with(ROOT_CONTEXT, () =>
+    listen(guarded, {
+      hostname: options.hostname ?? "0.0.0.0",
+      port: port(options),
+      idleTimeoutSeconds,
+      onListenerFailed: (error) => report(onError, error),
+    }));
+  // Deno cuts request bodies still arriving when its server shuts down, so
+  // there the server's own requests drain first; Bun stops accepting and
+  // lets them finish.
+  const stopListener = async (): Promise<void> => {
+    if (!listener.stopsAcceptingFirst) {
+      draining = true;
+      if (inFlight > 0) await new Promise<void>((r) => onDrained = r);
+    }
+    await listener.stop();
+  };
   const hooks: Array<() => void | Promise<void>> = [];
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
@@ -208,7 +216,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
       if (gracePeriod !== Infinity) timer = setTimeout(forceNow, gracePeriod);
     });
     const drained = await Promise.race([
-      listener.stop().then(() => true, (error) => {
+      stopListener().then(() => true, (error) => {
         errors.push(error);
         return true;
       }),
@@ -282,35 +290,11 @@ function checkGracePeriod(ms: number): number {
   );
 }
 
-function listen(
-  handler: (req: Request) => Promise<Response>,
-  hostname: string,
-  port: number,
-): Listener {
-  const bun = (globalThis as { Bun?: BunRuntime }).Bun;
-  if (bun !== undefined) {
-    const server = bun.serve({
-      port,
-      hostname,
-      development: false,
-      fetch: handler,
-    });
-    return {
-      addr: { hostname: server.hostname, port: server.port },
-      stop: () => server.stop(false),
-      kill: () => void server.stop(true),
-    };
-  }
-  if (typeof globalThis.Deno?.serve === "function") {
-    const server = Deno.serve({ port, hostname, onListen() {} }, handler);
-    const addr = server.addr as Deno.NetAddr;
-    return {
-      addr: { hostname: addr.hostname, port: addr.port },
-      stop: () => server.shutdown(),
-      kill: () => server.unref(),
-    };
-  }
-  throw new Error("serve: needs Deno (Deno.serve) or Bun (Bun.serve)");
+function checkIdleTimeout(ms: number): number {
+  if (ms >= 0 && ms <= 255_000) return Math.ceil(ms / 1000);
+  throw new RangeError(
+    `serve: idleTimeout must be milliseconds from 0 to 255000, got ${ms}`,
+  );
 }
 
 function processLike(): ProcessLike | undefined {
@@ -375,9 +359,16 @@ function defaultOnError(error: unknown): void {
   console.error("@cqi/http serve:", error);
 }
 
-function badHost(): Response {
-  return new Response("Bad Request: invalid Host header", {
-    status: 400,
-    headers: { "content-type": "text/plain; charset=utf-8" },
+// The error body every CQI module answers with (`{"error","code"}`), built
+// here because @cqi/errors sits above this module.
+function jsonError(
+  status: number,
+  error: string,
+  code: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify({ error, code }), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
   });
 }

@@ -52,7 +52,7 @@ describe("serve", () => {
     assert.equal(heard?.port, server.addr.port);
   });
 
-  it("answers a plain 500 when the handler throws, and reports the error", async () => {
+  it("answers a JSON 500 when the handler throws, and reports the error", async () => {
     const errors: unknown[] = [];
     await using server = serve(() => {
       throw new Error("secret-db-password");
@@ -60,8 +60,7 @@ describe("serve", () => {
     const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
     assert.equal(res.status, 500);
     const body = await res.text();
-    assert.equal(body, "Internal Server Error");
-    assert.ok(!body.includes("secret"));
+    assert.equal(body, '{"error":"internal error","code":"INTERNAL"}');
     assert.equal((errors[0] as Error).message, "secret-db-password");
   });
 
@@ -93,7 +92,12 @@ describe("serve", () => {
     await entered;
     const stopping = server.shutdown();
     assert.equal(server.shutdown(), stopping, "shutdown is idempotent");
-    await assert.rejects(fetch(url, { headers: { connection: "close" } }));
+    // Refused (Bun), or turned away with a 503 while it drains (Deno).
+    const late = await fetch(url, { headers: { connection: "close" } }).then(
+      (res) => res.status,
+      () => "refused",
+    );
+    assert.ok(late === "refused" || late === 503, String(late));
     assert.deepEqual(order, [], "hooks wait for the drain");
     release();
     const res = await inFlight;

@@ -44,14 +44,23 @@ export function spawnScript(
     env?: Record<string, string>;
     args?: string[];
     denoFlags?: string[];
+    /** The child's file-descriptor limit (through util-linux `prlimit`). */
+    maxOpenFiles?: number;
   } = {},
 ): Child {
   const rt = options.runtime ?? runtime;
   const path = script instanceof URL ? script.pathname : script;
-  const args = rt === "deno"
-    ? ["run", ...(options.denoFlags ?? ["-A"]), path]
-    : ["run", path];
-  const child = spawn(runtimeBinary(rt), [...args, ...(options.args ?? [])], {
+  const args = [
+    ...(rt === "deno"
+      ? ["run", ...(options.denoFlags ?? ["-A"]), path]
+      : ["run", path]),
+    ...(options.args ?? []),
+  ];
+  const limit = options.maxOpenFiles;
+  const [command, argv] = limit === undefined
+    ? [runtimeBinary(rt), args]
+    : ["prlimit", [`--nofile=${limit}:${limit}`, runtimeBinary(rt), ...args]];
+  const child = spawn(command, argv, {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "inherit"],
   });

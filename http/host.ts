@@ -1,0 +1,68 @@
+// What `serve` accepts as the authority of a request: `host[:port]` by
+// RFC 9110 §7.2 and RFC 3986 §3.2.2, and nothing the WHATWG URL parser would
+// refuse, so that `new URL(req.url)` never throws in a handler.
+
+// A registered name (unreserved and sub-delims; no percent-encoding, which no
+// DNS name needs), or a dotted IPv4 address, then an optional port.
+const NAME = /^[A-Za-z0-9\-._~!$&'()*+,;=]+(?::[0-9]{1,5})?$/;
+// A name whose last label is all letters (and digits, hyphens after the
+// first letter) parses as a domain: the common case, decided by this alone.
+const DOMAIN =
+  /^(?:[A-Za-z0-9\-_~!$&'()*+,;=]+\.)*[A-Za-z][A-Za-z0-9\-]*\.?(?::[0-9]{1,5})?$/;
+// An IP literal: a bracketed IPv6 address (checked further by the parser).
+const IP_LITERAL = /^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$/;
+const IPV4_OCTET = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
+
+/**
+ * Whether `host` is a valid `Host` header value or URL authority:
+ * `host[:port]` with a registered name, a dotted-decimal IPv4 address or a
+ * bracketed IPv6 address, and a port up to 65535. Anything else — a path,
+ * `?`, `#`, `@`, `\`, whitespace, controls, percent-encoding, non-ASCII, an
+ * empty value — is refused. Internal to `serve`.
+ */
+export function isValidHost(host: string): boolean {
+  if (host.length === 0 || host.length > 1024) return false;
+  if (DOMAIN.test(host)) return validPort(host);
+  if (IP_LITERAL.test(host)) {
+    return validPort(host) && URL.canParse(`http://${host}/`);
+  }
+  if (!NAME.test(host)) return false;
+  // A name ending in a number is an IPv4 address to the URL parser: accept
+  // the dotted-decimal form only (the parser's hex and short forms differ
+  // between readers).
+  const colon = host.indexOf(":");
+  const name = colon < 0 ? host : host.slice(0, colon);
+  const labels = name.endsWith(".")
+    ? name.slice(0, -1).split(".")
+    : name.split(".");
+  const last = labels[labels.length - 1];
+  if (/^(?:0[xX][0-9A-Fa-f]*|[0-9]+)$/.test(last)) {
+    return labels.length === 4 && labels.every((l) => IPV4_OCTET.test(l)) &&
+      validPort(host);
+  }
+  return validPort(host) && URL.canParse(`http://${host}/`);
+}
+
+function validPort(host: string): boolean {
+  const colon = host.lastIndexOf(":");
+  if (colon < 0 || host.endsWith("]")) return true;
+  return Number(host.slice(colon + 1)) <= 65535;
+}
+
+/**
+ * Whether a request's URL and `Host` header name a valid authority (see
+ * {@linkcode isValidHost}). The URL's authority is what Deno built from the
+ * `Host` header (or took from an absolute-form request target); Bun gives a
+ * relative URL when it found the `Host` header unusable. HTTP/1.1 requires a
+ * `Host` header (RFC 9112 §3.2), and CQI requires one of every request, so
+ * both runtimes answer the same. Internal to `serve`.
+ */
+export function hasValidAuthority(req: Request): boolean {
+  const url = req.url;
+  const start = url.indexOf("://");
+  if (start < 0) return false;
+  const end = url.indexOf("/", start + 3);
+  if (end < 0 || !isValidHost(url.slice(start + 3, end))) return false;
+  const host = req.headers.get("host");
+  return host !== null && isValidHost(host);
+}

@@ -1,0 +1,146 @@
+import type { ServerAddr } from "./serve.ts";
+
+/** A runtime's HTTP listener, as `serve` drives it. Internal. */
+export interface Listener {
+  addr: ServerAddr;
+  /**
+   * Graceful stop: resolves once in-flight requests are done. Deno cuts a
+   * request body still arriving when its server shuts down, so `serve`
+   * calls this only once its own requests have drained.
+   */
+  stop(): Promise<void>;
+  /** Drops whatever is still open so the process can exit. */
+  kill(): void;
+  /** Whether the runtime stops accepting before in-flight requests end. */
+  stopsAcceptingFirst: boolean;
+}
+
+/** How {@linkcode listen} starts a listener. Internal. */
+export interface ListenOptions {
+  hostname: string;
+  port: number;
+  /** Seconds a connection may be idle (Bun); 0 for none. */
+  idleTimeoutSeconds: number;
+  /** An accept loop failed; a new listener follows after `retryIn` ms. */
+  onListenerFailed: (error: Error) => void;
+}
+
+interface BunServer {
+  port: number;
+  hostname: string;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+interface BunRuntime {
+  serve(options: {
+    port: number;
+    hostname: string;
+    development: boolean;
+    idleTimeout: number;
+    fetch: (req: Request) => Promise<Response>;
+  }): BunServer;
+}
+
+// A failed accept loop (out of file descriptors, say) is retried after this
+// long, doubling up to the cap: the listener is back soon after the
+// descriptors are, without spinning while they are not.
+const RETRY_FIRST = 50;
+const RETRY_CAP = 1_000;
+
+/**
+ * Listens on Bun (`Bun.serve`) or Deno (`Deno.serve`). On Deno, an accept
+ * loop that fails — `Too many open files` under a connection flood — ends
+ * the listener and rejects its `finished`; this starts a new one on the
+ * same port, retrying with backoff, and reports each failure. Bun keeps its
+ * listener through the same flood. Internal to `serve`.
+ */
+export function listen(
+  handler: (req: Request) => Promise<Response>,
+  options: ListenOptions,
+): Listener {
+  const bun = (globalThis as { Bun?: BunRuntime }).Bun;
+  if (bun !== undefined) {
+    const server = bun.serve({
+      port: options.port,
+      hostname: options.hostname,
+      development: false,
+      idleTimeout: options.idleTimeoutSeconds,
+      fetch: handler,
+    });
+    return {
+      addr: { hostname: server.hostname, port: server.port },
+      stop: () => server.stop(false),
+      kill: () => void server.stop(true),
+      stopsAcceptingFirst: true,
+    };
+  }
+  if (typeof globalThis.Deno?.serve === "function") {
+    return denoListener(handler, options);
+  }
+  throw new Error("serve: needs Deno (Deno.serve) or Bun (Bun.serve)");
+}
+
+function denoListener(
+  handler: (req: Request) => Promise<Response>,
+  options: ListenOptions,
+): Listener {
+  let retryIn = RETRY_FIRST;
+  // A request served means the listener works: the next failure retries soon.
+  const served = (req: Request) => {
+    retryIn = RETRY_FIRST;
+    return handler(req);
+  };
+  const start = (port: number) =>
+    Deno.serve({ port, hostname: options.hostname, onListen() {} }, served);
+  let server = start(options.port);
+  let failed = false;
+  const addr = server.addr as Deno.NetAddr;
+  let stopping = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const restart = () => {
+    timer = undefined;
+    if (stopping) return;
+    try {
+      server = start(addr.port);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    failed = false;
+    watch(server);
+  };
+  const fail = (error: unknown) => {
+    failed = true;
+    if (stopping) return;
+    options.onListenerFailed(
+      new Error(
+        `serve: the listener on port ${addr.port} failed; listening again in ${retryIn} ms`,
+        { cause: error },
+      ),
+    );
+    timer = setTimeout(restart, retryIn);
+    retryIn = Math.min(retryIn * 2, RETRY_CAP);
+  };
+  const watch = (current: Deno.HttpServer) => {
+    current.finished.catch(fail);
+  };
+  watch(server);
+  return {
+    addr: { hostname: addr.hostname, port: addr.port },
+    stop: () => {
+      stopping = true;
+      clearTimeout(timer);
+      // A failed listener has nothing left to drain.
+      return failed ? Promise.resolve() : server.shutdown();
+    },
+    kill: () => {
+      stopping = true;
+      clearTimeout(timer);
+      // Past the grace period: stop accepting, cut what is left, and let the
+      // process exit whatever the requests still do.
+      if (!failed) server.shutdown().catch(() => {});
+      server.unref();
+    },
+    stopsAcceptingFirst: false,
+  };
+}
