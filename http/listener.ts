@@ -1,5 +1,44 @@
 import type { ServerAddr } from "./serve.ts";
 
+/**
+ * What `serve` reports to `onError` when a runtime's accept loop failed —
+ * on Deno, `Too many open files` under a connection flood — and it listens
+ * again after `retryIn` milliseconds. The runtime's error is the `cause`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ListenerError, serve } from "@cqi/http";
+ *
+ * let listenerFailures = 0;
+ * const server = serve(() => new Response("ok"), {
+ *   port: 0,
+ *   handleSignals: false,
+ *   onError: (error) => {
+ *     if (error instanceof ListenerError) listenerFailures++;
+ *   },
+ * });
+ * await server.shutdown();
+ * console.log(listenerFailures); // 0
+ * ```
+ */
+export class ListenerError extends Error {
+  /** Milliseconds until the next attempt to listen. */
+  readonly retryIn: number;
+  /**
+   * @param port The port the listener was on.
+   * @param retryIn Milliseconds until the next attempt.
+   * @param cause What the runtime threw.
+   */
+  constructor(port: number, retryIn: number, cause: unknown) {
+    super(
+      `serve: the listener on port ${port} failed; listening again in ${retryIn} ms`,
+      { cause },
+    );
+    this.name = "ListenerError";
+    this.retryIn = retryIn;
+  }
+}
+
 /** A runtime's HTTP listener, as `serve` drives it. Internal. */
 export interface Listener {
   addr: ServerAddr;
@@ -112,12 +151,7 @@ function denoListener(
   const fail = (error: unknown) => {
     failed = true;
     if (stopping) return;
-    options.onListenerFailed(
-      new Error(
-        `serve: the listener on port ${addr.port} failed; listening again in ${retryIn} ms`,
-        { cause: error },
-      ),
-    );
+    options.onListenerFailed(new ListenerError(addr.port, retryIn, error));
     timer = setTimeout(restart, retryIn);
     retryIn = Math.min(retryIn * 2, RETRY_CAP);
   };

@@ -55,6 +55,7 @@ export {
   type RouterOptions,
   type Routes,
 } from "./router.ts";
+export { ListenerError } from "./listener.ts";
 export {
   serve,
   type ServeOptions,

@@ -183,7 +183,9 @@ describe("serve against hostile clients", () => {
       );
       if (runtime === "deno") {
         // Deno's accept loop fails; serve reports it and listens again.
-        await child.line((l) => l.includes("the listener on port"));
+        await child.line((l) =>
+          l.startsWith("error: ListenerError: serve: the listener on port")
+        );
       }
       for (const socket of sockets) socket.destroy();
       // Serves again once the descriptors are back: the listener retries
