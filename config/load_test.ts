@@ -174,7 +174,7 @@ describe("precedence: defaults < file < .env < environment", () => {
     await using dir = await tempDir();
     const file = await dir.write(
       "c.yaml",
-      "service: { name: svc }\nserver:\n  port: 1000\n  host: file-host\n  read_timeout: 1s\n",
+      "service: { name: svc }\nserver:\n  port: 1000\n  host: file-host\n  idle_timeout: 1s\n",
     );
     const dotenv = await dir.write(
       ".env",
@@ -192,8 +192,7 @@ describe("precedence: defaults < file < .env < environment", () => {
     assert.deepEqual(all.config.server, {
       port: 3000, // environment
       host: "dotenv-host", // .env
-      readTimeout: 1_000, // file
-      writeTimeout: 30_000, // default
+      idleTimeout: 1_000, // file
       shutdownTimeout: 30_000, // default
       shutdownDelay: 0, // default
     });
@@ -294,9 +293,9 @@ describe("coercion of strings to the schema's types", () => {
     ];
     for (const [text, ms] of cases) {
       const { config } = await load({
-        env: { ...base, CQI_SERVER_READ_TIMEOUT: text },
+        env: { ...base, CQI_SERVER_SHUTDOWN_TIMEOUT: text },
       });
-      assert.equal(config.server.readTimeout, ms, text);
+      assert.equal(config.server.shutdownTimeout, ms, text);
     }
     const { config } = await load({
       env: { ...base, CQI_SERVER_SHUTDOWN_DELAY: "5s" },
@@ -371,7 +370,7 @@ describe("coercion of strings to the schema's types", () => {
         "server:",
         '  port: "8082"', // quoted, still a port
         "  host:", // empty: the default
-        '  read_timeout: ""', // empty too
+        '  idle_timeout: ""', // empty too
         "event_bus:",
         "  backend: memory",
         '  brokers: "a:1,b:2"', // a string where a list is expected
@@ -383,7 +382,7 @@ describe("coercion of strings to the schema's types", () => {
     assert.equal(config.service.version, "1.10");
     assert.equal(config.server.port, 8082);
     assert.equal(config.server.host, "0.0.0.0");
-    assert.equal(config.server.readTimeout, 30_000);
+    assert.equal(config.server.idleTimeout, 10_000);
     assert.deepEqual(config.eventBus?.brokers, ["a:1", "b:2"]);
   });
 

@@ -31,8 +31,7 @@ describe("CQI sections", () => {
       server: {
         host: "0.0.0.0",
         port: 8080,
-        readTimeout: 30_000,
-        writeTimeout: 30_000,
+        idleTimeout: 10_000,
         shutdownTimeout: 30_000,
         shutdownDelay: 0,
       },

@@ -60,8 +60,7 @@ export const serviceSchema: ConfigSchema<ServiceConfig> = v.object({
  * const server: ServerConfig = {
  *   host: "0.0.0.0",
  *   port: 8080,
- *   readTimeout: 30_000,
- *   writeTimeout: 30_000,
+ *   idleTimeout: 10_000,
  *   shutdownTimeout: 30_000,
  *   shutdownDelay: 5_000, // behind a Kubernetes Service
  * };
@@ -72,10 +71,12 @@ export interface ServerConfig {
   host: string;
   /** Port to listen on. Default 8080. */
   port: number;
-  /** Milliseconds allowed to read a request. Default 30 s. */
-  readTimeout: number;
-  /** Milliseconds allowed to write a response. Default 30 s. */
-  writeTimeout: number;
+  /**
+   * Milliseconds a connection may be idle before the server closes it (Bun,
+   * whole seconds up to 255; `0`: never). `Deno.serve` has no connection
+   * timeouts: on Deno a proxy in front must bound them. Default 10 s.
+   */
+  idleTimeout: number;
   /** Milliseconds in-flight requests get to finish on shutdown. Default 30 s. */
   shutdownTimeout: number;
   /**
@@ -90,15 +91,13 @@ export interface ServerConfig {
 export const serverSchema: ConfigSchema<ServerConfig> = v.object({
   host: withDefault(text(), "0.0.0.0", "Interface to listen on."),
   port: withDefault(port(true), 8080, "Port to listen on; 0 picks a free one."),
-  readTimeout: withDefault(
-    duration(),
-    "30s",
-    "Time allowed to read a request.",
-  ),
-  writeTimeout: withDefault(
-    duration(),
-    "30s",
-    "Time allowed to write a response.",
+  idleTimeout: withDefault(
+    v.pipe(
+      duration({ allowZero: true }),
+      v.maxValue(255_000, "expected at most 255s"),
+    ),
+    "10s",
+    "Time a connection may be idle before it is closed (Bun; at most 255s; 0 never). Deno has no such timeout: bound it in a proxy.",
   ),
   shutdownTimeout: withDefault(
     duration(),

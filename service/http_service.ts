@@ -20,9 +20,18 @@ export interface HttpServiceOptions {
   hostname?: string;
   /** Milliseconds in-flight requests get to finish on stop. Default 10,000. */
   gracePeriod?: number;
+  /**
+   * Milliseconds a connection may be idle before it is closed (Bun only;
+   * see `serve`). Default 10,000.
+   */
+  idleTimeout?: number;
   /** Called each time the server listens. */
   onListen?: (addr: HttpServiceAddr) => void;
-  /** Receives errors that escaped the handler. Default: `console.error`. */
+  /**
+   * Receives errors that escaped the handler and `ListenerError`s (an
+   * accept loop failed and the server listens again). Default:
+   * `console.error`.
+   */
   onError?: (error: unknown) => void;
   /** The service's name. Default `http`. */
   name?: string;
@@ -97,6 +106,13 @@ export function httpService(
 ): HttpService {
   const { name = "http", dependsOn, ...serveOptions } = options;
   let server: Server | undefined;
+  let stopping = false;
+  // stop() reports shutdown failures to its caller; everything else (errors
+  // that escaped the handler, a failed listener) is printed unless onError
+  // is given.
+  const onError = (error: unknown) => {
+    if (!stopping) console.error("@cqi/service httpService:", error);
+  };
   return {
     name,
     dependsOn,
@@ -106,8 +122,9 @@ export function httpService(
     start(signal) {
       try {
         signal.throwIfAborted();
+        if (server === undefined) stopping = false;
         server ??= serve(handler, {
-          onError: () => {}, // stop() reports shutdown failures to the caller
+          onError,
           ...serveOptions,
           handleSignals: false,
         });
@@ -119,6 +136,7 @@ export function httpService(
     async stop(signal) {
       const current = server;
       if (current === undefined) return;
+      stopping = true;
       const controller = new AbortController();
       const onAbort = () => controller.abort(signal.reason);
       if (signal.aborted) onAbort();

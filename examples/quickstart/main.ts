@@ -67,6 +67,7 @@ const services = runner({
       hostname: config.server.host,
       port: config.server.port,
       gracePeriod,
+      idleTimeout: config.server.idleTimeout,
       onListen: ({ hostname, port }) =>
         log.info("quickstart listening", {
           url: `http://${hostname}:${port}/`,
