@@ -34,7 +34,10 @@ export async function rawClient(
   socket.on("data", (data: string) => received += data);
   // a reset from a server that gave up on the request is expected here
   socket.on("error", () => {});
-  const closed = once(socket, "close").then(() => received);
+  // Not events.once: it would reject on that error.
+  const closed = new Promise<string>((resolve) =>
+    socket.on("close", () => resolve(received))
+  );
   await once(socket, "connect");
   return {
     write: (data) =>
