@@ -35,6 +35,10 @@ export interface AccessLogOptions {
   now?: () => number;
 }
 
+// The client went away before its answer (nginx's "client closed request"):
+// no fault of the service, and any client can cause it, so never above info.
+const CLIENT_CLOSED = 499;
+
 // A request id taken from a client: 1–128 characters of [A-Za-z0-9._-].
 const VALID_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -45,7 +49,8 @@ const VALID_ID = /^[A-Za-z0-9._-]{1,128}$/;
  * `content-length`, when known), `user_agent`, `remote_addr` (see the
  * option), `request_id`, and every field other middleware added with
  * `addLogFields`. Its level is `info` for 1xx–3xx, `warn` for 4xx and `error`
- * for 5xx. What the client chose is bounded: a path longer than 2048
+ * for 5xx, except 499 (the client went away mid-request, a `canceled` error
+ * of `@cqi/errors`): any client can cause that, so it is `info`. What the client chose is bounded: a path longer than 2048
  * characters, or a method, user agent or `remote_addr` longer than 512, is
  * cut to that length, ending in `…`, and the line gets `route_length` (or
  * `method_length`, ...) with the original length. The `x-request-id` header
@@ -164,8 +169,9 @@ export function accessLog(
       const responseBytes = contentLength(res.headers);
       if (responseBytes !== undefined) fields.response_bytes = responseBytes;
       if (res.status >= 500) log.error("request completed", fields);
-      else if (res.status >= 400) log.warn("request completed", fields);
-      else log.info("request completed", fields);
+      else if (res.status >= 400 && res.status !== CLIENT_CLOSED) {
+        log.warn("request completed", fields);
+      } else log.info("request completed", fields);
       return withHeaders(res, [[requestIdHeader, id]]);
     });
   };

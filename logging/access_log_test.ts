@@ -9,7 +9,7 @@ import {
   router,
   serve,
 } from "@cqi/http";
-import { notFound, recovery } from "@cqi/errors";
+import { notFound, readJson, recovery } from "@cqi/errors";
 import {
   accessLog,
   type AccessLogOptions,
@@ -17,6 +17,7 @@ import {
   logger,
   memorySink,
 } from "./mod.ts";
+import { rawClient } from "../tests/_raw_client.ts";
 import { runtime } from "../tests/_util.ts";
 
 /** Serves `handler` behind accessLog on loopback and makes one request. */
@@ -179,6 +180,7 @@ describe("accessLog on a real server", () => {
       [302, "info"],
       [404, "warn"],
       [429, "warn"],
+      [499, "info"],
       [500, "error"],
       [503, "error"],
     ] as const
@@ -335,6 +337,49 @@ describe("accessLog on a real server", () => {
     assert.equal(res.status, 404);
     assert.equal(access(records)[0].status, 404);
     assert.equal(access(records)[0].level, "warn");
+  });
+
+  it("logs a client that hangs up mid-body (499, canceled) at info", async () => {
+    let line!: (record: Record<string, unknown>) => void;
+    const written = new Promise<Record<string, unknown>>((resolve) =>
+      line = resolve
+    );
+    const lines: Record<string, unknown>[] = [];
+    const output = {
+      write: (text: string) => {
+        const record = JSON.parse(text);
+        lines.push(record);
+        if (record.message === "request completed") line(record);
+      },
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    let started!: () => void;
+    const reading = new Promise<void>((resolve) => started = resolve);
+    await using server = serve(
+      applyMiddleware(
+        router({
+          "POST /orders": async (req) => {
+            started();
+            return Response.json(await readJson(req));
+          },
+        }),
+        accessLog({ logger: createLogger({ output }) }),
+        recovery(),
+      ),
+      { port: 0, hostname: "127.0.0.1", handleSignals: false },
+    );
+    const client = await rawClient(server.addr.port);
+    await client.write(
+      "POST /orders HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{",
+    );
+    await reading;
+    client.destroy();
+    const record = await written;
+    assert.equal(record.status, 499);
+    assert.equal(record.route, "/orders");
+    assert.equal(record.level, "info");
+    assert.deepEqual(lines.map((r) => r.level), ["info"]);
   });
 
   it("writes remote_addr when told how to find it", async () => {

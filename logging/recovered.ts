@@ -1,6 +1,7 @@
 import { kindOf } from "@cqi/errors";
 import { getRoute, requestPath } from "@cqi/http";
-import type { Logger } from "./logger.ts";
+import { capField, MAX_PATH_LENGTH, MAX_VALUE_LENGTH } from "./cap.ts";
+import type { Fields, Logger } from "./logger.ts";
 import { logger } from "./scope.ts";
 
 /**
@@ -10,7 +11,11 @@ import { logger } from "./scope.ts";
  * 4xx, with `method`, `route` and `status`. A `canceled` error (the client
  * went away, say mid-body; answered 499) is no fault of the service and any
  * client can cause it, so it is an `info` line `request canceled` with the
- * same fields and no error or stack.
+ * same fields and no error or stack. What the client chose is bounded as in
+ * `accessLog`: a path (the `route` where no route pattern was recorded)
+ * over 2048 characters, or a method over 512, is cut to that length, ending
+ * in `…`, and the line gets `route_length` (or `method_length`) with the
+ * original length.
  *
  * @example Usage
  * ```ts
@@ -36,13 +41,21 @@ export function logRecovered(
 ): (recovered: { error: unknown; request: Request; status: number }) => void {
   return ({ error, request, status }) => {
     const target = log ?? logger();
-    const method = request.method;
-    const route = getRoute() ?? requestPath(request.url);
+    // What the client chose is cut as accessLog cuts it.
+    const fields: Fields = {};
+    capField(fields, "method", request.method, MAX_VALUE_LENGTH);
+    capField(
+      fields,
+      "route",
+      getRoute() ?? requestPath(request.url),
+      MAX_PATH_LENGTH,
+    );
+    fields.status = status;
     if (kindOf(error) === "canceled") {
-      target.info("request canceled", { method, route, status });
+      target.info("request canceled", fields);
       return;
     }
-    const fields = { method, route, status, error };
+    fields.error = error;
     if (status >= 500) target.error("request error", fields);
     else target.warn("request error", fields);
   };

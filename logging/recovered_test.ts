@@ -71,6 +71,34 @@ describe("logRecovered", () => {
     assert.equal(sink.records[0].route, "/orders");
   });
 
+  it("cuts a 60 KB path where no route matched, for errors and hang-ups alike", async () => {
+    const sink = memorySink();
+    const path = "/" + "a".repeat(59_999);
+    const handler = applyMiddleware(
+      (req) => {
+        throw new URL(req.url).searchParams.has("gone")
+          ? canceled("client went away")
+          : invalidInput("bad path");
+      },
+      recovery({ onError: logRecovered(createLogger({ output: sink })) }),
+    );
+    for (const query of ["", "?gone"]) {
+      await handler(new Request(`http://localhost${path}${query}`));
+    }
+    assert.deepEqual(
+      sink.records.map((r) => [r.level, r.message, r.status]),
+      [["warn", "request error", 400], ["info", "request canceled", 499]],
+    );
+    for (const [i, line] of sink.lines.entries()) {
+      assert.ok(line.length < 4_096, `line ${i} bounded, got ${line.length}`);
+      const record = sink.records[i];
+      assert.equal(record.route, path.slice(0, 2047) + "…");
+      assert.equal(record.route_length, 60_000);
+      assert.equal(record.method, "GET");
+      assert.equal(record.method_length, undefined);
+    }
+  });
+
   it("logs a client that hangs up mid-body at info, as request canceled, without the error", async () => {
     const sink = memorySink();
     const log = logRecovered(createLogger({ output: sink }));
