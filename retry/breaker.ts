@@ -59,8 +59,9 @@ export interface CircuitBreakerOptions {
   /**
    * Which errors count against the dependency. Default: all except the
    * caller's own faults (`not_found`, `invalid_input`, `unauthorized`,
-   * `forbidden`, `conflict`), which count as successes: the dependency
-   * answered. An `AbortError` counts as neither.
+   * `forbidden`, `conflict`, `too_large`), which count as successes: the
+   * dependency answered. Whatever this says, an `AbortError` and a
+   * `canceled` error (the caller went away) count as neither.
    */
   isFailure?: (error: unknown) => boolean;
   /**
@@ -110,6 +111,7 @@ const CALLER_FAULTS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   "unauthorized",
   "forbidden",
   "conflict",
+  "too_large",
 ]);
 
 type Outcome = "success" | "failure" | "neutral";
@@ -258,9 +260,11 @@ function outcomeOf(
   error: unknown,
   isFailure: (error: unknown) => boolean,
 ): Outcome {
-  if ((error as { name?: unknown } | null)?.name === "AbortError") {
-    return "neutral";
-  }
+  // The caller gave up: nothing was learnt about the dependency.
+  if (
+    (error as { name?: unknown } | null)?.name === "AbortError" ||
+    kindOf(error) === "canceled"
+  ) return "neutral";
   return isFailure(error) ? "failure" : "success";
 }
 

@@ -1,6 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CqiError, notFound, temporary } from "@cqi/errors";
+import {
+  canceled,
+  CqiError,
+  notFound,
+  temporary,
+  tooLarge,
+  wrap,
+} from "@cqi/errors";
 import {
   circuitBreaker,
   type CircuitBreakerOptions,
@@ -206,6 +213,35 @@ describe("circuitBreaker", () => {
     await failTimes(1, new DOMException("stop", "AbortError"));
     await failTimes(1);
     assert.equal(breaker.state, "open");
+  });
+
+  it("counts too_large as the caller's fault, a success", async () => {
+    const { breaker, failTimes } = setup({ failureThreshold: 2 });
+    await failTimes(1);
+    await failTimes(1, tooLarge("body over 1 MiB"));
+    await failTimes(1);
+    assert.equal(breaker.state, "closed");
+    await failTimes(1);
+    assert.equal(breaker.state, "open");
+  });
+
+  it("counts canceled (the caller went away) as neither success nor failure", async () => {
+    const { breaker, clock, failTimes } = setup({
+      failureThreshold: 2,
+      openFor: 100,
+    });
+    await failTimes(1);
+    await failTimes(3, canceled("client went away"));
+    assert.equal(breaker.state, "closed", "not a failure");
+    await failTimes(1, wrap(canceled("gone"), "reading prices"));
+    await failTimes(1);
+    assert.equal(breaker.state, "open", "not a success either");
+    // a canceled probe frees its slot and closes nothing
+    clock.advance(100);
+    await failTimes(1, canceled("gone"));
+    assert.equal(breaker.state, "half_open");
+    assert.equal(await breaker.execute(succeed), "ok");
+    assert.equal(breaker.state, "closed");
   });
 
   it("uses isFailure when given", async () => {
