@@ -25,6 +25,8 @@ export class ListenerError extends Error {
   /** Milliseconds until the next attempt to listen. */
   readonly retryIn: number;
   /**
+   * Describes a failed listener on `port`, retried after `retryIn` ms.
+   *
    * @param port The port the listener was on.
    * @param retryIn Milliseconds until the next attempt.
    * @param cause What the runtime threw.
