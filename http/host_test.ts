@@ -1,0 +1,109 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { hasValidAuthority, isValidHost } from "./host.ts";
+
+// Characters a hostile Host header reaches for, and those of real hosts.
+const ALPHABET = [
+  ..."abcxyzABC0129-._~!$&'()*+,;=:[]%/\\?#@ ",
+  "\t",
+  "\v",
+  "\0",
+  "\x7f",
+  "é",
+  "€",
+  "::",
+  "127.0.0.1",
+  "0x7f",
+  "255",
+  "256",
+  "65535",
+  "65536",
+];
+const hostLike = fc.array(fc.constantFrom(...ALPHABET), { maxLength: 16 })
+  .map((parts) => parts.join(""));
+
+describe("isValidHost", () => {
+  it("accepts host[:port] as real clients send it", () => {
+    for (
+      const host of [
+        "localhost",
+        "localhost:8080",
+        "example.com",
+        "example.com.",
+        "EXAMPLE.com",
+        "my_host-1.internal:65535",
+        "127.0.0.1",
+        "10.0.0.7:80",
+        "[::1]",
+        "[::1]:8080",
+        "[2001:db8::1]",
+        "[::ffff:127.0.0.1]",
+        "xn--caf-dma.example",
+      ]
+    ) {
+      assert.ok(isValidHost(host), host);
+    }
+  });
+
+  it("refuses paths, userinfo, escapes, controls, bad ports and non-ASCII", () => {
+    for (
+      const host of [
+        "",
+        "x/health",
+        "x/health/.\t./api/positions/pwn?",
+        "x?",
+        "x#",
+        "x\\y",
+        "u@x",
+        "x y",
+        "x\t",
+        "x:99999",
+        "x:",
+        "x:1:2",
+        "x:-1",
+        "1.2.3.999",
+        "1.2.3",
+        "0x7f.1",
+        "[::1",
+        "::1",
+        "[zz::1]",
+        "[::1]:99999",
+        "%41",
+        "é.com",
+        "a".repeat(2000),
+      ]
+    ) {
+      assert.ok(!isValidHost(host), JSON.stringify(host));
+    }
+  });
+
+  it("never accepts what the URL parser refuses or would read as more than a host", () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(hostLike, (host) => {
+        if (!isValidHost(host)) return;
+        accepted++;
+        assert.ok(URL.canParse(`http://${host}/p`), host);
+        const url = new URL(`http://${host}/p?q`);
+        assert.equal(url.pathname, "/p", host);
+        assert.equal(url.username + url.password, "", host);
+        assert.doesNotMatch(host, /[\s\0-\x1f\x7f/\\?#@%]|[^\x00-\x7f]/, host);
+      }),
+      { numRuns: 20_000 },
+    );
+    assert.ok(accepted > 100, `only ${accepted} generated hosts were valid`);
+  });
+});
+
+describe("hasValidAuthority", () => {
+  const req = (url: string, host?: string) =>
+    new Request(url, { headers: host === undefined ? {} : { host } });
+
+  it("needs a valid authority in the URL and a valid Host header", () => {
+    assert.ok(hasValidAuthority(req("http://x:8080/a", "x:8080")));
+    assert.ok(!hasValidAuthority(req("http://x/a")), "no Host header");
+    assert.ok(!hasValidAuthority(req("http://x/a", "x/a")), "a path in Host");
+    assert.ok(!hasValidAuthority(req("http://u@x/a", "x")), "userinfo");
+  });
+});
