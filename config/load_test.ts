@@ -166,6 +166,7 @@ describe("examples/config.yaml", () => {
     assert.equal(config.retry.maxElapsed, undefined);
     assert.equal(config.metrics.enabled, true);
     assert.equal(config.server.shutdownDelay, 0);
+    assert.equal(config.tracing.shutdownTimeout, 2_000);
   });
 });
 

@@ -43,6 +43,7 @@ describe("CQI sections", () => {
         endpoint: "localhost:4317",
         sampler: "ratio",
         sampleRate: 0.1,
+        shutdownTimeout: 2_000,
       },
       retry: {
         maxAttempts: 10,

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { duration } from "./duration.ts";
 import {
   between,
   flag,
@@ -125,6 +126,7 @@ export type TracingExporter = "otlp-grpc" | "otlp-http" | "console" | "memory";
  *   endpoint: "otel-collector:4317",
  *   sampler: "ratio",
  *   sampleRate: 0.1,
+ *   shutdownTimeout: 2_000,
  * };
  * ```
  */
@@ -139,6 +141,12 @@ export interface TracingConfig {
   sampler: "always" | "never" | "ratio";
   /** Fraction of new traces sampled by `ratio`, 0–1. Default 0.1. */
   sampleRate: number;
+  /**
+   * Milliseconds the shutdown may spend exporting the last spans; spans
+   * still unexported then are reported lost, so that a collector that is
+   * down cannot hold the shutdown. Default 2 s.
+   */
+  shutdownTimeout: number;
 }
 
 /** Schema of {@linkcode TracingConfig}. */
@@ -167,5 +175,10 @@ export const tracingSchema: ConfigSchema<TracingConfig> = v.object({
     between(0, 1),
     0.1,
     "Fraction of new traces sampled by `ratio`, 0 to 1.",
+  ),
+  shutdownTimeout: withDefault(
+    duration(),
+    "2s",
+    "Longest the shutdown spends exporting the last spans; those left are reported lost.",
   ),
 }, "expected a mapping");
