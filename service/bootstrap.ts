@@ -2,7 +2,7 @@ import { createHealth, type Health } from "@cqi/health";
 import { createLogger, type Logger, setDefaultLogger } from "@cqi/logging";
 import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
 import { initTracing, type Tracing } from "@cqi/tracing";
-import { breakerHooks, retryHooks } from "./observe.ts";
+import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
 
 /**
  * The sections of a CQI config that {@linkcode bootstrap} reads: a
@@ -40,8 +40,18 @@ export interface BootstrapConfig {
     endpoint?: string;
     sampler?: "always" | "never" | "ratio";
     sampleRate?: number;
+    /**
+     * Milliseconds the shutdown may spend exporting the last spans (those
+     * left then are reported lost), so that a collector that is down cannot
+     * hold it. Default 2000 (`initTracing`'s own default is 5000).
+     */
+    shutdownTimeout?: number;
   };
 }
+
+// A down collector holds the shutdown no longer than this by default:
+// initTracing's 5 s is most of a short termination grace period.
+const TRACING_SHUTDOWN_TIMEOUT = 2_000;
 
 /**
  * Options for {@linkcode bootstrap}.
@@ -117,12 +127,24 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
    */
   breakerHooks(breaker: string): ReturnType<typeof breakerHooks>;
   /**
-   * Runs the `onShutdown` hooks last first, then closes the health
-   * registry, then tracing (exporting every ended span), then the logger
-   * (writing every line). Every step runs even when one fails; failures
-   * are logged and the first is rethrown. Idempotent.
+   * {@linkcode serverHooks} reporting to this logger and registry: spread
+   * the result into `httpService()`'s options.
+   *
+   * @param server A low-cardinality name for the server, such as `http`.
    */
-  shutdown(): Promise<void>;
+  serverHooks(server: string): ReturnType<typeof serverHooks>;
+  /**
+   * Runs the `onShutdown` hooks last first, then closes the health
+   * registry, then tracing (exporting every ended span, within
+   * `tracing.shutdownTimeout`), then runs `last`, then closes the logger
+   * (writing every line). Every step runs even when one fails; failures
+   * are logged and the first is rethrown. Idempotent: a later call returns
+   * the first call's promise, and its `last` is not run.
+   *
+   * @param last Runs just before the logger closes, such as to write a
+   *   service's final line after every export failure line.
+   */
+  shutdown(last?: () => void | Promise<void>): Promise<void>;
 }
 
 /**
@@ -131,7 +153,8 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
  * `log` section and becomes the default logger; the registry (when
  * `metrics` is enabled) uses the service name as namespace; tracing gets
  * the `tracing` section and the service's name, version and environment,
- * and reports failed exports to the logger; the health registry records
+ * and reports failed exports to the logger (its shutdown bounded by
+ * `tracing.shutdownTimeout`, 2 s by default); the health registry records
  * into the registry and logs to the logger. `shutdown()` (or
  * `await using`) cleans up in reverse: hooks, health, tracing, logs last
  * so that nothing logged during the shutdown is lost.
@@ -150,7 +173,7 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
  * app.onShutdown(() => app.logger.info("pool closed"));
  * app.logger.info("started");
  * console.log(app.registry?.namespace, app.tracing.mode); // "cqpm" "disabled"
- * await app.shutdown();
+ * await app.shutdown(() => app.logger.info("stopped")); // the last line
  * ```
  *
  * @param config The config (`CqiConfig` from `@cqi/config` or any object with these sections).
@@ -184,9 +207,14 @@ export function bootstrap<C extends BootstrapConfig>(
         defaultMetrics: options.defaultMetrics,
       });
     }
-    const { enabled, exporter, endpoint, sampler, sampleRate }: NonNullable<
-      BootstrapConfig["tracing"]
-    > = config.tracing ??
+    const {
+      enabled,
+      exporter,
+      endpoint,
+      sampler,
+      sampleRate,
+      shutdownTimeout = TRACING_SHUTDOWN_TIMEOUT,
+    }: NonNullable<BootstrapConfig["tracing"]> = config.tracing ??
       { enabled: false };
     tracing = initTracing({
       service: {
@@ -199,6 +227,7 @@ export function bootstrap<C extends BootstrapConfig>(
       endpoint,
       sampler,
       sampleRate,
+      shutdownTimeout,
       onError: (error) => logger.error("trace export failed", { error }),
     });
   } catch (error) {
@@ -210,7 +239,7 @@ export function bootstrap<C extends BootstrapConfig>(
 
   const hooks: (() => void | Promise<void>)[] = [];
   let closing: Promise<void> | undefined;
-  const shutdown = () =>
+  const shutdown = (last?: () => void | Promise<void>) =>
     closing ??= (async () => {
       const failures: unknown[] = [];
       const step = async (name: string, fn: () => void | Promise<void>) => {
@@ -224,6 +253,7 @@ export function bootstrap<C extends BootstrapConfig>(
       for (const hook of hooks.reverse()) await step("hook", hook);
       await step("health", () => health.close());
       await step("tracing", () => tracing.close());
+      if (last !== undefined) await step("last", last);
       await step("logger", () => logger.close());
       if (failures.length > 0) throw failures[0];
     })();
@@ -245,7 +275,8 @@ export function bootstrap<C extends BootstrapConfig>(
     },
     retryHooks: (operation) => retryHooks(operation, { logger, registry }),
     breakerHooks: (breaker) => breakerHooks(breaker, { logger, registry }),
+    serverHooks: (server) => serverHooks(server, { logger, registry }),
     shutdown,
-    [Symbol.asyncDispose]: shutdown,
+    [Symbol.asyncDispose]: () => shutdown(),
   };
 }

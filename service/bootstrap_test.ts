@@ -1,12 +1,48 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "@cqi/config";
 import { accessLog, logger as currentLogger, memorySink } from "@cqi/logging";
 import { startSpan } from "@cqi/tracing";
 import { bootstrap } from "./mod.ts";
+
+/** A loopback port that was bound, then closed: nothing listens there. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/**
+ * Bootstraps with OTLP to a closed loopback port (a collector that is down:
+ * the exporter retries for about 8 s), ends a span, shuts down with a final
+ * line, and returns how long the shutdown took and the lines.
+ */
+async function shutdownWithCollectorDown(shutdownTimeout?: number) {
+  const sink = memorySink();
+  const app = bootstrap({
+    service: { name: "svc" },
+    tracing: {
+      exporter: "otlp-http",
+      endpoint: `127.0.0.1:${await closedPort()}`,
+      sampler: "always",
+      shutdownTimeout,
+    },
+  }, { logOutput: sink, setDefaultLogger: false });
+  assert.equal(app.tracing.mode, "sdk");
+  startSpan("work", () => {});
+  const started = performance.now();
+  await app.shutdown(() => app.logger.info("svc stopped"));
+  return { took: performance.now() - started, records: sink.records };
+}
 
 describe("bootstrap", () => {
   it("builds the parts from a loaded config", async () => {
@@ -97,6 +133,49 @@ describe("bootstrap", () => {
     assert.deepEqual(app.tracing.spans().map((s) => s.name), [
       "work",
       "cleanup",
+    ]);
+  });
+
+  it("with the collector down, shutdown ends within tracing.shutdownTimeout and the final line comes last", async () => {
+    const { took, records } = await shutdownWithCollectorDown(300);
+    // 300 ms, with room for a busy machine; about 8 s without the bound
+    assert.ok(took < 2_000, `shutdown took ${Math.round(took)} ms`);
+    assert.deepEqual(records.map((r) => [r.level, r.message]), [
+      ["error", "trace export failed"],
+      ["info", "svc stopped"],
+    ]);
+    const error = records[0].error as { cause: Array<{ message: string }> };
+    assert.match(error.cause[0].message, /close did not finish within 300 ms/);
+  });
+
+  it("bounds the tracing shutdown by 2 s when the config says nothing", async () => {
+    const { took, records } = await shutdownWithCollectorDown();
+    assert.ok(took < 4_500, `shutdown took ${Math.round(took)} ms`);
+    const error = records[0].error as { cause: Array<{ message: string }> };
+    assert.match(
+      error.cause[0].message,
+      /close did not finish within 2000 ms/,
+    );
+    assert.equal(records.at(-1)?.message, "svc stopped");
+  });
+
+  it("runs the final callback after tracing and before the logger closes, once", async () => {
+    const sink = memorySink();
+    const app = bootstrap({ service: { name: "svc" } }, {
+      logOutput: sink,
+      setDefaultLogger: false,
+    });
+    const order: string[] = [];
+    app.onShutdown(() => void order.push("hook"));
+    const closing = app.shutdown(() => {
+      order.push("last");
+      throw new Error("last failed");
+    });
+    assert.equal(app.shutdown(() => void order.push("again")), closing);
+    await assert.rejects(closing, /last failed/);
+    assert.deepEqual(order, ["hook", "last"]);
+    assert.deepEqual(sink.records.map((r) => r.message), [
+      "shutdown: last failed",
     ]);
   });
 

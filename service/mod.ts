@@ -14,6 +14,9 @@
  *   exit code.
  * - {@linkcode bootstrap}: the logger, metrics registry, tracing and health
  *   registry from the config in one call, with LIFO shutdown hooks.
+ * - {@linkcode retryHooks}, {@linkcode breakerHooks}, {@linkcode serverHooks}:
+ *   retries, breaker state changes and server errors reported to a logger
+ *   and a metrics registry (`bootstrap` gives them bound to its own).
  *
  * @example Usage
  * ```ts
@@ -59,7 +62,12 @@ export {
   type HttpServiceOptions,
 } from "./http_service.ts";
 export { run, type RunOptions } from "./run.ts";
-export { breakerHooks, type ObserveOptions, retryHooks } from "./observe.ts";
+export {
+  breakerHooks,
+  type ObserveOptions,
+  retryHooks,
+  serverHooks,
+} from "./observe.ts";
 export {
   type Bootstrap,
   bootstrap,

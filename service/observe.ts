@@ -1,9 +1,11 @@
+import { ListenerError } from "@cqi/http";
 import type { Logger } from "@cqi/logging";
 import type { MetricsRegistry } from "@cqi/metrics";
 
 /**
- * Where {@linkcode retryHooks} and {@linkcode breakerHooks} report: a logger
- * and a metrics registry, either may be left out.
+ * Where {@linkcode retryHooks}, {@linkcode breakerHooks} and
+ * {@linkcode serverHooks} report: a logger and a metrics registry, either
+ * may be left out.
  *
  * @example Usage
  * ```ts
@@ -14,9 +16,9 @@ import type { MetricsRegistry } from "@cqi/metrics";
  * ```
  */
 export interface ObserveOptions {
-  /** Gets a `warn` line per retry and per breaker state change. */
+  /** Gets a line per retry, breaker state change and server error. */
   logger?: Logger;
-  /** Gets the retry counter and the breaker gauge and counter. */
+  /** Gets the retry counter, the breaker gauge and counter, the server error counter. */
   registry?: MetricsRegistry;
 }
 
@@ -136,6 +138,70 @@ export function breakerHooks(
       const fields = { breaker, from, to };
       if (to === "open") logger?.warn("circuit breaker opened", fields);
       else logger?.info("circuit breaker state changed", fields);
+    },
+  };
+}
+
+/**
+ * The `onError` hook for `httpService()` (or `serve` from `@cqi/http`),
+ * reporting the server named `server`: an `error` line `server error` with
+ * `server` and the error, and `{ns}_http_server_errors_total{server, kind}`,
+ * where `kind` is `listener` for a `ListenerError` of `@cqi/http` (an accept
+ * loop failed, say out of file descriptors, and the server listens again)
+ * and `handler` for an error that escaped the handler (the client got a
+ * 500). Both series start at 0. `bootstrap()` gives one bound to its logger
+ * and registry.
+ *
+ * @example Usage
+ * ```ts
+ * import { createLogger, memorySink } from "@cqi/logging";
+ * import { createRegistry } from "@cqi/metrics";
+ * import { httpService, serverHooks } from "@cqi/service";
+ *
+ * const sink = memorySink();
+ * const logger = createLogger({ service: "cqpm", output: sink });
+ * const registry = createRegistry({ namespace: "cqpm" });
+ * const http = httpService(() => {
+ *   throw new Error("bug");
+ * }, {
+ *   port: 0,
+ *   hostname: "127.0.0.1",
+ *   ...serverHooks("http", { logger, registry }),
+ * });
+ * await http.start(AbortSignal.timeout(5_000));
+ * const res = await fetch(`http://127.0.0.1:${http.addr!.port}/`);
+ * await res.body?.cancel();
+ * await http.stop(AbortSignal.timeout(5_000));
+ * console.log(res.status, sink.records[0].message); // 500 "server error"
+ * console.log((await registry.metrics()).includes(
+ *   'cqpm_http_server_errors_total{server="http",kind="handler"} 1',
+ * )); // true
+ * ```
+ *
+ * @param server A low-cardinality name for the server, such as `http`.
+ * @param options The logger and registry to report to.
+ * @returns `{ onError }`, to spread into the `httpService` or `serve` options.
+ */
+export function serverHooks(
+  server: string,
+  options: ObserveOptions = {},
+): { onError: (error: unknown) => void } {
+  checkName(server, "serverHooks: server");
+  const errors = options.registry?.counter({
+    name: "http_server_errors_total",
+    help:
+      "Errors of an HTTP server, by kind: handler (escaped the handler, answered 500) or listener (an accept loop failed and the server listens again).",
+    labelNames: ["server", "kind"],
+  });
+  const series = {
+    listener: errors?.labels({ server, kind: "listener" }),
+    handler: errors?.labels({ server, kind: "handler" }),
+  };
+  const { logger } = options;
+  return {
+    onError: (error) => {
+      series[error instanceof ListenerError ? "listener" : "handler"]?.inc();
+      logger?.error("server error", { server, error });
     },
   };
 }

@@ -1,11 +1,18 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { temporary } from "@cqi/errors";
+import { ListenerError } from "@cqi/http";
 import { createLogger, memorySink } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
 import { circuitBreaker, retry } from "@cqi/retry";
 import { FakeClock } from "../retry/testdata/fake_clock.ts";
-import { bootstrap, breakerHooks, retryHooks } from "./mod.ts";
+import {
+  bootstrap,
+  breakerHooks,
+  httpService,
+  retryHooks,
+  serverHooks,
+} from "./mod.ts";
 
 describe("retryHooks", () => {
   it("logs each retry and counts it by operation", async () => {
@@ -92,6 +99,59 @@ describe("breakerHooks", () => {
   });
 });
 
+describe("serverHooks", () => {
+  it("logs server errors and counts them by kind: handler or listener", async () => {
+    const sink = memorySink();
+    const logger = createLogger({ service: "t", output: sink });
+    const registry = createRegistry({ namespace: "t", defaultMetrics: false });
+    const hooks = serverHooks("api", { logger, registry });
+    const count = async (kind: string) =>
+      new RegExp(
+        `^t_http_server_errors_total\\{server="api",kind="${kind}"\\} (\\d+)$`,
+        "m",
+      )
+        .exec(await registry.metrics())?.[1];
+    assert.equal(await count("handler"), "0", "both series from the start");
+    assert.equal(await count("listener"), "0");
+    const http = httpService(() => {
+      throw new Error("bug in the handler");
+    }, { port: 0, hostname: "127.0.0.1", name: "api", ...hooks });
+    await http.start(AbortSignal.timeout(5_000));
+    try {
+      const res = await fetch(`http://127.0.0.1:${http.addr!.port}/`);
+      assert.equal(res.status, 500);
+      await res.body?.cancel();
+    } finally {
+      await http.stop(AbortSignal.timeout(5_000));
+    }
+    // what serve reports when an accept loop failed, say out of descriptors
+    hooks.onError(new ListenerError(8080, 100, new Error("EMFILE")));
+    assert.equal(await count("handler"), "1");
+    assert.equal(await count("listener"), "1");
+    assert.deepEqual(
+      sink.records.map((r) => [
+        r.level,
+        r.message,
+        r.server,
+        (r.error as { type: string; message: string }).type,
+      ]),
+      [
+        ["error", "server error", "api", "Error"],
+        ["error", "server error", "api", "ListenerError"],
+      ],
+    );
+    assert.equal(
+      (sink.records[0].error as { message: string }).message,
+      "bug in the handler",
+    );
+  });
+
+  it("works with neither logger nor registry, and refuses an empty name", () => {
+    serverHooks("http").onError(new Error("e"));
+    assert.throws(() => serverHooks(""), /server must be a non-empty/);
+  });
+});
+
 describe("bootstrap's hooks", () => {
   it("report to its logger and registry", async () => {
     const sink = memorySink();
@@ -105,15 +165,21 @@ describe("bootstrap's hooks", () => {
       delay: 10,
     });
     svc.breakerHooks("prices").onStateChange({ from: "closed", to: "open" });
+    svc.serverHooks("http").onError(new Error("escaped"));
     const text = await svc.registry!.metrics();
     assert.match(
       text,
       /svc_retry_attempts_total\{operation="fetch_prices"\} 1/,
     );
     assert.match(text, /svc_circuit_breaker_state\{breaker="prices"\} 2/);
+    assert.match(
+      text,
+      /svc_http_server_errors_total\{server="http",kind="handler"\} 1/,
+    );
     assert.deepEqual(sink.records.map((r) => r.message), [
       "retrying",
       "circuit breaker opened",
+      "server error",
     ]);
   });
 });
