@@ -39,6 +39,7 @@ const svc = bootstrap({
       CQI_TRACING_ENABLED === undefined,
     exporter: "otlp",
     sampler: "always",
+    shutdownTimeout: config.tracing.shutdownTimeout,
   },
 });
 const log = svc.logger;
@@ -72,7 +73,7 @@ const services = runner({
         log.info("quickstart listening", {
           url: `http://${hostname}:${port}/`,
         }),
-      onError: (error) => log.error("server error", { error }),
+      ...svc.serverHooks("http"), // logs and counts escaped and listener errors
     }),
   ],
 });
@@ -81,15 +82,15 @@ svc.health.register("services", services);
 // The one signal path: readiness fails, requests are still served for
 // server.shutdownDelay (0 unless set; a few seconds behind a load balancer),
 // in-flight requests finish within the grace period (the server's own cut-off
-// first), services stop; then the last line, and bootstrap's shutdown flushes
-// spans and every buffered log line.
+// first), services stop; then bootstrap's shutdown flushes spans (within
+// tracing.shutdownTimeout), writes the stop line and every buffered log line.
 const code = await run(services, {
   health: svc.health,
   drainDelay: config.server.shutdownDelay,
   gracePeriod: gracePeriod + 1_000, // counted from the end of the drain delay
   onShutdown: [
-    () => svc.shutdown(),
-    (code) => log.info("quickstart stopped", { clean: code === 0 }),
+    (code) =>
+      svc.shutdown(() => log.info("quickstart stopped", { clean: code === 0 })),
   ],
   log: {
     info: (message) => log.info(message),
