@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PWD/../node_modules/.bin:$PATH"
 bash http.sh
+echo
+echo "# serve vs the runtime's own server"
+bash serve.sh
 for runtime in "deno run -A" "bun run"; do
   echo
   echo "# logging ($runtime)"
