@@ -17,7 +17,7 @@ import {
   logger,
   memorySink,
 } from "./mod.ts";
-import { rawClient } from "../tests/_raw_client.ts";
+import { hangUpMidBody } from "../tests/_raw_client.ts";
 import { runtime } from "../tests/_util.ts";
 
 /** Serves `handler` behind accessLog on loopback and makes one request. */
@@ -369,12 +369,7 @@ describe("accessLog on a real server", () => {
       ),
       { port: 0, hostname: "127.0.0.1", handleSignals: false },
     );
-    const client = await rawClient(server.addr.port);
-    await client.write(
-      "POST /orders HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{",
-    );
-    await reading;
-    client.destroy();
+    await hangUpMidBody(server.addr.port, reading);
     const record = await written;
     assert.equal(record.status, 499);
     assert.equal(record.route, "/orders");

@@ -9,7 +9,7 @@ import {
   temporary,
   wrap,
 } from "@cqi/errors";
-import { rawClient } from "../tests/_raw_client.ts";
+import { hangUpMidBody } from "../tests/_raw_client.ts";
 import { accessLog, createLogger, logRecovered, memorySink } from "./mod.ts";
 
 describe("logRecovered", () => {
@@ -126,12 +126,7 @@ describe("logRecovered", () => {
       hostname: "127.0.0.1",
       handleSignals: false,
     });
-    const client = await rawClient(server.addr.port);
-    await client.write(
-      "POST /orders HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{",
-    );
-    await reading;
-    client.destroy();
+    await hangUpMidBody(server.addr.port, reading);
     await done;
     assert.deepEqual(
       sink.records.map(({ level, message, method, route, status, error }) => ({

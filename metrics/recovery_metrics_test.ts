@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { applyMiddleware, router, serve } from "@cqi/http";
 import { conflict, readJson, recovery, wrap } from "@cqi/errors";
-import { rawClient } from "../tests/_raw_client.ts";
+import { hangUpMidBody } from "../tests/_raw_client.ts";
 import {
   createRegistry,
   httpMetrics,
@@ -102,12 +102,7 @@ describe("recoveryMetrics", () => {
       hostname: "127.0.0.1",
       handleSignals: false,
     });
-    const client = await rawClient(server.addr.port);
-    await client.write(
-      "POST /orders HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{",
-    );
-    await reading;
-    client.destroy();
+    await hangUpMidBody(server.addr.port, reading);
     await recorded;
     const text = await registry.metrics();
     const statuses = parse(text)

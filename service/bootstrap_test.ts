@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "@cqi/config";
 import { accessLog, logger as currentLogger, memorySink } from "@cqi/logging";
 import { startSpan } from "@cqi/tracing";
 import { bootstrap } from "./mod.ts";
-
-/** A loopback port that was bound, then closed: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
+import { closedPort } from "../tests/_util.ts";
 
 /**
  * Bootstraps with OTLP to a closed loopback port (a collector that is down:

@@ -48,3 +48,21 @@ export async function rawClient(
     closed,
   };
 }
+
+/**
+ * Plays a client that goes away mid-body: sends `POST path` declaring 100
+ * bytes, sends one, waits until `reading` (the handler has started reading
+ * the body), then drops the connection.
+ */
+export async function hangUpMidBody(
+  port: number,
+  reading: Promise<void>,
+  path = "/orders",
+): Promise<void> {
+  const client = await rawClient(port);
+  await client.write(
+    `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 100\r\n\r\n{`,
+  );
+  await reading;
+  client.destroy();
+}

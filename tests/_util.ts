@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import process from "node:process";
 
 /** The runtime running this test: "deno" or "bun". */
@@ -116,6 +116,17 @@ export function spawnScript(
       });
     },
   };
+}
+
+/** A loopback port that was bound, then closed: nothing listens there. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
 }
 
 /** Reports whether a TCP port accepts connections, within `timeoutMs`. */

@@ -1,8 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { createServer } from "node:net";
-import { once } from "node:events";
 import { trace } from "@opentelemetry/api";
 import {
   addLogFields,
@@ -28,6 +26,7 @@ import {
   type ReceivedSpan,
   type Receiver,
 } from "./testdata/otlp_receiver.ts";
+import { closedPort } from "../tests/_util.ts";
 
 const INCOMING_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const INCOMING_PARENT = "00f067aa0ba902b7";
@@ -321,17 +320,6 @@ describe("otlpProtocol", () => {
     });
   });
 });
-
-/** A loopback port that was bound, then closed: nothing listens there. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /**
  * An `onError` that keeps each error with what a log line written there
