@@ -12,6 +12,8 @@ const DOMAIN =
 // An IP literal: a bracketed IPv6 address (checked further by the parser).
 const IP_LITERAL = /^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$/;
 const IPV4_OCTET = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.?(?::[0-9]{1,5})?$/;
 
 /**
  * Whether `host` is a valid `Host` header value or URL authority:
@@ -22,7 +24,7 @@ const IPV4_OCTET = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
  */
 export function isValidHost(host: string): boolean {
   if (host.length === 0 || host.length > 1024) return false;
-  if (DOMAIN.test(host)) return validPort(host);
+  if (DOMAIN.test(host) || IPV4.test(host)) return validPort(host);
   if (IP_LITERAL.test(host)) {
     return validPort(host) && URL.canParse(`http://${host}/`);
   }
@@ -49,6 +51,11 @@ function validPort(host: string): boolean {
   return Number(host.slice(colon + 1)) <= 65535;
 }
 
+// The last Host header found valid: a server's clients almost always send
+// the same one, so the check is one string comparison. One entry, so a
+// client that varies its Host costs only the full check.
+let lastValidHost: string | undefined;
+
 /**
  * Whether a request's URL and `Host` header name a valid authority (see
  * {@linkcode isValidHost}). The URL's authority is what Deno built from the
@@ -58,11 +65,22 @@ function validPort(host: string): boolean {
  * both runtimes answer the same. Internal to `serve`.
  */
 export function hasValidAuthority(req: Request): boolean {
-  const url = req.url;
-  const start = url.indexOf("://");
-  if (start < 0) return false;
-  const end = url.indexOf("/", start + 3);
-  if (end < 0 || !isValidHost(url.slice(start + 3, end))) return false;
   const host = req.headers.get("host");
-  return host !== null && isValidHost(host);
+  if (host === null) return false;
+  if (host !== lastValidHost) {
+    if (!isValidHost(host)) return false;
+    lastValidHost = host;
+  }
+  const url = req.url;
+  const start = url.indexOf("://") + 3;
+  if (start < 3) return false;
+  // The URL was built from this very Host header: nothing more to check.
+  if (
+    url.startsWith(host, start) && url.charCodeAt(start + host.length) === 47
+  ) {
+    return true;
+  }
+  // An absolute-form target (Deno), or a host the runtime rewrote (Bun).
+  const end = url.indexOf("/", start);
+  return end >= 0 && isValidHost(url.slice(start, end));
 }

@@ -110,4 +110,13 @@ describe("hasValidAuthority", () => {
     assert.ok(!hasValidAuthority(req("http://x/a", "x/a")), "a path in Host");
     assert.ok(!hasValidAuthority(req("http://u@x/a", "x")), "userinfo");
   });
+
+  it("remembers only a valid Host: an empty or bad one is checked every time", () => {
+    assert.ok(!hasValidAuthority(req("http://x/a", "")), "empty first");
+    assert.ok(hasValidAuthority(req("http://x/a", "x")));
+    assert.ok(hasValidAuthority(req("http://x/a", "x")), "remembered");
+    assert.ok(!hasValidAuthority(req("http://x/a", "")), "empty after");
+    assert.ok(!hasValidAuthority(req("http://x/a", "x/a")), "bad after");
+    assert.ok(hasValidAuthority(req("http://[::1]/a", "[::1]:80")), "Bun's form");
+  });
 });
