@@ -24,7 +24,12 @@ const IPV4 =
  */
 export function isValidHost(host: string): boolean {
   if (host.length === 0 || host.length > 1024) return false;
-  if (DOMAIN.test(host) || IPV4.test(host)) return validPort(host);
+  if (IPV4.test(host)) return validPort(host);
+  if (DOMAIN.test(host)) {
+    // A punycode label ("xn--…") must decode: the parser checks that.
+    return validPort(host) &&
+      (!/xn--/i.test(host) || URL.canParse(`http://${host}/`));
+  }
   if (IP_LITERAL.test(host)) {
     return validPort(host) && URL.canParse(`http://${host}/`);
   }
@@ -58,24 +63,30 @@ let lastValidHost: string | undefined;
 
 /**
  * Whether a request's URL and `Host` header name a valid authority (see
- * {@linkcode isValidHost}). The URL's authority is what Deno built from the
- * `Host` header (or took from an absolute-form request target); Bun gives a
- * relative URL when it found the `Host` header unusable. HTTP/1.1 requires a
- * `Host` header (RFC 9112 §3.2), and CQI requires one of every request, so
- * both runtimes answer the same. Internal to `serve`.
+ * {@linkcode isValidHost}) and the URL is `http:` or `https:`. The URL's
+ * authority is what Deno built from the `Host` header (or took from an
+ * absolute-form request target, or from HTTP/2's `:authority`); Bun gives a
+ * relative URL when it found the `Host` header unusable. A request without a
+ * `Host` header (HTTP/2, HTTP/1.0) is judged by the URL's authority alone:
+ * on Deno that is `:authority` or the listening address, and Bun gives no
+ * absolute URL for it (400). Internal to `serve`.
  */
 export function hasValidAuthority(req: Request): boolean {
+  const url = req.url;
+  const start = url.startsWith("http://")
+    ? 7
+    : url.startsWith("https://")
+    ? 8
+    : -1;
+  if (start < 0) return false;
   const host = req.headers.get("host");
-  if (host === null) return false;
-  if (host !== lastValidHost) {
+  if (host !== null && host !== lastValidHost) {
     if (!isValidHost(host)) return false;
     lastValidHost = host;
   }
-  const url = req.url;
-  const start = url.indexOf("://") + 3;
-  if (start < 3) return false;
   // The URL was built from this very Host header: nothing more to check.
   if (
+    host !== null &&
     url.startsWith(host, start) && url.charCodeAt(start + host.length) === 47
   ) {
     return true;

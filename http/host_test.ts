@@ -19,6 +19,9 @@ const ALPHABET = [
   "256",
   "65535",
   "65536",
+  "xn--",
+  "XN--a",
+  ".xn--zz",
 ];
 const hostLike = fc.array(fc.constantFrom(...ALPHABET), { maxLength: 16 })
   .map((parts) => parts.join(""));
@@ -71,6 +74,9 @@ describe("isValidHost", () => {
         "[::1]:99999",
         "%41",
         "é.com",
+        "xn--",
+        "a.xn--zz",
+        "XN--55",
         "a".repeat(2000),
       ]
     ) {
@@ -106,7 +112,11 @@ describe("hasValidAuthority", () => {
 
   it("needs a valid authority in the URL and a valid Host header", () => {
     assert.ok(hasValidAuthority(req("http://x:8080/a", "x:8080")));
-    assert.ok(!hasValidAuthority(req("http://x/a")), "no Host header");
+    assert.ok(
+      hasValidAuthority(req("http://x/a")),
+      "no Host header: the URL's",
+    );
+    assert.ok(!hasValidAuthority(req("foo://x/a", "x")), "not http(s)");
     assert.ok(!hasValidAuthority(req("http://x/a", "x/a")), "a path in Host");
     assert.ok(!hasValidAuthority(req("http://u@x/a", "x")), "userinfo");
   });
@@ -117,6 +127,9 @@ describe("hasValidAuthority", () => {
     assert.ok(hasValidAuthority(req("http://x/a", "x")), "remembered");
     assert.ok(!hasValidAuthority(req("http://x/a", "")), "empty after");
     assert.ok(!hasValidAuthority(req("http://x/a", "x/a")), "bad after");
-    assert.ok(hasValidAuthority(req("http://[::1]/a", "[::1]:80")), "Bun's form");
+    assert.ok(
+      hasValidAuthority(req("http://[::1]/a", "[::1]:80")),
+      "Bun's form",
+    );
   });
 });
