@@ -45,11 +45,16 @@ export class ListenerError extends Error {
 export interface Listener {
   addr: ServerAddr;
   /**
-   * Graceful stop: resolves once in-flight requests are done. Deno cuts a
-   * request body still arriving when its server shuts down, so `serve`
-   * calls this only once its own requests have drained.
+   * Graceful stop: stops accepting, resolves once every response is written
+   * in full, then closes (Bun) or abandons to the process exit (Deno) the
+   * connections left, which carry no request: idle ones, a head never
+   * finished, a body nobody reads. Deno cuts a request body still arriving
+   * when its server shuts down, so `serve` calls this only once its own
+   * requests have drained.
    */
   stop(): Promise<void>;
+  /** Responses not yet written in full (handlers running or streaming). */
+  pending(): number;
   /** Drops whatever is still open so the process can exit. */
   kill(): void;
   /** Whether the runtime stops accepting before in-flight requests end. */
@@ -69,6 +74,7 @@ export interface ListenOptions {
 interface BunServer {
   port: number;
   hostname: string;
+  pendingRequests: number;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
 
@@ -87,6 +93,11 @@ interface BunRuntime {
 // descriptors are, without spinning while they are not.
 const RETRY_FIRST = 50;
 const RETRY_CAP = 1_000;
+// How long a stopping Deno listener waits, once every response is handed
+// over, for its connections to close before it leaves them to the exit.
+const DENO_LINGER = 1_000;
+// How often a stopping Bun listener looks whether every response is out.
+const PENDING_POLL = 20;
 
 /**
  * Listens on Bun (`Bun.serve`) or Deno (`Deno.serve`). On Deno, an accept
@@ -108,10 +119,25 @@ export function listen(
       idleTimeout: options.idleTimeoutSeconds,
       fetch: handler,
     });
+    let killed = false;
     return {
       addr: { hostname: server.hostname, port: server.port },
-      stop: () => server.stop(false),
-      kill: () => void server.stop(true),
+      stop: async () => {
+        const graceful = server.stop(false);
+        // Bun counts a response until it is written in full; a connection
+        // that never finishes a head would hold `graceful` until its idle
+        // timeout. Bun has no event for the count reaching 0: look often.
+        while (server.pendingRequests > 0 && !killed) {
+          await new Promise((resolve) => setTimeout(resolve, PENDING_POLL));
+        }
+        if (!killed) void server.stop(true); // what is left carries no request
+        await graceful;
+      },
+      pending: () => server.pendingRequests,
+      kill: () => {
+        killed = true;
+        void server.stop(true);
+      },
       stopsAcceptingFirst: true,
     };
   }
@@ -126,9 +152,16 @@ function denoListener(
   options: ListenOptions,
 ): Listener {
   let retryIn = RETRY_FIRST;
-  // A request served means the listener works: the next failure retries soon.
-  const served = (req: Request) => {
-    retryIn = RETRY_FIRST;
+  // Responses not yet written in full, and who waits for none to be left.
+  let responding = 0;
+  let onIdle: (() => void) | undefined;
+  const completed = () => {
+    if (--responding === 0) onIdle?.();
+  };
+  const served = (req: Request, info: Deno.ServeHandlerInfo) => {
+    retryIn = RETRY_FIRST; // it serves: the next failure retries soon
+    responding++;
+    info.completed.then(completed, completed);
     return handler(req);
   };
   const start = (port: number) =>
@@ -163,12 +196,24 @@ function denoListener(
   watch(server);
   return {
     addr: { hostname: addr.hostname, port: addr.port },
-    stop: () => {
+    stop: async () => {
       stopping = true;
       clearTimeout(timer);
-      // A failed listener has nothing left to drain.
-      return failed ? Promise.resolve() : server.shutdown();
+      if (responding > 0) await new Promise<void>((r) => onIdle = r);
+      if (failed) return; // a failed listener has nothing left to close
+      // Every response is handed over. Deno's own shutdown flushes them and
+      // closes idle connections, but also waits for any that carry no
+      // request (a head never finished, a body nobody reads) as long as
+      // their client likes: past a short linger, leave those to the exit.
+      let linger: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        server.shutdown().catch(() => {}),
+        new Promise((resolve) => linger = setTimeout(resolve, DENO_LINGER)),
+      ]);
+      clearTimeout(linger);
+      server.unref();
     },
+    pending: () => responding,
     kill: () => {
       stopping = true;
       clearTimeout(timer);

@@ -2,6 +2,7 @@ import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Handler } from "./types.ts";
 import { hasValidAuthority } from "./host.ts";
 import { listen } from "./listener.ts";
+import { withHeaders } from "./headers.ts";
 
 /**
  * The address a {@linkcode Server} listens on.
@@ -162,7 +163,15 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     inFlight++;
     try {
       const res = await handler(req);
-      if (res instanceof Response) return res;
+      if (res instanceof Response) {
+        // A body left unread (refused by auth, or over a limit): the runtime
+        // would keep reading it to reuse the connection — as long as the
+        // client sends, and through a shutdown. Close instead.
+        const body = req.body;
+        if (body === null || (req.bodyUsed && res.status < 400)) return res;
+        if (!req.bodyUsed) body.cancel().catch(() => {});
+        return withHeaders(res, { connection: "close" });
+      }
       throw new TypeError(
         `serve: the handler returned ${typeof res} instead of a Response`,
       );
@@ -226,7 +235,9 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     if (!drained) {
       errors.push(
         new Error(
-          `serve: shutdown grace period of ${gracePeriod} ms ran out with ${inFlight} request(s) in flight`,
+          `serve: shutdown grace period of ${gracePeriod} ms ran out with ${
+            Math.max(inFlight, listener.pending())
+          } request(s) in flight`,
         ),
       );
       listener.kill();

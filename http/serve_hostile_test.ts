@@ -172,6 +172,54 @@ describe("serve against hostile clients", () => {
     await stopping; // clean: resolves
   });
 
+  it("shuts down at once, cleanly, when the open connections carry no request", async () => {
+    const server = serve(
+      (req) =>
+        new Response("refused", { status: req.method === "PUT" ? 401 : 200 }),
+      local({ gracePeriod: 20_000 }),
+    );
+    const port = server.addr.port;
+    const idle = await open(port); // connected, never sends
+    const head = await open(port);
+    head.write("GET / HTTP/1.1\r\nhost: x\r\n"); // a head never finished
+    const refused = await open(port);
+    let answer = "";
+    refused.on("data", (chunk) => answer += chunk);
+    refused.write(
+      "PUT /x HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n\r\n{",
+    );
+    while (!answer.includes("refused")) await once(refused, "data");
+    assert.match(answer, /connection: close/i, "a body left unread closes");
+    const started = performance.now();
+    await server.shutdown(); // resolves: clean
+    const took = performance.now() - started;
+    assert.ok(took < 5_000, `shutdown took ${took} ms`);
+    for (const socket of [idle, head, refused]) socket.destroy();
+  });
+
+  it("waits for a response still streaming after its handler returned", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => release = r);
+    const server = serve(() =>
+      new Response(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode("first "));
+            await released;
+            controller.enqueue(new TextEncoder().encode("last"));
+            controller.close();
+          },
+        }),
+      ), local());
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    const stopping = server.shutdown();
+    // Time for a shutdown that does not wait to cut the stream.
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    assert.equal(await res.text(), "first last");
+    await stopping;
+  });
+
   it("turns new requests away while it drains, and says so", async () => {
     let release!: () => void;
     const released = new Promise<void>((r) => release = r);
