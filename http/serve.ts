@@ -58,6 +58,13 @@ export interface ServeOptions {
    * proxy that has them in front (see the README).
    */
   idleTimeout?: number;
+  /**
+   * Called for each request `serve` answers itself, before the handler: a
+   * `Host` that is not `host[:port]` (`"invalid_host"`, 400) or a request
+   * that came while it drains (`"shutting_down"`, 503). For counting; the
+   * handler's middleware never sees these. Default: nothing.
+   */
+  onRefused?: (reason: "invalid_host" | "shutting_down") => void;
   /** Called once the server listens. Default: prints nothing. */
   onListen?: (addr: ServerAddr) => void;
   /**
@@ -144,6 +151,14 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const onError = options.onError ?? defaultOnError;
   const gracePeriod = checkGracePeriod(options.gracePeriod ?? 10_000);
   const idleTimeoutSeconds = checkIdleTimeout(options.idleTimeout ?? 10_000);
+  const onRefused = options.onRefused;
+  const refused = (reason: "invalid_host" | "shutting_down") => {
+    try {
+      onRefused?.(reason);
+    } catch {
+      // a counter that throws must not turn a 400 into a dropped request
+    }
+  };
   let inFlight = 0;
   // Set while shutting down a listener that keeps accepting (Deno): new
   // requests are turned away, and `onDrained` is called when the last
@@ -152,9 +167,11 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   let onDrained: (() => void) | undefined;
   const guarded = async (req: Request): Promise<Response> => {
     if (!hasValidAuthority(req)) {
+      refused("invalid_host");
       return jsonError(400, "invalid Host header", "INVALID_INPUT");
     }
     if (draining) {
+      refused("shutting_down");
       return jsonError(503, "server is shutting down", "UNAVAILABLE", {
         connection: "close",
         "retry-after": "1",

@@ -225,11 +225,12 @@ describe("serve against hostile clients", () => {
     const released = new Promise<void>((r) => release = r);
     let entered!: () => void;
     const inside = new Promise<void>((r) => entered = r);
+    const reasons: string[] = [];
     const server = serve(async () => {
       entered();
       await released;
       return new Response("done");
-    }, local());
+    }, local({ onRefused: (reason) => reasons.push(reason) }));
     const port = server.addr.port;
     const first = fetch(`http://127.0.0.1:${port}/`);
     await inside;
@@ -243,6 +244,7 @@ describe("serve against hostile clients", () => {
       assert.match(late, /^HTTP\/1\.1 503/);
       assert.match(late, /connection: close/i);
       assert.ok(late.endsWith('"code":"UNAVAILABLE"}'), late);
+      assert.deepEqual(reasons, ["shutting_down"], "counted");
     } else {
       assert.ok(late === "refused" || late === "", late);
     }

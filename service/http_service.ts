@@ -33,6 +33,11 @@ export interface HttpServiceOptions {
    * `console.error`.
    */
   onError?: (error: unknown) => void;
+  /**
+   * Called for each request the server answers itself: an invalid `Host`
+   * (400) or one that came while it drains (503). See `serve`.
+   */
+  onRefused?: (reason: "invalid_host" | "shutting_down") => void;
   /** The service's name. Default `http`. */
   name?: string;
   /** Services that must start first, such as `database`. */

@@ -143,14 +143,17 @@ export function breakerHooks(
 }
 
 /**
- * The `onError` hook for `httpService()` (or `serve` from `@cqi/http`),
+ * The `onError` and `onRefused` hooks for `httpService()` (or `serve` from `@cqi/http`),
  * reporting the server named `server`: an `error` line `server error` with
  * `server` and the error, and `{ns}_http_server_errors_total{server, kind}`,
  * where `kind` is `listener` for a `ListenerError` of `@cqi/http` (an accept
  * loop failed, say out of file descriptors, and the server listens again)
  * and `handler` for an error that escaped the handler (the client got a
- * 500). Both series start at 0. `bootstrap()` gives one bound to its logger
- * and registry.
+ * 500); and the `onRefused` hook, counting the requests the server answered
+ * itself in `{ns}_http_requests_refused_total{server, reason}` (`invalid_host`
+ * 400, `shutting_down` 503) without a log line, since a client chooses how
+ * many it sends. All series start at 0. `bootstrap()` gives one bound to its
+ * logger and registry.
  *
  * @example Usage
  * ```ts
@@ -180,13 +183,27 @@ export function breakerHooks(
  *
  * @param server A low-cardinality name for the server, such as `http`.
  * @param options The logger and registry to report to.
- * @returns `{ onError }`, to spread into the `httpService` or `serve` options.
+ * @returns `{ onError, onRefused }`, to spread into the `httpService` or
+ *   `serve` options.
  */
 export function serverHooks(
   server: string,
   options: ObserveOptions = {},
-): { onError: (error: unknown) => void } {
+): {
+  onError: (error: unknown) => void;
+  onRefused: (reason: "invalid_host" | "shutting_down") => void;
+} {
   checkName(server, "serverHooks: server");
+  const refusals = options.registry?.counter({
+    name: "http_requests_refused_total",
+    help:
+      "Requests an HTTP server answered itself before any handler, by reason: invalid_host (400) or shutting_down (503).",
+    labelNames: ["server", "reason"],
+  });
+  const refused = {
+    invalid_host: refusals?.labels({ server, reason: "invalid_host" }),
+    shutting_down: refusals?.labels({ server, reason: "shutting_down" }),
+  };
   const errors = options.registry?.counter({
     name: "http_server_errors_total",
     help:
@@ -203,6 +220,8 @@ export function serverHooks(
       series[error instanceof ListenerError ? "listener" : "handler"]?.inc();
       logger?.error("server error", { server, error });
     },
+    // Counted, not logged: a client chooses how many of these it sends.
+    onRefused: (reason) => refused[reason]?.inc(),
   };
 }
 

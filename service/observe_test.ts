@@ -1,5 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { once } from "node:events";
 import { temporary } from "@cqi/errors";
 import { ListenerError } from "@cqi/http";
 import { createLogger, memorySink } from "@cqi/logging";
@@ -45,6 +47,39 @@ describe("retryHooks", () => {
       await registry.metrics(),
       /^t_retry_attempts_total\{operation="place_order"\} 2$/m,
     );
+  });
+
+  it("counts the requests the server answered itself, by reason, without a log line", async () => {
+    const sink = memorySink();
+    const logger = createLogger({ service: "t", output: sink });
+    const registry = createRegistry({ namespace: "t", defaultMetrics: false });
+    const count = async (reason: string) =>
+      new RegExp(
+        `^t_http_requests_refused_total\\{server="api",reason="${reason}"\\} (\\d+)$`,
+        "m",
+      ).exec(await registry.metrics())?.[1];
+    const http = httpService(() => new Response("ok"), {
+      port: 0,
+      hostname: "127.0.0.1",
+      name: "api",
+      ...serverHooks("api", { logger, registry }),
+    });
+    await http.start(AbortSignal.timeout(5_000));
+    try {
+      assert.equal(await count("invalid_host"), "0");
+      const socket = connect({ host: "127.0.0.1", port: http.addr!.port });
+      socket.end("GET / HTTP/1.1\r\nhost: x/health/..\r\n\r\n");
+      let answer = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk) => answer += chunk);
+      await once(socket, "close");
+      assert.match(answer, /^HTTP\/1\.1 400/);
+    } finally {
+      await http.stop(AbortSignal.timeout(5_000));
+    }
+    assert.equal(await count("invalid_host"), "1");
+    assert.equal(await count("shutting_down"), "0");
+    assert.deepEqual(sink.records, []);
   });
 
   it("works with neither logger nor registry, and refuses an empty name", () => {
@@ -144,6 +179,39 @@ describe("serverHooks", () => {
       (sink.records[0].error as { message: string }).message,
       "bug in the handler",
     );
+  });
+
+  it("counts the requests the server answered itself, by reason, without a log line", async () => {
+    const sink = memorySink();
+    const logger = createLogger({ service: "t", output: sink });
+    const registry = createRegistry({ namespace: "t", defaultMetrics: false });
+    const count = async (reason: string) =>
+      new RegExp(
+        `^t_http_requests_refused_total\\{server="api",reason="${reason}"\\} (\\d+)$`,
+        "m",
+      ).exec(await registry.metrics())?.[1];
+    const http = httpService(() => new Response("ok"), {
+      port: 0,
+      hostname: "127.0.0.1",
+      name: "api",
+      ...serverHooks("api", { logger, registry }),
+    });
+    await http.start(AbortSignal.timeout(5_000));
+    try {
+      assert.equal(await count("invalid_host"), "0");
+      const socket = connect({ host: "127.0.0.1", port: http.addr!.port });
+      socket.end("GET / HTTP/1.1\r\nhost: x/health/..\r\n\r\n");
+      let answer = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk) => answer += chunk);
+      await once(socket, "close");
+      assert.match(answer, /^HTTP\/1\.1 400/);
+    } finally {
+      await http.stop(AbortSignal.timeout(5_000));
+    }
+    assert.equal(await count("invalid_host"), "1");
+    assert.equal(await count("shutting_down"), "0");
+    assert.deepEqual(sink.records, []);
   });
 
   it("works with neither logger nor registry, and refuses an empty name", () => {
