@@ -49,39 +49,6 @@ describe("retryHooks", () => {
     );
   });
 
-  it("counts the requests the server answered itself, by reason, without a log line", async () => {
-    const sink = memorySink();
-    const logger = createLogger({ service: "t", output: sink });
-    const registry = createRegistry({ namespace: "t", defaultMetrics: false });
-    const count = async (reason: string) =>
-      new RegExp(
-        `^t_http_requests_refused_total\\{server="api",reason="${reason}"\\} (\\d+)$`,
-        "m",
-      ).exec(await registry.metrics())?.[1];
-    const http = httpService(() => new Response("ok"), {
-      port: 0,
-      hostname: "127.0.0.1",
-      name: "api",
-      ...serverHooks("api", { logger, registry }),
-    });
-    await http.start(AbortSignal.timeout(5_000));
-    try {
-      assert.equal(await count("invalid_host"), "0");
-      const socket = connect({ host: "127.0.0.1", port: http.addr!.port });
-      socket.end("GET / HTTP/1.1\r\nhost: x/health/..\r\n\r\n");
-      let answer = "";
-      socket.setEncoding("utf8");
-      socket.on("data", (chunk) => answer += chunk);
-      await once(socket, "close");
-      assert.match(answer, /^HTTP\/1\.1 400/);
-    } finally {
-      await http.stop(AbortSignal.timeout(5_000));
-    }
-    assert.equal(await count("invalid_host"), "1");
-    assert.equal(await count("shutting_down"), "0");
-    assert.deepEqual(sink.records, []);
-  });
-
   it("works with neither logger nor registry, and refuses an empty name", () => {
     retryHooks("x").onRetry({ attempt: 1, error: new Error("e"), delay: 1 });
     assert.throws(() => retryHooks(""), /operation must be a non-empty/);
