@@ -33,8 +33,10 @@ export interface HealthOptions {
    */
   drainDelay?: number;
   /**
-   * Show a failed check's error message (`"error: connection refused"`);
-   * `false` shows just `"error"`. Default `true`.
+   * Show a failed check's error message (`"error: connection refused"`) in
+   * the readiness body. Default `false`: a failed check shows just
+   * `"error"`, because anyone who can reach `/health/ready` would read it;
+   * the full error goes to the `logger`.
    */
   exposeErrors?: boolean;
   /**
@@ -51,7 +53,8 @@ export interface HealthOptions {
 
 /**
  * The combined result of every checker: `unhealthy` when a critical one
- * failed. `checks` maps each name to `"ok"` or `"error: <message>"`.
+ * failed. `checks` maps each name to `"ok"` or `"error"` (with
+ * `exposeErrors: true`, `"error: <message>"`).
  *
  * @example Usage
  * ```ts
@@ -160,8 +163,9 @@ function duration(name: string, value: number | undefined, min: number) {
 /**
  * Creates a {@linkcode Health} registry. Readiness runs every checker
  * concurrently under `timeout`; a checker still running then counts as
- * failed with `"error: timed out"`, its signal is aborted and it is not
- * awaited. Concurrent probes share one run and a finished run is reused
+ * failed, its signal is aborted and it is not awaited. A failed check
+ * shows `"error"`; its message (`"error: timed out"`) only with
+ * `exposeErrors: true`. Concurrent probes share one run and a finished run is reused
  * for `cacheTtl` ms, so each check runs at most once per period however
  * many probes arrive.
  *
@@ -183,7 +187,7 @@ function duration(name: string, value: number | undefined, min: number) {
  * });
  * const res = await fetch(`http://127.0.0.1:${server.addr.port}/health/ready`);
  * console.log(res.status, await res.text());
- * // 200 {"status":"healthy","checks":{"database":"ok","cache":"error: connection refused"}}
+ * // 200 {"status":"healthy","checks":{"database":"ok","cache":"error"}}
  * ```
  *
  * @param options Timeout, cache period, drain delay, metrics and logging.
@@ -222,7 +226,7 @@ class HealthImpl implements Health {
     this.#timeout = options.timeout ?? 5_000;
     this.#ttl = options.cacheTtl ?? 1_000;
     this.#drain = options.drainDelay ?? 0;
-    this.#expose = options.exposeErrors ?? true;
+    this.#expose = options.exposeErrors ?? false;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
     const registry = options.registry;

@@ -63,7 +63,7 @@ describe("ready", () => {
   });
 
   it("answers 503 when a critical check fails, with its message", async () => {
-    await using health = createHealth();
+    await using health = createHealth({ exposeErrors: true });
     health.register("database", ok);
     health.register("cache", refused);
     const { server, get } = serveHealth(health);
@@ -76,8 +76,29 @@ describe("ready", () => {
     );
   });
 
+  it("hides a check's error text by default and logs it instead", async () => {
+    const sink = memorySink();
+    await using health = createHealth({
+      logger: createLogger({ output: sink }),
+    });
+    health.register("database", ok);
+    health.register(
+      "cache",
+      () => Promise.reject(new Error("auth failed for user admin at 10.0.0.7")),
+    );
+    const { server, get } = serveHealth(health);
+    await using _ = server;
+    const res = await get("/health/ready");
+    assert.equal(res.status, 503);
+    assert.equal(
+      res.body,
+      '{"status":"unhealthy","checks":{"database":"ok","cache":"error"}}',
+    );
+    assert.match(JSON.stringify(sink.records), /10\.0\.0\.7/);
+  });
+
   it("keeps 200 when only a non-critical check fails", async () => {
-    await using health = createHealth();
+    await using health = createHealth({ exposeErrors: true });
     health.register("database", { check: ok, critical: true });
     health.register("cache", { check: refused, critical: false });
     const res = await health.ready(new Request("http://x/health/ready"));
@@ -91,7 +112,7 @@ describe("ready", () => {
   it("shows a CqiError's message, never a stack, and hides it on request", async () => {
     const failing = () =>
       Promise.reject(temporary("replica lagging\nat x.ts:1"));
-    const shown = createHealth();
+    const shown = createHealth({ exposeErrors: true });
     shown.register("db", failing);
     assert.deepEqual((await shown.check()).checks, {
       db: "error: replica lagging",
@@ -103,7 +124,7 @@ describe("ready", () => {
       db: "error",
       odd: "error",
     });
-    const odd = createHealth();
+    const odd = createHealth({ exposeErrors: true });
     odd.register("object", () => Promise.reject({ code: 1 }));
     odd.register("string", () => Promise.reject("plain text"));
     odd.register("empty", () => Promise.reject(new Error("")));
@@ -124,7 +145,7 @@ describe("ready", () => {
   });
 
   it("fails a hung check after the timeout and aborts its signal", async () => {
-    await using health = createHealth({ timeout: 50 });
+    await using health = createHealth({ exposeErrors: true, timeout: 50 });
     let seen: AbortSignal | undefined;
     const aborted = new Promise<unknown>((resolve) => {
       health.register("hung", (signal) => {
@@ -225,7 +246,7 @@ describe("ready", () => {
 
   it("register and unregister drop the cached result", async () => {
     const clock = manualClock();
-    await using health = createHealth({ now: clock.now });
+    await using health = createHealth({ exposeErrors: true, now: clock.now });
     health.register("database", ok);
     const probe = async () =>
       await (await health.ready(new Request("http://x/"))).json();
@@ -304,7 +325,7 @@ describe("shutdown", () => {
   });
 
   it("close aborts running checks and makes readiness 503", async () => {
-    const health = createHealth();
+    const health = createHealth({ exposeErrors: true });
     let entered!: () => void;
     const inside = new Promise<void>((r) => entered = r);
     const aborted = new Promise<void>((resolve) => {
@@ -328,7 +349,7 @@ describe("shutdown", () => {
   });
 
   it("check(signal) aborts with the caller's signal", async () => {
-    await using health = createHealth();
+    await using health = createHealth({ exposeErrors: true });
     health.register("hung", () => new Promise<void>(() => {}));
     const controller = new AbortController();
     controller.abort(new Error("caller gave up"));
