@@ -39,6 +39,7 @@ export type { Handler, Middleware, Next } from "./types.ts";
 export { applyMiddleware, compose } from "./compose.ts";
 export { ContextKey } from "./context.ts";
 export { withHeaders } from "./headers.ts";
+export { HTTP_METHODS } from "./methods.ts";
 export { requestPath } from "./request_path.ts";
 export {
   addLogFields,

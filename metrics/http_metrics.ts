@@ -1,5 +1,5 @@
 import { trace, TraceFlags } from "@opentelemetry/api";
-import { getRoute, withRequestScope } from "@cqi/http";
+import { getRoute, HTTP_METHODS, withRequestScope } from "@cqi/http";
 import { kindOf } from "@cqi/errors";
 import type { CounterSeries } from "./counter.ts";
 import type { GaugeSeries } from "./gauge.ts";
@@ -57,22 +57,10 @@ export interface HttpMetricsOptions {
   exemplars?: boolean;
 }
 
-/** Methods kept as label values; anything else is `OTHER`. */
+/** Methods kept as label values (`@cqi/http`'s list); anything else is `OTHER`. */
 const METHODS: Readonly<Record<string, string>> = Object.assign(
   Object.create(null),
-  Object.fromEntries(
-    [
-      "GET",
-      "HEAD",
-      "POST",
-      "PUT",
-      "DELETE",
-      "CONNECT",
-      "OPTIONS",
-      "TRACE",
-      "PATCH",
-    ].map((m) => [m, m]),
-  ),
+  Object.fromEntries(HTTP_METHODS.map((m) => [m, m])),
 );
 
 /** The `path` of requests without a route pattern. */

@@ -173,6 +173,33 @@ describe("httpMetrics on a real server", () => {
     );
   });
 
+  it("keeps QUERY as a method label (@cqi/http's HTTP_METHODS)", async () => {
+    const r = registry();
+    const app = applyMiddleware(
+      () => new Response(null, { status: 204 }),
+      httpMetrics({ registry: r, route: () => "/search" }),
+    );
+    const res = await app(
+      new Request("http://localhost/search", { method: "QUERY" }),
+    );
+    assert.equal(res.status, 204);
+    const text = await r.metrics();
+    assert.equal(
+      value(
+        text,
+        "shop_http_request_duration_seconds_count",
+        ok("QUERY", "/search", 204),
+      ),
+      1,
+    );
+    assert.equal(
+      find(text, "shop_http_request_duration_seconds_count").some((s) =>
+        s.labels.method === "OTHER"
+      ),
+      false,
+    );
+  });
+
   it("takes the route pattern from the Hono adapter", async () => {
     const r = registry();
     const app = new Hono();

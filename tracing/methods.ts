@@ -1,13 +1,5 @@
-// HTTP methods the semantic conventions know; anything else is `_OTHER`.
-export const METHODS: ReadonlySet<string> = new Set([
-  "GET",
-  "HEAD",
-  "POST",
-  "PUT",
-  "DELETE",
-  "CONNECT",
-  "OPTIONS",
-  "TRACE",
-  "PATCH",
-  "QUERY",
-]);
+import { HTTP_METHODS } from "@cqi/http";
+
+// HTTP methods the semantic conventions know (`@cqi/http`'s one list);
+// anything else is `_OTHER`.
+export const METHODS: ReadonlySet<string> = new Set(HTTP_METHODS);
