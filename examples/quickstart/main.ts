@@ -3,7 +3,7 @@
 // exits 0 (1 when the shutdown was not clean).
 import process from "node:process";
 import * as v from "valibot";
-import { cqiSections, loadConfig } from "@cqi/config";
+import { cqiSections, isConfigError, loadConfig } from "@cqi/config";
 import { apiKey, type ApiKeyRecord, generateApiKey } from "@cqi/auth";
 import { bootstrap, httpService, run, runner } from "@cqi/service";
 import { createApp } from "./app.ts";
@@ -11,7 +11,14 @@ import { memoryStore } from "./store.ts";
 
 // Configuration: CQI_* environment variables (and .env, and a file named by
 // CQI_CONFIG_FILE); the name, the port (PORT) and metrics have defaults here.
+// A start-up failure is one line on stderr and exit code 2, never a stack.
 const { PORT, OTEL_EXPORTER_OTLP_ENDPOINT, CQI_TRACING_ENABLED } = process.env;
+if (PORT !== undefined && !(/^\d{1,5}$/.test(PORT) && Number(PORT) <= 65535)) {
+  console.error(
+    `quickstart: PORT must be a port from 0 to 65535, got "${PORT}"`,
+  );
+  process.exit(2);
+}
 const config = await loadConfig({
   schema: v.object({
     service: cqiSections.service,
@@ -27,6 +34,10 @@ const config = await loadConfig({
     ...(PORT === undefined ? {} : { CQI_SERVER_PORT: PORT }),
     ...process.env,
   },
+}).catch((error) => {
+  if (!isConfigError(error)) throw error;
+  console.error(`quickstart: ${error.message}`); // each problem and its source
+  return process.exit(2);
 });
 
 // Logger (JSON lines on stdout; LOG_LEVEL overrides), metrics registry,

@@ -1,0 +1,37 @@
+// The quickstart's start-up failures (issue 14 §6): one clear line on
+// stderr naming what was wrong, exit code 2, no stack trace.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+import { runtimeBinary } from "../_util.ts";
+
+const MAIN = new URL("../../examples/quickstart/main.ts", import.meta.url)
+  .pathname;
+
+function start(rt: "deno" | "bun", env: Record<string, string>) {
+  const args = rt === "deno" ? ["run", "-A", MAIN] : ["run", MAIN];
+  return spawnSync(runtimeBinary(rt), args, {
+    env: { ...process.env, CQI_TRACING_ENABLED: "false", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+}
+
+describe("quickstart start-up failures", () => {
+  for (const rt of ["deno", "bun"] as const) {
+    it(`on ${rt}: a bad PORT or config value is one line and exit 2`, () => {
+      const port = start(rt, { PORT: "abc" });
+      assert.equal(port.status, 2);
+      assert.equal(
+        port.stderr.trim(),
+        'quickstart: PORT must be a port from 0 to 65535, got "abc"',
+      );
+      const level = start(rt, { CQI_LOG_LEVEL: "loud" });
+      assert.equal(level.status, 2);
+      assert.match(level.stderr, /^quickstart: invalid configuration/);
+      assert.match(level.stderr, /CQI_LOG_LEVEL/);
+      assert.doesNotMatch(level.stderr, /\n\s+at /, "no stack trace");
+    });
+  }
+});
