@@ -8,6 +8,7 @@ import {
   startSpan,
   type TracingOptions,
 } from "./mod.ts";
+import meta from "./deno.json" with { type: "json" };
 
 const T = "4bf92f3577b34da6a3ce929d0e0e4736";
 const P = "00f067aa0ba902b7";
@@ -108,6 +109,21 @@ describe("initTracing", () => {
       assert.equal(
         resource["process.runtime.name"],
         "Bun" in globalThis ? "bun" : "deno",
+      );
+    }));
+
+  it("names its tracer with the module's deno.json name and version", () =>
+    withTracing({ sampler: "always" }, () => {
+      const scope = startSpan(
+        "x",
+        (span) =>
+          (span as unknown as {
+            instrumentationScope: { name: string; version?: string };
+          }).instrumentationScope,
+      );
+      assert.deepEqual(
+        { name: scope.name, version: scope.version },
+        { name: "@cqi/tracing", version: meta.version },
       );
     }));
 

@@ -1,8 +1,9 @@
 import { trace, type Tracer } from "@opentelemetry/api";
+import meta from "./deno.json" with { type: "json" };
 
-/** The tracing module's name and version, as the instrumentation scope. */
-export const SCOPE = "@cqi/tracing";
-export const VERSION = "0.1.0";
+/** The tracing module's name and version (from its `deno.json`), as the instrumentation scope. */
+export const SCOPE: string = meta.name;
+export const VERSION: string = meta.version;
 
 /**
  * Who records spans right now: `sdk` (a provider from `initTracing`),
