@@ -1,5 +1,6 @@
 import { type RunnerClock, systemClock } from "./clock.ts";
 import type { Service } from "./service.ts";
+import { milliseconds } from "./milliseconds.ts";
 
 /**
  * Options for {@linkcode run}. Durations are milliseconds.
@@ -89,8 +90,13 @@ export async function run(
   service: Service,
   options: RunOptions = {},
 ): Promise<number> {
-  const drainDelay = ms("drainDelay", options.drainDelay, 0);
-  const gracePeriod = ms("gracePeriod", options.gracePeriod, 30_000);
+  const drainDelay = milliseconds("run", "drainDelay", options.drainDelay, 0);
+  const gracePeriod = milliseconds(
+    "run",
+    "gracePeriod",
+    options.gracePeriod,
+    30_000,
+  );
   const clock = options.clock ?? systemClock;
   const log = options.log ?? {
     info: (message: string) => console.log(message),
@@ -227,16 +233,4 @@ function listen(
   return () => {
     for (const name of signals) proc?.off(name, handler);
   };
-}
-
-function ms(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(value >= 0 && value <= 2 ** 31 - 1)) {
-    throw new RangeError(
-      `run: ${name} must be milliseconds from 0 to ${
-        2 ** 31 - 1
-      }, got ${value}`,
-    );
-  }
-  return value;
 }

@@ -3,6 +3,7 @@ import { exponential } from "@cqi/retry";
 import { type RunnerClock, systemClock } from "./clock.ts";
 import { startOrder } from "./order.ts";
 import type { Service } from "./service.ts";
+import { milliseconds } from "./milliseconds.ts";
 
 /**
  * What a runner does when a service's `check` fails: `never` leaves it
@@ -238,11 +239,21 @@ export function runner(options: RunnerOptions): Runner {
       `runner: maxAttempts must be an integer >= 1, got ${maxAttempts}`,
     );
   }
-  const interval = ms("checkInterval", options.checkInterval, 1_000);
+  const interval = milliseconds(
+    "runner",
+    "checkInterval",
+    options.checkInterval,
+    1_000,
+  );
   if (interval === 0) {
     throw new RangeError("runner: checkInterval must be > 0");
   }
-  const checkTimeout = ms("checkTimeout", options.checkTimeout, interval);
+  const checkTimeout = milliseconds(
+    "runner",
+    "checkTimeout",
+    options.checkTimeout,
+    interval,
+  );
   const backoff = options.backoff ??
     exponential({
       initialDelay: 1_000,
@@ -265,7 +276,7 @@ export function runner(options: RunnerOptions): Runner {
       const entry: ServiceEntry = isEntry(item) ? item : { service: item };
       return {
         service: entry.service,
-        startDelay: ms("startDelay", entry.startDelay, 0),
+        startDelay: milliseconds("runner", "startDelay", entry.startDelay, 0),
         restart: entry.restart === undefined
           ? defaultPolicy
           : policyOption("restart", entry.restart),
@@ -469,18 +480,6 @@ function policyOption(
       `runner: ${name} must be "never", "always" or "on-failure", got ${
         JSON.stringify(value)
       }`,
-    );
-  }
-  return value;
-}
-
-function ms(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(value >= 0 && value <= 2 ** 31 - 1)) {
-    throw new RangeError(
-      `runner: ${name} must be milliseconds from 0 to ${
-        2 ** 31 - 1
-      }, got ${value}`,
     );
   }
   return value;
