@@ -57,6 +57,7 @@ export {
   type Routes,
 } from "./router.ts";
 export { ListenerError } from "./listener.ts";
+export { onSignals } from "./signals.ts";
 export {
   serve,
   type ServeOptions,

@@ -3,6 +3,7 @@ import type { Handler } from "./types.ts";
 import { hasValidAuthority } from "./host.ts";
 import { listen } from "./listener.ts";
 import { withHeaders } from "./headers.ts";
+import { onSignals } from "./signals.ts";
 
 /**
  * The address a {@linkcode Server} listens on.
@@ -291,7 +292,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   };
   const removeSignals = options.handleSignals === false
     ? () => {}
-    : addSignalListeners(onSignal);
+    : onSignals(SIGNALS, onSignal);
 
   options.onListen?.(listener.addr);
   if (options.signal?.aborted) void shutdown();
@@ -352,27 +353,6 @@ function checkPort(value: number, what: string): number {
     );
   }
   return value;
-}
-
-function addSignalListeners(listener: () => void): () => void {
-  if (globalThis.Deno?.addSignalListener !== undefined) {
-    const added = SIGNALS.filter((signal) => {
-      try {
-        Deno.addSignalListener(signal, listener);
-        return true;
-      } catch {
-        return false; // not supported here (SIGTERM on Windows)
-      }
-    });
-    return () => {
-      for (const signal of added) Deno.removeSignalListener(signal, listener);
-    };
-  }
-  const proc = processLike();
-  for (const signal of SIGNALS) proc?.on(signal, listener);
-  return () => {
-    for (const signal of SIGNALS) proc?.off(signal, listener);
-  };
 }
 
 function report(onError: (error: unknown) => void, error: unknown): void {

@@ -1,6 +1,7 @@
 import { type RunnerClock, systemClock } from "./clock.ts";
 import type { Service } from "./service.ts";
 import { milliseconds } from "./milliseconds.ts";
+import { onSignals } from "@cqi/http";
 
 /**
  * Options for {@linkcode run}. Durations are milliseconds.
@@ -52,8 +53,6 @@ export interface RunOptions {
     error(message: string, error?: unknown): void;
   };
 }
-
-type SignalName = "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGQUIT";
 
 /**
  * The one signal path of a CQI process: starts `service` (usually a
@@ -118,7 +117,7 @@ export async function run(
     if (signals === 1) onSignal();
     else force();
   };
-  const remove = listen(options.signals ?? ["SIGTERM", "SIGINT"], handler);
+  const remove = onSignals(options.signals ?? ["SIGTERM", "SIGINT"], handler);
   const onAbort = () => handler();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted) handler();
@@ -203,34 +202,4 @@ function aborted(signal: AbortSignal): Promise<never> {
       once: true,
     });
   });
-}
-
-interface ProcessLike {
-  on(event: string, listener: () => void): unknown;
-  off(event: string, listener: () => void): unknown;
-}
-
-function listen(
-  signals: readonly SignalName[],
-  handler: () => void,
-): () => void {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  if (deno?.addSignalListener !== undefined) {
-    const added = signals.filter((name) => {
-      try {
-        deno.addSignalListener(name, handler);
-        return true;
-      } catch {
-        return false; // not supported here (SIGTERM on Windows)
-      }
-    });
-    return () => {
-      for (const name of added) deno.removeSignalListener(name, handler);
-    };
-  }
-  const proc = (globalThis as { process?: ProcessLike }).process;
-  for (const name of signals) proc?.on(name, handler);
-  return () => {
-    for (const name of signals) proc?.off(name, handler);
-  };
 }
