@@ -54,8 +54,9 @@ export interface JwtVerifierOptions {
   /**
    * Allowed `alg` values. Default: those of the configured keys — a JWK's
    * `alg`, else by key type (RSA → RS256, EC → ES256/ES384/ES512 by curve,
-   * Ed25519 → EdDSA); RS256, ES256 and EdDSA for a JWKS URL; HS256 with a
-   * `secret`. `none` is never allowed.
+   * Ed25519 → EdDSA and Ed25519); RS256, ES256, EdDSA and Ed25519 for a JWKS
+   * URL; HS256 with a `secret`. Any of `@cqi/config`'s `JWT_ALGORITHMS`;
+   * `none` is never allowed.
    */
   algorithms?: readonly string[];
   /** Milliseconds of clock skew allowed for `exp`, `nbf` and `iat`. Default 30 000. */

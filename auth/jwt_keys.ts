@@ -1,6 +1,7 @@
 // Static verification keys for JWTs: SPKI PEM and public JWKs, their types,
 // and which algorithms fit them.
 import { importJWK, importSPKI } from "jose";
+import { JWT_ALGORITHMS } from "@cqi/config";
 
 /**
  * A public JSON Web Key (RFC 7517) as `jwt` accepts it: `kty` `RSA`, `EC`
@@ -30,27 +31,20 @@ export interface PublicJwk {
   readonly [member: string]: unknown;
 }
 
-/** Asymmetric JWS algorithms jwt() supports. */
-export const ASYMMETRIC: ReadonlySet<string> = new Set([
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-  "EdDSA",
-  "Ed25519",
-]);
+/** Every JWS algorithm jwt() supports: `@cqi/config`'s list, the one source. */
+export const ALGORITHMS: readonly string[] = JWT_ALGORITHMS;
 
-/** HMAC algorithms, allowed only with a configured secret. */
-export const HMAC: ReadonlyMap<string, number> = new Map([
-  ["HS256", 32],
-  ["HS384", 48],
-  ["HS512", 64],
-]);
+/** HMAC algorithms (allowed only with a configured secret), each with its shortest secret: the hash size. */
+export const HMAC: ReadonlyMap<string, number> = new Map(
+  ALGORITHMS.filter((alg) => alg.startsWith("HS")).map((
+    alg,
+  ) => [alg, Number(alg.slice(2)) / 8]),
+);
+
+/** Asymmetric JWS algorithms jwt() supports: the rest. */
+export const ASYMMETRIC: ReadonlySet<string> = new Set(
+  ALGORITHMS.filter((alg) => !HMAC.has(alg)),
+);
 
 /** Algorithms assumed for a JWKS URL when none are configured. */
 export const JWKS_DEFAULT_ALGORITHMS: readonly string[] = [

@@ -1,8 +1,12 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { JWT_ALGORITHMS } from "@cqi/config";
 import {
+  ALGORITHMS,
+  ASYMMETRIC,
   defaultAlgorithms,
   fits,
+  HMAC,
   parsePublicKeys,
   spkiShape,
 } from "./jwt_keys.ts";
@@ -202,3 +206,15 @@ function pick(key: object) {
     Object.entries(key).filter(([name]) => name !== "import"),
   );
 }
+
+describe("the algorithm list", () => {
+  it("is @cqi/config's JWT_ALGORITHMS, the same object", () => {
+    assert.equal(ALGORITHMS, JWT_ALGORITHMS);
+    assert.deepEqual([...HMAC.keys(), ...ASYMMETRIC], [...JWT_ALGORITHMS]);
+    assert.ok(ASYMMETRIC.has("Ed25519"));
+    assert.deepEqual([...HMAC], [["HS256", 32], ["HS384", 48], [
+      "HS512",
+      64,
+    ]]);
+  });
+});

@@ -91,7 +91,20 @@ export interface AuthConfig {
   jwt?: JwtConfig;
 }
 
-const JWT_ALGORITHMS = [
+/**
+ * The JWS algorithms CQI verifies JWTs with — HMAC (with a shared secret),
+ * RSA, RSA-PSS, ECDSA, and EdDSA under both its names (`EdDSA` and the fully
+ * specified `Ed25519`); `none` is never one. The one list: `auth.jwt.algorithms`
+ * is validated against it and `@cqi/auth`'s `jwt` supports exactly these.
+ *
+ * @example Usage
+ * ```ts
+ * import { JWT_ALGORITHMS } from "@cqi/config";
+ *
+ * console.log(JWT_ALGORITHMS.includes("Ed25519")); // true
+ * ```
+ */
+export const JWT_ALGORITHMS = [
   "HS256",
   "HS384",
   "HS512",
@@ -105,6 +118,7 @@ const JWT_ALGORITHMS = [
   "ES384",
   "ES512",
   "EdDSA",
+  "Ed25519",
 ] as const;
 
 // `key` or `serviceId:key`; ids are filled in by position afterwards.

@@ -72,7 +72,12 @@ export type {
   TracingConfig,
   TracingExporter,
 } from "./telemetry_sections.ts";
-export type { ApiKeyConfig, AuthConfig, JwtConfig } from "./auth_section.ts";
+export {
+  type ApiKeyConfig,
+  type AuthConfig,
+  JWT_ALGORITHMS,
+  type JwtConfig,
+} from "./auth_section.ts";
 export {
   type ConfigField,
   configFields,

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { cqiSchema, Secret } from "./mod.ts";
+import { cqiSchema, JWT_ALGORITHMS, loadConfig, Secret } from "./mod.ts";
 
 const parse = (input: Record<string, unknown>) =>
   v.safeParse(cqiSchema, { service: { name: "svc" }, ...input }, {
@@ -267,5 +267,23 @@ describe("auth section", () => {
     });
     assert.equal(out.auth!.jwt!.clockTolerance, 30_000);
     assert.deepEqual(out.auth!.apiKeys, []);
+  });
+
+  it("accepts every algorithm of JWT_ALGORITHMS, Ed25519 included", async () => {
+    assert.ok(JWT_ALGORITHMS.includes("Ed25519"));
+    const jwksUrl = "https://id.example.com/jwks";
+    const out = valid({
+      auth: { jwt: { jwksUrl, algorithms: [...JWT_ALGORITHMS] } },
+    });
+    assert.deepEqual(out.auth!.jwt!.algorithms, JWT_ALGORITHMS);
+    const config = await loadConfig({
+      envFile: false,
+      env: {
+        CQI_SERVICE_NAME: "svc",
+        CQI_AUTH_JWT_JWKS_URL: jwksUrl,
+        CQI_AUTH_JWT_ALGORITHMS: "Ed25519,EdDSA",
+      },
+    });
+    assert.deepEqual(config.auth!.jwt!.algorithms, ["Ed25519", "EdDSA"]);
   });
 });
