@@ -114,8 +114,9 @@ const INVALID_TOKEN = 'Bearer error="invalid_token"';
  * `{"error":"invalid credentials","code":"UNAUTHORIZED"}` with
  * `WWW-Authenticate: Bearer error="invalid_token"` (plain `Bearer` and
  * `authentication required` when no credential was sent), and the reason
- * goes into the `auth_error` log field only. Keys are hashed at startup and
- * compared in constant time (see `verifyApiKey`).
+ * goes into the `auth_error` log field only. Keys are hashed at startup;
+ * every presented key is hashed and its digest compared in constant time,
+ * and none is remembered (see `verifyApiKey`).
  *
  * @example Usage
  * ```ts

@@ -4,7 +4,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
+import { inspect } from "node:util";
 import { anyOf, apiKey, hashApiKey, jwt, type JwtOptions } from "./mod.ts";
+import { findDigest, seam } from "./api_key.ts";
 import {
   type Alg,
   AUDIENCE,
@@ -521,6 +523,42 @@ describe("apiKey on a real server", () => {
     const b = await app.get("/", { "x-api-key": "ops-key" });
     assert.equal(b.status, 200);
     assert.equal(b.json.caller.keyId, "ops");
+  });
+
+  it("keeps no presented key and compares every key's digest, a repeat caller's too", async () => {
+    const kept: unknown[] = [];
+    const compared: boolean[] = [];
+    seam.prepared = (state) => kept.push(state);
+    seam.compare = (digest, all) => {
+      const index = findDigest(digest, all);
+      compared.push(index >= 0);
+      return index;
+    };
+    try {
+      await using app = startApp(apiKey({ keys: [{ id: "k", key: KEY }] }));
+      const wrong = KEY.slice(0, -1) + (KEY.endsWith("x") ? "y" : "x");
+      assert.equal(wrong.length, KEY.length);
+      assert.equal((await app.get("/", bearer(KEY))).status, 200);
+      assert.equal((await app.get("/", bearer(KEY))).status, 200);
+      assertRefused(
+        await app.get("/", bearer(wrong)),
+        "api_key: unknown api key",
+        wrong,
+      );
+      assert.deepEqual(compared, [true, true, false]);
+      assert.equal(kept.length, 1);
+      const shown = inspect(kept, {
+        showHidden: true,
+        depth: Infinity,
+        maxArrayLength: Infinity,
+        maxStringLength: Infinity,
+      });
+      assert.ok(!shown.includes(KEY), shown);
+      assert.ok(!shown.includes(wrong), shown);
+    } finally {
+      seam.prepared = undefined;
+      seam.compare = findDigest;
+    }
   });
 
   it("refuses a key of a different length", async () => {
