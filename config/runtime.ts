@@ -1,3 +1,4 @@
+import { readEnv } from "@cqi/http";
 // Runtime access for the loader: environment variables, text files and the
 // process exit, on Deno and Bun. Not exported from mod.ts.
 //
@@ -57,13 +58,7 @@ export function recordEnv(
 export function processEnv(): EnvReader {
   if (globalThis.Deno?.env !== undefined) {
     if (denoGranted({ name: "env" })) return recordEnv(Deno.env.toObject());
-    return {
-      get: (key) =>
-        denoGranted({ name: "env", variable: key })
-          ? Deno.env.get(key)
-          : undefined,
-      keys: () => undefined,
-    };
+    return { get: readEnv, keys: () => undefined };
   }
   return recordEnv({ ...processLike()?.env });
 }

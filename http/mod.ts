@@ -58,6 +58,7 @@ export {
 } from "./router.ts";
 export { ListenerError } from "./listener.ts";
 export { onSignals } from "./signals.ts";
+export { readEnv } from "./env.ts";
 export {
   serve,
   type ServeOptions,

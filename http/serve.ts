@@ -4,6 +4,7 @@ import { hasValidAuthority } from "./host.ts";
 import { listen } from "./listener.ts";
 import { withHeaders } from "./headers.ts";
 import { onSignals } from "./signals.ts";
+import { readEnv } from "./env.ts";
 
 /**
  * The address a {@linkcode Server} listens on.
@@ -111,12 +112,6 @@ export interface Server extends AsyncDisposable {
    * same promise, which rejects if the grace period ran out or a hook failed.
    */
   shutdown(): Promise<void>;
-}
-
-interface ProcessLike {
-  env: Record<string, string | undefined>;
-  on(signal: string, listener: () => void): void;
-  off(signal: string, listener: () => void): void;
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
@@ -326,22 +321,9 @@ function checkIdleTimeout(ms: number): number {
   );
 }
 
-function processLike(): ProcessLike | undefined {
-  return (globalThis as { process?: ProcessLike }).process;
-}
-
-function env(name: string): string | undefined {
-  try {
-    if (globalThis.Deno?.env !== undefined) return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: behave as if unset
-  }
-  return processLike()?.env[name];
-}
-
 function port(options: ServeOptions): number {
   if (options.port !== undefined) return checkPort(options.port, "port");
-  const fromEnv = env("PORT");
+  const fromEnv = readEnv("PORT");
   if (fromEnv === undefined || fromEnv === "") return 8080;
   return checkPort(Number(fromEnv), `PORT "${fromEnv}"`);
 }

@@ -2,6 +2,7 @@ import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import { ExportResultCode, suppressTracing } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { temporary } from "@cqi/errors";
+import { readEnv } from "@cqi/http";
 
 /**
  * Where spans go: OTLP (`otlp` picks the protocol from
@@ -69,20 +70,6 @@ const PROTOCOLS: ReadonlySet<string> = new Set<OtlpProtocol>([
   "grpc",
 ]);
 
-interface ProcessLike {
-  env: Record<string, string | undefined>;
-}
-
-/** Reads an environment variable; unset without permission to read it. */
-export function env(name: string): string | undefined {
-  try {
-    if (globalThis.Deno?.env !== undefined) return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-  return (globalThis as { process?: ProcessLike }).process?.env[name];
-}
-
 /** The OTLP protocol for an exporter name, from options and environment. */
 export function otlpProtocol(
   exporter: "otlp" | "otlp-http" | "otlp-grpc",
@@ -108,7 +95,7 @@ export function otlpProtocol(
       "OTEL_EXPORTER_OTLP_PROTOCOL",
     ]
   ) {
-    const value = chosen === undefined ? env(name)?.trim() : undefined;
+    const value = chosen === undefined ? readEnv(name)?.trim() : undefined;
     if (value === undefined || value === "") continue;
     if (!PROTOCOLS.has(value)) {
       throw new RangeError(
