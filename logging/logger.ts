@@ -268,13 +268,21 @@ function isTerminal(output: unknown): boolean {
 let lastSpan: SpanContext | undefined;
 let lastTrace = "";
 
+/**
+ * The id fields for the active span. A remote span context (a caller's,
+ * extracted from `traceparent` with no tracer here to start a span of this
+ * process's own) gives `trace_id` only: its span id is the caller's span,
+ * not one of this process's.
+ */
 function traceFields(context: SpanContext): string {
   if (context !== lastSpan) {
     lastSpan = context;
-    lastTrace = isSpanContextValid(context)
-      ? ',"trace_id":"' + context.traceId + '","span_id":"' + context.spanId +
-        '"'
-      : "";
+    lastTrace = !isSpanContextValid(context)
+      ? ""
+      : context.isRemote === true
+      ? ',"trace_id":"' + context.traceId + '"'
+      : ',"trace_id":"' + context.traceId + '","span_id":"' + context.spanId +
+        '"';
   }
   return lastTrace;
 }

@@ -153,6 +153,19 @@ describe("trace context", () => {
     }
   });
 
+  it("writes only trace_id for a remote span context (a caller's span)", () => {
+    const { sink, log } = setup();
+    const remote = trace.wrapSpanContext({
+      traceId,
+      spanId,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
+    context.with(trace.setSpan(context.active(), remote), () => log.info("x"));
+    assert.equal(sink.records[0][LogField.TraceId], traceId);
+    assert.equal(sink.records[0][LogField.SpanId], undefined);
+  });
+
   it("leaves the ids out for an invalid span context", () => {
     const { sink, log } = setup();
     const span = trace.wrapSpanContext({
