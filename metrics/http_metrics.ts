@@ -311,9 +311,12 @@ function declaredSize(header: string | null): number | undefined {
 function traceExemplar(): ExemplarLabels | undefined {
   const span = trace.getActiveSpan();
   if (span === undefined) return undefined;
-  const { traceId, spanId, traceFlags } = span.spanContext();
+  const { traceId, spanId, traceFlags, isRemote } = span.spanContext();
   if ((traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
-  return { trace_id: traceId, span_id: spanId };
+  // A remote span is the caller's (no tracer here started one of ours).
+  return isRemote
+    ? { trace_id: traceId }
+    : { trace_id: traceId, span_id: spanId };
 }
 
 /** Passes the body through, counting its bytes; observes them at its end. */

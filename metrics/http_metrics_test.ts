@@ -603,16 +603,20 @@ describe("httpMetrics labels", () => {
 describe("httpMetrics exemplars", () => {
   const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
   const spanId = "00f067aa0ba902b7";
-  const inSpan = <T>(flags: number, fn: () => T): T =>
+  const inSpan = <T>(flags: number, fn: () => T, isRemote = false): T =>
     context.with(
       trace.setSpan(
         context.active(),
-        trace.wrapSpanContext({ traceId, spanId, traceFlags: flags }),
+        trace.wrapSpanContext({ traceId, spanId, traceFlags: flags, isRemote }),
       ),
       fn,
     );
 
-  async function scrape(options: Partial<HttpMetricsOptions>, flags: number) {
+  async function scrape(
+    options: Partial<HttpMetricsOptions>,
+    flags: number,
+    isRemote = false,
+  ) {
     const r: MetricsRegistry = registry();
     const handler = applyMiddleware(
       () => new Response("ok"),
@@ -621,6 +625,7 @@ describe("httpMetrics exemplars", () => {
     await inSpan(
       flags,
       async () => (await handler(new Request("http://localhost/"))).text(),
+      isRemote,
     );
     return await r.metrics("openmetrics");
   }
@@ -639,6 +644,12 @@ describe("httpMetrics exemplars", () => {
         l.startsWith("shop_http_request_count_total") && l.includes(exemplar)
       ),
     );
+  });
+
+  it("gives a caller's span (remote, no tracer here) its trace id only", async () => {
+    const text = await scrape({}, TraceFlags.SAMPLED, true);
+    assert.match(text, new RegExp(`# \\{trace_id="${traceId}"\\}`));
+    assert.doesNotMatch(text, /span_id/);
   });
 
   it("skips unsampled spans, and all spans when disabled", async () => {
