@@ -2,7 +2,6 @@ import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Handler } from "./types.ts";
 import { hasValidAuthority } from "./host.ts";
 import { listen } from "./listener.ts";
-import { withHeaders } from "./headers.ts";
 import { onSignals } from "./signals.ts";
 import { readEnv } from "./env.ts";
 
@@ -176,15 +175,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     inFlight++;
     try {
       const res = await handler(req);
-      if (res instanceof Response) {
-        // A body left unread (refused by auth, or over a limit): the runtime
-        // would keep reading it to reuse the connection — as long as the
-        // client sends, and through a shutdown. Close instead.
-        const body = req.body;
-        if (body === null || (req.bodyUsed && res.status < 400)) return res;
-        if (!req.bodyUsed) body.cancel().catch(() => {});
-        return withHeaders(res, { connection: "close" });
-      }
+      if (res instanceof Response) return res;
       throw new TypeError(
         `serve: the handler returned ${typeof res} instead of a Response`,
       );

@@ -189,7 +189,6 @@ describe("serve against hostile clients", () => {
       "PUT /x HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n\r\n{",
     );
     while (!answer.includes("refused")) await once(refused, "data");
-    assert.match(answer, /connection: close/i, "a body left unread closes");
     const started = performance.now();
     await server.shutdown(); // resolves: clean
     const took = performance.now() - started;
