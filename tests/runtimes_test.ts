@@ -22,8 +22,8 @@ async function snapshot(port: string) {
   const out = [];
   for (const [path, init] of requests) {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, init);
-    // Connection management is the runtime's (a body left unread closes
-    // the connection; fetch shows that header from some servers only).
+    // Connection management is the runtime's (fetch shows that header from
+    // some servers only).
     const headers = [...res.headers].filter(([k]) =>
       k !== "date" && k !== "content-length" && k !== "connection"
     );
