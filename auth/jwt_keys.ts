@@ -1,5 +1,6 @@
 // Static verification keys for JWTs: SPKI PEM and public JWKs, their types,
 // and which algorithms fit them.
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { importJWK, importSPKI } from "jose";
 import { JWT_ALGORITHMS } from "@cqi/config";
 
@@ -57,7 +58,7 @@ export const JWKS_DEFAULT_ALGORITHMS: readonly string[] = [
 /** The shape of a key, enough to tell which algorithms fit it. */
 export interface KeyShape {
   kty: "RSA" | "EC" | "OKP";
-  /** RSA modulus length, as read from a PEM. */
+  /** RSA modulus length in bits, as the platform reads it from a PEM. */
   bits?: number;
   crv?: string;
   alg?: string;
@@ -157,7 +158,8 @@ function parseJwk(value: unknown, where: string): StaticKey {
   let shape: KeyShape;
   if (jwk.kty === "RSA" && str("n") && str("e")) {
     shape = { kty: "RSA" };
-    checkModulus(base64urlBytes(jwk.n as string) * 8, where);
+    const material = { kty: "RSA", n: jwk.n, e: jwk.e };
+    checkModulus(jwkModulus(material, where), where);
   } else if (
     jwk.kty === "EC" && str("crv") && (jwk.crv as string) in EC_ALGORITHMS &&
     str("x") && str("y")
@@ -207,31 +209,30 @@ function parseJwk(value: unknown, where: string): StaticKey {
   );
 }
 
-// DER encodings of the algorithm and curve OIDs an SPKI may name.
-const RSA_ENCRYPTION = "2a864886f70d010101";
-const EC_PUBLIC_KEY = "2a8648ce3d0201";
-const ED25519 = "2b6570";
+// Node's curve names for the JWK curves jwt() accepts.
 const CURVES: Record<string, string> = {
-  "2a8648ce3d030107": "P-256",
-  "2b81040022": "P-384",
-  "2b81040023": "P-521",
+  prime256v1: "P-256",
+  secp384r1: "P-384",
+  secp521r1: "P-521",
 };
 
 function parsePem(pem: string, where: string): StaticKey {
   const match =
     /^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----$/
       .exec(pem);
-  let der: Uint8Array;
   try {
     if (match === null) throw new Error();
-    der = Uint8Array.from(
-      atob(match[1].replace(/\s+/g, "")),
-      (c) => c.charCodeAt(0),
-    );
+    atob(match[1].replace(/\s+/g, ""));
   } catch {
     throw new TypeError(`${where}: malformed PEM`);
   }
-  const shape = spkiShape(der);
+  let key: KeyObject | undefined;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    // Not DER the platform can read, or a key type its build lacks.
+  }
+  const shape = key === undefined ? undefined : keyShape(key);
   if (shape === undefined) {
     throw new TypeError(
       `${where}: unsupported key in PEM (expected RSA, EC P-256/384/521 or Ed25519 SPKI)`,
@@ -241,53 +242,38 @@ function parsePem(pem: string, where: string): StaticKey {
   return withImport(shape, (alg) => importSPKI(pem, alg));
 }
 
-/** Reads the key type out of a DER SubjectPublicKeyInfo. */
-export function spkiShape(der: Uint8Array): KeyShape | undefined {
-  const outer = tlv(der, 0);
-  if (outer?.tag !== 0x30 || outer.end !== der.length) return;
-  const algorithm = tlv(der, outer.start);
-  if (algorithm?.tag !== 0x30) return;
-  const oid = tlv(der, algorithm.start);
-  if (oid?.tag !== 0x06 || oid.end > algorithm.end) return;
-  const bits = tlv(der, algorithm.end);
-  if (bits?.tag !== 0x03 || bits.end !== outer.end) return;
-  const id = hex(der.subarray(oid.start, oid.end));
-  if (id === RSA_ENCRYPTION) {
-    // BIT STRING: 0 unused bits, then RSAPublicKey ::= SEQUENCE { n, e }.
-    const key = tlv(der, bits.start + 1);
-    const n = key?.tag === 0x30 ? tlv(der, key.start) : undefined;
-    if (n?.tag !== 0x02) return;
-    let start = n.start;
-    while (start < n.end && der[start] === 0) start++;
-    return { kty: "RSA", bits: (n.end - start) * 8 };
-  }
-  if (id === ED25519) return { kty: "OKP", crv: "Ed25519" };
-  if (id === EC_PUBLIC_KEY) {
-    const param = tlv(der, oid.end);
-    if (param?.tag !== 0x06 || param.end !== algorithm.end) return;
-    const crv = CURVES[hex(der.subarray(param.start, param.end))];
-    return crv === undefined ? undefined : { kty: "EC", crv };
+/**
+ * A public key's shape as the platform reads it (`node:crypto`'s
+ * `asymmetricKeyType` and `asymmetricKeyDetails`), or `undefined` for a type
+ * or curve jwt() does not support.
+ */
+function keyShape(key: KeyObject): KeyShape | undefined {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case "rsa":
+      return { kty: "RSA", bits: details.modulusLength ?? 0 };
+    case "ed25519":
+      return { kty: "OKP", crv: "Ed25519" };
+    case "ec": {
+      const crv = CURVES[details.namedCurve ?? ""];
+      return crv === undefined ? undefined : { kty: "EC", crv };
+    }
   }
 }
 
-/** One DER tag-length-value at `pos`: tag, content start and end. */
-function tlv(
-  der: Uint8Array,
-  pos: number,
-): { tag: number; start: number; end: number } | undefined {
-  if (pos + 2 > der.length) return;
-  const tag = der[pos];
-  let length = der[pos + 1];
-  let start = pos + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0 || count > 3 || start + count > der.length) return;
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + der[start + i];
-    start += count;
+/**
+ * An RSA JWK's modulus length, as the platform reads it. Only an RSA key's
+ * size is read when parsing; EC and OKP material is checked on import.
+ */
+function jwkModulus(material: Record<string, unknown>, where: string): number {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: material, format: "jwk" });
+  } catch {
+    throw new TypeError(`${where}: not a valid RSA public key`);
   }
-  const end = start + length;
-  return end > der.length ? undefined : { tag, start, end };
+  const shape = keyShape(key);
+  return shape?.kty === "RSA" ? shape.bits ?? 0 : 0;
 }
 
 /** RSA keys shorter than this are refused (RFC 7518 §3.3). */
@@ -299,22 +285,6 @@ function checkModulus(bits: number, where: string) {
       `${where}: RSA keys must be at least ${MIN_RSA_BITS} bits, got ${bits}`,
     );
   }
-}
-
-/** Decoded length of unpadded base64url text, leading zero bytes excluded. */
-function base64urlBytes(text: string): number {
-  try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    let start = 0;
-    while (start < binary.length && binary.charCodeAt(start) === 0) start++;
-    return binary.length - start;
-  } catch {
-    return 0;
-  }
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function withImport(
