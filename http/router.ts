@@ -1,3 +1,4 @@
+import { jsonError } from "./json_error.ts";
 import { requestPath } from "./request_path.ts";
 import { setRoute } from "./request_scope.ts";
 
@@ -119,10 +120,12 @@ export function router(
     if (allowed === undefined) return notFound(req);
     if (allowed.has("GET")) allowed.add("HEAD");
     const allow = [...allowed].sort().join(", ");
-    return json(405, {
-      error: `method ${req.method} not allowed`,
-      code: "METHOD_NOT_ALLOWED",
-    }, { allow });
+    return jsonError(
+      405,
+      `method ${req.method} not allowed`,
+      "METHOD_NOT_ALLOWED",
+      { allow },
+    );
   };
 }
 
@@ -228,17 +231,5 @@ function decode(segment: string): string {
 }
 
 function defaultNotFound(): Response {
-  return json(404, { error: "not found", code: "NOT_FOUND" });
-}
-
-// Not Response.json: its content-type differs between Deno and Bun.
-function json(
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
-  });
+  return jsonError(404, "not found", "NOT_FOUND");
 }

@@ -1,5 +1,6 @@
 import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Handler } from "./types.ts";
+import { jsonError } from "./json_error.ts";
 import { hasValidAuthority } from "./host.ts";
 import { listen } from "./listener.ts";
 import { onSignals } from "./signals.ts";
@@ -338,18 +339,4 @@ function report(onError: (error: unknown) => void, error: unknown): void {
 
 function defaultOnError(error: unknown): void {
   console.error("@cqi/http serve:", error);
-}
-
-// The error body every CQI module answers with (`{"error","code"}`), built
-// here because @cqi/errors sits above this module.
-function jsonError(
-  status: number,
-  error: string,
-  code: string,
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(JSON.stringify({ error, code }), {
-    status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
-  });
 }
