@@ -45,12 +45,13 @@ export class ListenerError extends Error {
 export interface Listener {
   addr: ServerAddr;
   /**
-   * Graceful stop: stops accepting, resolves once every response is written
-   * in full, then closes (Bun) or abandons to the process exit (Deno) the
-   * connections left, which carry no request: idle ones, a head never
-   * finished, a body nobody reads. Deno cuts a request body still arriving
-   * when its server shuts down, so `serve` calls this only once its own
-   * requests have drained.
+   * Graceful stop: resolves once every response is written in full, then
+   * closes (Bun) or abandons to the process exit (Deno) the connections
+   * left, which carry no request: idle ones, a head never finished, a body
+   * nobody reads. Bun stops accepting at once; Deno, which cuts a request
+   * body still arriving when its server shuts down, only once every
+   * response is out (`stopsAcceptingFirst` false: `serve` turns new
+   * requests away meanwhile).
    */
   stop(): Promise<void>;
   /** Responses not yet written in full (handlers running or streaming). */

@@ -155,12 +155,9 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
       // a counter that throws must not turn a 400 into a dropped request
     }
   };
-  let inFlight = 0;
-  // Set while shutting down a listener that keeps accepting (Deno): new
-  // requests are turned away, and `onDrained` is called when the last
-  // admitted one is done.
+  // Set while shutting down a listener that keeps accepting until its
+  // requests are answered (Deno): new requests are turned away.
   let draining = false;
-  let onDrained: (() => void) | undefined;
   const guarded = async (req: Request): Promise<Response> => {
     if (!hasValidAuthority(req)) {
       refused("invalid_host");
@@ -173,7 +170,6 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
         "retry-after": "1",
       });
     }
-    inFlight++;
     try {
       const res = await handler(req);
       if (res instanceof Response) return res;
@@ -183,8 +179,6 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     } catch (error) {
       report(onError, error);
       return jsonError(500, "internal error", "INTERNAL");
-    } finally {
-      if (--inFlight === 0) onDrained?.();
     }
   };
 
@@ -198,14 +192,12 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
       onListenerFailed: (error) => report(onError, error),
     }));
   // Deno cuts request bodies still arriving when its server shuts down, so
-  // there the server's own requests drain first; Bun stops accepting and
-  // lets them finish.
-  const stopListener = async (): Promise<void> => {
-    if (!listener.stopsAcceptingFirst) {
-      draining = true;
-      if (inFlight > 0) await new Promise<void>((r) => onDrained = r);
-    }
-    await listener.stop();
+  // its listener keeps accepting until every response is out (see
+  // `Listener.stop`) and new requests get a 503 meanwhile; Bun stops
+  // accepting and lets them finish.
+  const stopListener = (): Promise<void> => {
+    if (!listener.stopsAcceptingFirst) draining = true;
+    return listener.stop();
   };
   const hooks: Array<() => void | Promise<void>> = [];
   let resolveFinished!: () => void;
@@ -240,9 +232,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     if (!drained) {
       errors.push(
         new Error(
-          `serve: shutdown grace period of ${gracePeriod} ms ran out with ${
-            Math.max(inFlight, listener.pending())
-          } request(s) in flight`,
+          `serve: shutdown grace period of ${gracePeriod} ms ran out with ${listener.pending()} request(s) in flight`,
         ),
       );
       listener.kill();
