@@ -4,6 +4,7 @@
 // HTTP only.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { type Child, spawnScript } from "../_util.ts";
 import { rawClient } from "../_raw_client.ts";
 
@@ -48,6 +49,26 @@ async function exchange(port: number, request: string): Promise<string> {
   // A server may answer and close before taking the whole request (413).
   await client.write(request).catch(() => {});
   return await client.closed;
+}
+
+/** Sends `request` and returns the first whole JSON answer, or what came. */
+function firstAnswer(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let answer = "";
+    const done = () => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk) => {
+      answer += chunk;
+      if (/\r\n\r\n\{[^]*\}$/.test(answer)) done();
+    });
+    socket.on("error", () => {}); // a reset ends it too
+    socket.on("close", done);
+    socket.write(request);
+  });
 }
 
 const put = (body: string, head = "") =>
@@ -96,8 +117,11 @@ async function attack(child: Child, port: number): Promise<void> {
   await client.write(put(value) + value.slice(0, 10));
   client.destroy();
   // 3. A body over the limit: 413.
+  // It declares 2 MiB and sends 64 KiB: the answer comes on the declared
+  // length. (A client that writes all 2 MiB into a server that answered and
+  // closed may see a reset instead of the answer, whatever the server does.)
   const big = "x".repeat(2 * 1024 * 1024);
-  const tooLarge = await exchange(port, put(big) + big);
+  const tooLarge = await firstAnswer(port, put(big) + big.slice(0, 65536));
   assert.match(tooLarge, /^HTTP\/1\.1 413/, tooLarge.slice(0, 200));
   // The hang-up is logged (at info, as canceled) before the metrics are read.
   await child.line((l) => parse(l)?.status === 499);
