@@ -3,7 +3,7 @@
 // refuse, so that `new URL(req.url)` never throws in a handler.
 
 // A registered name (unreserved and sub-delims; no percent-encoding, which no
-// DNS name needs), or a dotted IPv4 address, then an optional port.
+// DNS name needs), then an optional port.
 const NAME = /^[A-Za-z0-9\-._~!$&'()*+,;=]+(?::[0-9]{1,5})?$/;
 // A name whose last label is all letters (and digits, hyphens after the
 // first letter) parses as a domain: the common case, decided by this alone.
@@ -11,7 +11,7 @@ const DOMAIN =
   /^(?:[A-Za-z0-9\-_~!$&'()*+,;=]+\.)*[A-Za-z][A-Za-z0-9\-]*\.?(?::[0-9]{1,5})?$/;
 // An IP literal: a bracketed IPv6 address (checked further by the parser).
 const IP_LITERAL = /^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$/;
-const IPV4_OCTET = /^(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
+// A dotted-decimal IPv4 address (a trailing dot allowed), then a port.
 const IPV4 =
   /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.?(?::[0-9]{1,5})?$/;
 
@@ -34,18 +34,14 @@ export function isValidHost(host: string): boolean {
     return validPort(host) && URL.canParse(`http://${host}/`);
   }
   if (!NAME.test(host)) return false;
-  // A name ending in a number is an IPv4 address to the URL parser: accept
-  // the dotted-decimal form only (the parser's hex and short forms differ
-  // between readers).
+  // A name ending in a number is an IPv4 address to the URL parser, and the
+  // dotted-decimal form was accepted above: refuse the rest (the parser's
+  // hex and short forms differ between readers, `1.2.3.999` fails).
   const colon = host.indexOf(":");
   const name = colon < 0 ? host : host.slice(0, colon);
-  const labels = name.endsWith(".")
-    ? name.slice(0, -1).split(".")
-    : name.split(".");
-  const last = labels[labels.length - 1];
-  if (/^(?:0[xX][0-9A-Fa-f]*|[0-9]+)$/.test(last)) {
-    return labels.length === 4 && labels.every((l) => IPV4_OCTET.test(l)) &&
-      validPort(host);
+  const labels = (name.endsWith(".") ? name.slice(0, -1) : name).split(".");
+  if (/^(?:0[xX][0-9A-Fa-f]*|[0-9]+)$/.test(labels[labels.length - 1])) {
+    return false;
   }
   return validPort(host) && URL.canParse(`http://${host}/`);
 }
