@@ -1,10 +1,10 @@
+import { requestPath, withHeaders, withRequestScope } from "@cqi/http";
 import {
-  getRoute,
-  requestPath,
-  withHeaders,
-  withRequestScope,
-} from "@cqi/http";
-import { capField, MAX_PATH_LENGTH, MAX_VALUE_LENGTH } from "./cap.ts";
+  capField,
+  capRoute,
+  MAX_PATH_LENGTH,
+  MAX_VALUE_LENGTH,
+} from "./cap.ts";
 import { type Fields, type Logger, requestChild } from "./logger.ts";
 import { bindLogger, defaultLogger } from "./scope.ts";
 
@@ -50,13 +50,13 @@ const VALID_ID = /^[A-Za-z0-9._-]{1,128}$/;
  * option), `request_id`, and every field other middleware added with
  * `addLogFields`. Its level is `info` for 1xx–3xx, `warn` for 4xx and `error`
  * for 5xx, except 499 (the client went away mid-request, a `canceled` error
- * of `@cqi/errors`): any client can cause that, so it is `info`. What the client chose is bounded: a path longer than 2048
- * characters, or a method, user agent or `remote_addr` longer than 512, is
- * cut to that length, ending in `…`, and the line gets `route_length` (or
- * `method_length`, ...) with the original length. The `x-request-id` header
- * is reused when valid (1–128 characters of `A-Za-z0-9._-`), else generated,
- * and set on the response. Inside, the
- * request's logger is {@linkcode logger}. An error that escapes is logged
+ * of `@cqi/errors`): any client can cause that, so it is `info`. What the
+ * client chose is bounded: a path longer than 2048 characters, or a method,
+ * user agent or `remote_addr` longer than 512, is cut to that length, ending
+ * in `…`, and the line gets `route_length` (or `method_length`, ...) with the
+ * original length. The `x-request-id` header is reused when valid (1–128
+ * characters of `A-Za-z0-9._-`), else generated, and set on the response.
+ * Inside, the request's logger is {@linkcode logger}. An error that escapes is logged
  * as a 500 and rethrown: put `recovery` inside this middleware.
  *
  * @example Usage
@@ -141,12 +141,7 @@ export function accessLog(
       }
       const line = (status: number): Fields => {
         const fields: Fields = { ...request };
-        capField(
-          fields,
-          "route",
-          getRoute() ?? requestPath(url),
-          MAX_PATH_LENGTH,
-        );
+        capRoute(fields, url);
         fields.status = status;
         fields.duration_ms = Math.round((now() - start) * 1000) / 1000;
         if (requestBytes !== undefined) fields.request_bytes = requestBytes;

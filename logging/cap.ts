@@ -2,6 +2,7 @@
 // (where no route pattern replaced it), the method and header values. A
 // hostile client can make any of them as long as the server accepts (about
 // 60 KB of request target on Deno), and every such request would write it.
+import { getRoute, requestPath } from "@cqi/http";
 import type { Fields } from "./logger.ts";
 
 /** Longest path written to a line, in characters (2 KiB). */
@@ -31,4 +32,12 @@ export function capField(
   if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate
   fields[name] = value.slice(0, end) + "…";
   fields[name + "_length"] = value.length;
+}
+
+/**
+ * Sets `fields.route`: the matched route pattern, else the request's path
+ * cut to {@linkcode MAX_PATH_LENGTH} (see {@linkcode capField}).
+ */
+export function capRoute(fields: Fields, url: string): void {
+  capField(fields, "route", getRoute() ?? requestPath(url), MAX_PATH_LENGTH);
 }

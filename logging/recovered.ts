@@ -1,6 +1,5 @@
 import { kindOf } from "@cqi/errors";
-import { getRoute, requestPath } from "@cqi/http";
-import { capField, MAX_PATH_LENGTH, MAX_VALUE_LENGTH } from "./cap.ts";
+import { capField, capRoute, MAX_VALUE_LENGTH } from "./cap.ts";
 import type { Fields, Logger } from "./logger.ts";
 import { logger } from "./scope.ts";
 
@@ -44,12 +43,7 @@ export function logRecovered(
     // What the client chose is cut as accessLog cuts it.
     const fields: Fields = {};
     capField(fields, "method", request.method, MAX_VALUE_LENGTH);
-    capField(
-      fields,
-      "route",
-      getRoute() ?? requestPath(request.url),
-      MAX_PATH_LENGTH,
-    );
+    capRoute(fields, request.url);
     fields.status = status;
     if (kindOf(error) === "canceled") {
       target.info("request canceled", fields);
