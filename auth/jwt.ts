@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { CqiError, permanent } from "@cqi/errors";
+import type { Clock } from "@cqi/retry";
 import type { AuthContext } from "./context.ts";
 import { refusal, unavailable } from "./failure.ts";
 import {
@@ -71,8 +72,8 @@ export interface JwtVerifierOptions {
   jwksCooldown?: number;
   /** Milliseconds a fetched JWKS is used before it is fetched again. Default 600 000. */
   jwksCacheMaxAge?: number;
-  /** Time source for `exp`/`nbf`/`iat` checks (tests). Default `Date`. */
-  clock?: { now(): number };
+  /** Time source for `exp`/`nbf`/`iat` checks (tests). Default: the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -107,7 +108,7 @@ interface JwtState {
   tolerance: number; // seconds
   maxTokenAge?: number; // seconds
   maxTokenLength: number;
-  clock?: { now(): number };
+  clock?: Clock;
 }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

@@ -2,6 +2,7 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { isPermanent, isTemporary, isUnauthorized } from "@cqi/errors";
+import type { Clock } from "@cqi/retry";
 import {
   createJwtVerifier,
   type JwtVerifierOptions,
@@ -42,6 +43,11 @@ async function reason(
 }
 
 const SECRET = "0123456789abcdef0123456789abcdef"; // 32 bytes
+
+/** A clock stopped at `ms`. */
+function fixedClock(ms: number): Clock {
+  return { now: () => ms, sleep: () => Promise.resolve() };
+}
 
 describe("createJwtVerifier", () => {
   it("derives the allowlist from the keys", () => {
@@ -140,7 +146,7 @@ describe("createJwtVerifier", () => {
       ],
       [{ jwksUrl: "http://x/", jwksCacheMaxAge: NaN }, /jwksCacheMaxAge/],
       [
-        { publicKey: pk, clock: {} as { now(): number } },
+        { publicKey: pk, clock: {} as Clock },
         /clock must have a now\(\) method/,
       ],
     ];
@@ -218,13 +224,13 @@ describe("verifyJwt", () => {
       createJwtVerifier({
         publicKey: keys.ES256.pem,
         clockTolerance: tolerance,
-        clock: { now: () => seconds * 1000 },
+        clock: fixedClock(seconds * 1000),
       });
     assert.equal((await verifyJwt(token, at(exp + 29))).userId, "u-1");
     assert.equal(
       await reason(token, {
         publicKey: keys.ES256.pem,
-        clock: { now: () => (exp + 31) * 1000 },
+        clock: fixedClock((exp + 31) * 1000),
       }),
       "token expired",
     );
@@ -232,7 +238,7 @@ describe("verifyJwt", () => {
     assert.equal(
       await reason(token, {
         publicKey: keys.ES256.pem,
-        clock: { now: () => (exp - 331) * 1000 },
+        clock: fixedClock((exp - 331) * 1000),
       }),
       "not yet valid",
     );
@@ -240,7 +246,7 @@ describe("verifyJwt", () => {
       await reason(token, {
         publicKey: keys.ES256.pem,
         clockTolerance: 0,
-        clock: { now: () => (exp - 599) * 1000 },
+        clock: fixedClock((exp - 599) * 1000),
       }),
       "not yet valid",
     );
@@ -251,7 +257,7 @@ describe("verifyJwt", () => {
   it("refuses iat in the future beyond the tolerance", async () => {
     const t = 2_000_000_000;
     const token = await sign(keys.ES256, { iat: t + 60, exp: t + 600 });
-    const clock = (s: number) => ({ now: () => s * 1000 });
+    const clock = (s: number) => fixedClock(s * 1000);
     assert.equal(
       await reason(token, { publicKey: keys.ES256.pem, clock: clock(t) }),
       "issued in the future",
@@ -268,7 +274,7 @@ describe("verifyJwt", () => {
     const options = {
       publicKey: keys.ES256.pem,
       maxTokenAge: 60_000,
-      clock: { now: () => t * 1000 },
+      clock: fixedClock(t * 1000),
     };
     assert.equal(await reason(token, options), "token too old");
     assert.equal(

@@ -1,4 +1,5 @@
 import type { HealthLogger, HealthMetrics } from "./ports.ts";
+import { type Clock, systemClock } from "@cqi/retry";
 import {
   type Checker,
   describe,
@@ -15,7 +16,7 @@ import {
  * ```ts
  * import type { HealthOptions } from "@cqi/health";
  *
- * const options: HealthOptions = { timeout: 2_000, drainDelay: 5_000 };
+ * const options: HealthOptions = { timeout: 2_000, cacheTtl: 500 };
  * ```
  */
 export interface HealthOptions {
@@ -27,11 +28,6 @@ export interface HealthOptions {
    * Default 1000.
    */
   cacheTtl?: number;
-  /**
-   * How long readiness stays healthy after {@linkcode Health.beginShutdown},
-   * before it answers 503. Default 0 (503 at once).
-   */
-  drainDelay?: number;
   /**
    * Show a failed check's error message (`"error: connection refused"`) in
    * the readiness body. Default `false`: a failed check shows just
@@ -47,8 +43,8 @@ export interface HealthOptions {
   registry?: HealthMetrics;
   /** A `Logger` from `@cqi/logging`: logs each failed check at `warn` with fields `check` and `error`. */
   logger?: HealthLogger;
-  /** The clock for caching and the drain delay, in ms. Default `Date.now`. */
-  now?: () => number;
+  /** The clock for the readiness cache. Default: the system clock. */
+  clock?: Clock;
 }
 
 /**
@@ -130,8 +126,9 @@ export interface Health extends AsyncDisposable {
   /** Whether {@linkcode Health.markStarted} was called. */
   readonly started: boolean;
   /**
-   * Starts shutdown: readiness answers 503 once `drainDelay` ms have
-   * passed (at once by default). Calling it again changes nothing.
+   * Starts shutdown: readiness answers 503 from now on (`@cqi/service`'s
+   * `run` then keeps serving for its `drainDelay`). Calling it again changes
+   * nothing.
    */
   beginShutdown(): void;
   /** Whether {@linkcode Health.beginShutdown} (or `close`) was called. */
@@ -199,9 +196,8 @@ export function createHealth(options: HealthOptions = {}): Health {
   }
   duration("timeout", options.timeout, Number.MIN_VALUE);
   duration("cacheTtl", options.cacheTtl, 0);
-  duration("drainDelay", options.drainDelay, 0);
-  if (options.now !== undefined && typeof options.now !== "function") {
-    throw new TypeError("createHealth: now must be a function");
+  if (options.clock !== undefined && typeof options.clock?.now !== "function") {
+    throw new TypeError("createHealth: clock must have a now() method");
   }
   return new HealthImpl(options);
 }
@@ -210,24 +206,22 @@ class HealthImpl implements Health {
   readonly #entries = new Map<string, Entry>();
   readonly #timeout: number;
   readonly #ttl: number;
-  readonly #drain: number;
   readonly #expose: boolean;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #logger: HealthLogger | undefined;
   readonly #record: ((outcome: Outcome) => void) | undefined;
   readonly #closing = new AbortController();
   /** The shared readiness run: in flight, or finished at `#at`. */
   #cached: Promise<HealthReport> | undefined;
   #at = Infinity;
-  #shutdownAt: number | undefined;
+  #shuttingDown = false;
   #started = false;
 
   constructor(options: HealthOptions) {
     this.#timeout = options.timeout ?? 5_000;
     this.#ttl = options.cacheTtl ?? 1_000;
-    this.#drain = options.drainDelay ?? 0;
     this.#expose = options.exposeErrors ?? false;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     const registry = options.registry;
     if (registry !== undefined) {
@@ -324,11 +318,11 @@ class HealthImpl implements Health {
   }
 
   beginShutdown(): void {
-    this.#shutdownAt ??= this.#now();
+    this.#shuttingDown = true;
   }
 
   get shuttingDown(): boolean {
-    return this.#shutdownAt !== undefined || this.#closing.signal.aborted;
+    return this.#shuttingDown || this.#closing.signal.aborted;
   }
 
   close(): Promise<void> {
@@ -343,20 +337,21 @@ class HealthImpl implements Health {
 
   #unready(): boolean {
     if (this.#closing.signal.aborted) return true;
-    return this.#shutdownAt !== undefined &&
-      this.#now() >= this.#shutdownAt + this.#drain;
+    return this.#shuttingDown;
   }
 
   /** The in-flight run, a run finished less than `cacheTtl` ago, or a new one. */
   #shared(): Promise<HealthReport> {
-    if (this.#cached !== undefined && this.#now() - this.#at < this.#ttl) {
+    if (
+      this.#cached !== undefined && this.#clock.now() - this.#at < this.#ttl
+    ) {
       return this.#cached;
     }
     const run = this.check();
     this.#cached = run;
     this.#at = Infinity; // in flight: always shared
     run.then(() => {
-      if (this.#cached === run) this.#at = this.#now();
+      if (this.#cached === run) this.#at = this.#clock.now();
     });
     return run;
   }

@@ -7,7 +7,7 @@
  *   checks), `ready` (`/health/ready`, every checker concurrently under a
  *   timeout, cached for 1 s, 200 or 503) and `startup` (`/health/startup`,
  *   503 until `markStarted()`); `routes()` returns all three.
- * - `beginShutdown()` turns readiness to 503, at once or after `drainDelay`.
+ * - `beginShutdown()` turns readiness to 503 at once.
  * - Optional metrics (`{ns}_health_check_duration_seconds`,
  *   `{ns}_health_check_failures_total`) and `warn` logs of failures.
  *

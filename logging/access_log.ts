@@ -7,6 +7,13 @@ import {
 } from "./cap.ts";
 import { type Fields, type Logger, requestChild } from "./logger.ts";
 import { bindLogger, defaultLogger } from "./scope.ts";
+import type { Clock } from "@cqi/retry";
+
+// Durations want sub-millisecond time, which the system clock does not give.
+const monotonic: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 /**
  * Options for {@linkcode accessLog}.
@@ -31,8 +38,8 @@ export interface AccessLogOptions {
    * `x-forwarded-for`, say). Default: none, and no `remote_addr` field.
    */
   remoteAddr?: (req: Request) => string | undefined;
-  /** The clock for `duration_ms`, in milliseconds. Default `performance.now`. */
-  now?: () => number;
+  /** The clock for `duration_ms`. Default: `performance.now` (sub-millisecond). */
+  clock?: Clock;
 }
 
 // The client went away before its answer (nginx's "client closed request"):
@@ -97,13 +104,13 @@ export function accessLog(
     logStart = false,
     requestIdHeader = "x-request-id",
     remoteAddr,
-    now = () => performance.now(),
+    clock = monotonic,
   } = options;
   if (typeof requestIdHeader !== "string" || requestIdHeader === "") {
     throw new TypeError("accessLog: requestIdHeader must be a header name");
   }
-  if (typeof now !== "function") {
-    throw new TypeError("accessLog: now must be a function");
+  if (typeof clock?.now !== "function") {
+    throw new TypeError("accessLog: clock must have a now() method");
   }
   if (remoteAddr !== undefined && typeof remoteAddr !== "function") {
     throw new TypeError("accessLog: remoteAddr must be a function");
@@ -113,7 +120,7 @@ export function accessLog(
   let lineBase: Logger | undefined;
   let lineLogger!: Logger;
   return (req, next) => {
-    const start = now();
+    const start = clock.now();
     const incoming = req.headers.get(requestIdHeader);
     const id = incoming !== null && VALID_ID.test(incoming)
       ? incoming
@@ -143,7 +150,7 @@ export function accessLog(
         const fields: Fields = { ...request };
         capRoute(fields, url);
         fields.status = status;
-        fields.duration_ms = Math.round((now() - start) * 1000) / 1000;
+        fields.duration_ms = Math.round((clock.now() - start) * 1000) / 1000;
         if (requestBytes !== undefined) fields.request_bytes = requestBytes;
         if (userAgent !== null) {
           capField(fields, "user_agent", userAgent, MAX_VALUE_LENGTH);

@@ -394,7 +394,7 @@ describe("accessLog on a real server", () => {
         return new Response("ok");
       },
       {},
-      { now: () => t },
+      { clock: { now: () => t, sleep: () => Promise.resolve() } },
     );
     assert.equal(access(records)[0].duration_ms, 12.346);
   });
@@ -444,7 +444,7 @@ describe("accessLog on a real server", () => {
     for (
       const [options, name] of [
         [{ requestIdHeader: "" }, /requestIdHeader/],
-        [{ now: 5 }, /now/],
+        [{ clock: 5 }, /clock/],
         [{ remoteAddr: "x" }, /remoteAddr/],
       ] as const
     ) {

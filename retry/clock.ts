@@ -1,6 +1,7 @@
 /**
- * Time as seen by {@linkcode retry}, {@linkcode timeout},
- * {@linkcode circuitBreaker} and {@linkcode retryBudget}. The default is the
+ * Time as seen by every CQI module that reads or waits for it: retry,
+ * timeouts, breakers and budgets here, the service runner and `run`, JWT
+ * checks and health caching. The default is the
  * system clock; tests pass a fake one so that a five-second backoff takes no
  * time at all.
  *
@@ -36,7 +37,20 @@ export interface Clock {
 // setTimeout fires at once for delays above this (a signed 32-bit int).
 const MAX_TIMER = 2 ** 31 - 1;
 
-/** The real clock: `Date.now()` and `setTimeout`. */
+/**
+ * The real clock: `Date.now()` and `setTimeout` (waits longer than a timer
+ * allows are chained; `Infinity` waits for the signal alone). The default of
+ * every module that takes a {@linkcode Clock}.
+ *
+ * @example Usage
+ * ```ts
+ * import { systemClock } from "@cqi/retry";
+ *
+ * const started = systemClock.now();
+ * await systemClock.sleep(10);
+ * console.log(systemClock.now() - started >= 10); // true
+ * ```
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>

@@ -67,4 +67,4 @@ export {
   retryBudget,
   type RetryBudgetOptions,
 } from "./budget.ts";
-export type { Clock } from "./clock.ts";
+export { type Clock, systemClock } from "./clock.ts";

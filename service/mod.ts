@@ -44,7 +44,6 @@
  * @module
  */
 export type { Service } from "./service.ts";
-export type { RunnerClock } from "./clock.ts";
 export {
   type RestartPolicy,
   type Runner,

@@ -1,4 +1,4 @@
-import { type RunnerClock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "@cqi/retry";
 import type { Service } from "./service.ts";
 import { milliseconds } from "./milliseconds.ts";
 import { onSignals } from "@cqi/http";
@@ -46,7 +46,7 @@ export interface RunOptions {
   /** Called with the exit code at the end, such as `process.exit`. Default: none. */
   exit?: (code: number) => void;
   /** The clock for the drain delay and the grace period. Default: the system clock. */
-  clock?: RunnerClock;
+  clock?: Clock;
   /** Receives progress (`info`) and failures (`error`). Default: `console`. */
   log?: {
     info(message: string): void;

@@ -1,6 +1,5 @@
 import { wrap } from "@cqi/errors";
-import { exponential } from "@cqi/retry";
-import { type RunnerClock, systemClock } from "./clock.ts";
+import { type Clock, exponential, systemClock } from "@cqi/retry";
 import { startOrder } from "./order.ts";
 import type { Service } from "./service.ts";
 import { milliseconds } from "./milliseconds.ts";
@@ -138,7 +137,7 @@ export interface RunnerOptions {
   /** Receives lifecycle events. Errors it throws are ignored. */
   onEvent?: (event: RunnerEvent) => void;
   /** The clock for intervals, delays and backoff. Default: the system clock. */
-  clock?: RunnerClock;
+  clock?: Clock;
   /** Random numbers in `[0, 1)` for the jitter. Default `Math.random`. */
   random?: () => number;
 }

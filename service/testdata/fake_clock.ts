@@ -1,10 +1,10 @@
 // A manual clock for runner tests: retry's fake clock (its timers and
 // `advance`), stepped from deadline to deadline. Not published.
 import { FakeClock as RetryClock } from "../../retry/testdata/fake_clock.ts";
-import type { RunnerClock } from "../mod.ts";
+import type { Clock } from "@cqi/retry";
 
 /** Sleeps wait until `next()` moves time to their deadline (or their signal aborts). */
-export class FakeClock extends RetryClock implements RunnerClock {
+export class FakeClock extends RetryClock implements Clock {
   constructor() {
     super({ auto: false });
   }
