@@ -32,7 +32,11 @@ import { applyMiddleware, router } from "@cqi/http";
 import { recovery } from "@cqi/errors";
 import { accessLog, createLogger } from "@cqi/logging";
 import { createRegistry, httpMetrics } from "@cqi/metrics";
-import { httpTracing, initTracing, type SpanExporterLike } from "@cqi/tracing";
+import {
+  createTracing,
+  httpTracing,
+  type SpanExporterLike,
+} from "@cqi/tracing";
 import { apiKey } from "@cqi/auth";
 
 /** The API key every benchmark request sends as `Bearer`. */
@@ -61,7 +65,7 @@ function bare(): Handler {
 
 function cqi(sampler: "never" | "always"): () => Handler {
   return () => {
-    initTracing({ service: { name: "bench" }, exporter: discard, sampler });
+    createTracing({ service: { name: "bench" }, exporter: discard, sampler });
     const logger = createLogger({ service: "bench", output: "/dev/null" });
     const registry = createRegistry({ namespace: "bench" });
     const api = router({

@@ -22,8 +22,8 @@ import {
 import { applyMiddleware, type Handler, router } from "@cqi/http";
 import { toHono } from "@cqi/http/hono";
 import {
+  createTracing,
   httpTracing,
-  initTracing,
   type SpanExporterLike,
   type Tracing,
 } from "@cqi/tracing";
@@ -70,12 +70,12 @@ function provider(sampler: Sampler) {
 }
 
 const cqiTracing = (sampler: "always" | "never") => () =>
-  initTracing({ service: { name: "bench" }, exporter: discard, sampler });
+  createTracing({ service: { name: "bench" }, exporter: discard, sampler });
 
 const variants: Variant[] = [
   { name: "cqi bare", baseline: "cqi bare", handler: cqiApp },
   {
-    name: "cqi httpTracing, no initTracing",
+    name: "cqi httpTracing, no createTracing",
     baseline: "cqi bare",
     handler: applyMiddleware(cqiApp, httpTracing()),
   },

@@ -17,7 +17,7 @@ import { SlidingWindow } from "./window.ts";
 export type CircuitState = "closed" | "open" | "half_open";
 
 /**
- * Options for {@linkcode circuitBreaker}. Pick one trip condition:
+ * Options for {@linkcode createCircuitBreaker}. Pick one trip condition:
  * `failureThreshold` consecutive failures (the default, 5), or a
  * `failureRate` over at least `minimumRequests` calls in the last `window`
  * milliseconds.
@@ -75,13 +75,13 @@ export interface CircuitBreakerOptions {
 }
 
 /**
- * A circuit breaker made by {@linkcode circuitBreaker}.
+ * A circuit breaker made by {@linkcode createCircuitBreaker}.
  *
  * @example Usage
  * ```ts
- * import { circuitBreaker } from "@cqi/retry";
+ * import { createCircuitBreaker } from "@cqi/retry";
  *
- * const breaker = circuitBreaker({ failureThreshold: 1 });
+ * const breaker = createCircuitBreaker({ failureThreshold: 1 });
  * await breaker.execute(() => Promise.reject(new Error("down"))).catch(() => {});
  * console.log(breaker.state, breaker.stateValue); // "open" 2
  * ```
@@ -128,9 +128,9 @@ type Outcome = "success" | "failure" | "neutral";
  * @example With retry
  * ```ts
  * import { temporary } from "@cqi/errors";
- * import { circuitBreaker, retry } from "@cqi/retry";
+ * import { createCircuitBreaker, retry } from "@cqi/retry";
  *
- * const breaker = circuitBreaker({
+ * const breaker = createCircuitBreaker({
  *   name: "quotes",
  *   failureThreshold: 3,
  *   onStateChange: ({ from, to }) => console.log(`quotes: ${from} -> ${to}`),
@@ -151,7 +151,7 @@ type Outcome = "success" | "failure" | "neutral";
  *   given, or `minimumRequests` or `window` without `failureRate`.
  * @throws {RangeError} When a number option is out of range.
  */
-export function circuitBreaker(
+export function createCircuitBreaker(
   options: CircuitBreakerOptions = {},
 ): CircuitBreaker {
   const config = validate(options);
@@ -277,7 +277,7 @@ function validate(options: CircuitBreakerOptions) {
   const rate = options.failureRate;
   if (rate !== undefined && options.failureThreshold !== undefined) {
     throw new TypeError(
-      "circuitBreaker: pass failureThreshold or failureRate, not both",
+      "createCircuitBreaker: pass failureThreshold or failureRate, not both",
     );
   }
   if (rate === undefined) {
@@ -286,12 +286,12 @@ function validate(options: CircuitBreakerOptions) {
     );
     if (stray !== undefined) {
       throw new TypeError(
-        `circuitBreaker: ${stray} only applies with failureRate`,
+        `createCircuitBreaker: ${stray} only applies with failureRate`,
       );
     }
   } else if (!(rate > 0 && rate <= 1)) {
     throw new RangeError(
-      `circuitBreaker: failureRate must be a fraction in (0, 1], got ${rate}`,
+      `createCircuitBreaker: failureRate must be a fraction in (0, 1], got ${rate}`,
     );
   }
   return {
@@ -310,7 +310,7 @@ function count(name: string, value: number | undefined, fallback: number) {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(
-      `circuitBreaker: ${name} must be an integer >= 1, got ${value}`,
+      `createCircuitBreaker: ${name} must be an integer >= 1, got ${value}`,
     );
   }
   return value;
@@ -325,7 +325,7 @@ function millis(
   if (value === undefined) return fallback;
   if (!(value < Infinity && (zeroOk ? value >= 0 : value > 0))) {
     throw new RangeError(
-      `circuitBreaker: ${name} must be a finite number of milliseconds ${
+      `createCircuitBreaker: ${name} must be a finite number of milliseconds ${
         zeroOk ? ">=" : ">"
       } 0, got ${value}`,
     );

@@ -9,9 +9,9 @@ import {
   wrap,
 } from "@cqi/errors";
 import {
-  circuitBreaker,
   type CircuitBreakerOptions,
   type CircuitState,
+  createCircuitBreaker,
   retry,
 } from "./mod.ts";
 import { deferred, FakeClock } from "./testdata/fake_clock.ts";
@@ -23,7 +23,7 @@ const succeed = () => Promise.resolve("ok");
 function setup(options: CircuitBreakerOptions = {}) {
   const clock = new FakeClock({ auto: false });
   const changes: string[] = [];
-  const breaker = circuitBreaker({
+  const breaker = createCircuitBreaker({
     clock,
     onStateChange: ({ from, to }) => changes.push(`${from}->${to}`),
     ...options,
@@ -298,38 +298,47 @@ describe("circuitBreaker", () => {
   });
 
   it("reads the system clock by default", async () => {
-    const breaker = circuitBreaker({ failureThreshold: 1, openFor: 60_000 });
+    const breaker = createCircuitBreaker({
+      failureThreshold: 1,
+      openFor: 60_000,
+    });
     await breaker.execute(fail()).catch(() => {});
     const error = openError(await breaker.execute(succeed).catch((e) => e));
     assert.ok(error.retryAfter! > 59_000 && error.retryAfter! <= 60_000);
   });
 
   it("rejects bad options and a non-function", async () => {
-    assert.throws(() => circuitBreaker({ failureThreshold: 0 }), {
+    assert.throws(() => createCircuitBreaker({ failureThreshold: 0 }), {
       name: "RangeError",
       message: /failureThreshold/,
     });
     assert.throws(
-      () => circuitBreaker({ failureThreshold: 3, failureRate: 0.5 }),
+      () => createCircuitBreaker({ failureThreshold: 3, failureRate: 0.5 }),
       { name: "TypeError", message: /failureThreshold or failureRate/ },
     );
-    assert.throws(() => circuitBreaker({ failureRate: 0 }), /failureRate/);
-    assert.throws(() => circuitBreaker({ failureRate: 1.1 }), /failureRate/);
     assert.throws(
-      () => circuitBreaker({ minimumRequests: 5 }),
+      () => createCircuitBreaker({ failureRate: 0 }),
+      /failureRate/,
+    );
+    assert.throws(
+      () => createCircuitBreaker({ failureRate: 1.1 }),
+      /failureRate/,
+    );
+    assert.throws(
+      () => createCircuitBreaker({ minimumRequests: 5 }),
       { name: "TypeError", message: /minimumRequests only applies/ },
     );
     assert.throws(
-      () => circuitBreaker({ failureRate: 0.5, window: 0 }),
+      () => createCircuitBreaker({ failureRate: 0.5, window: 0 }),
       /window/,
     );
-    assert.throws(() => circuitBreaker({ openFor: -1 }), /openFor/);
+    assert.throws(() => createCircuitBreaker({ openFor: -1 }), /openFor/);
     assert.throws(
-      () => circuitBreaker({ halfOpenMaxCalls: 1.5 }),
+      () => createCircuitBreaker({ halfOpenMaxCalls: 1.5 }),
       /halfOpenMaxCalls/,
     );
     await assert.rejects(
-      circuitBreaker().execute(null as unknown as () => void),
+      createCircuitBreaker().execute(null as unknown as () => void),
       TypeError,
     );
   });
@@ -339,7 +348,7 @@ describe("circuitBreaker with retry", () => {
   it("waits out the open circuit instead of hammering it", async () => {
     const clock = new FakeClock();
     const states: CircuitState[] = [];
-    const breaker = circuitBreaker({
+    const breaker = createCircuitBreaker({
       failureThreshold: 3,
       openFor: 10_000,
       clock,
@@ -377,7 +386,7 @@ describe("circuitBreaker with retry", () => {
 
   it("gives up at once when the open period outlasts maxElapsed", async () => {
     const clock = new FakeClock();
-    const breaker = circuitBreaker({ failureThreshold: 3, clock });
+    const breaker = createCircuitBreaker({ failureThreshold: 3, clock });
     let reached = 0;
     let attempts = 0;
     const error = await retry(() => {

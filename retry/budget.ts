@@ -2,14 +2,14 @@ import { type Clock, systemClock } from "./clock.ts";
 import { SlidingWindow } from "./window.ts";
 
 /**
- * Options for {@linkcode retryBudget}.
+ * Options for {@linkcode createRetryBudget}.
  *
  * @example Usage
  * ```ts
- * import { retryBudget, type RetryBudgetOptions } from "@cqi/retry";
+ * import { createRetryBudget, type RetryBudgetOptions } from "@cqi/retry";
  *
  * const options: RetryBudgetOptions = { ratio: 0.1, minRetriesPerSecond: 5 };
- * const budget = retryBudget(options);
+ * const budget = createRetryBudget(options);
  * ```
  */
 export interface RetryBudgetOptions {
@@ -38,9 +38,9 @@ export interface RetryBudgetOptions {
  *
  * @example Usage
  * ```ts
- * import { retryBudget } from "@cqi/retry";
+ * import { createRetryBudget } from "@cqi/retry";
  *
- * const budget = retryBudget({ ratio: 0.5, minRetriesPerSecond: 0 });
+ * const budget = createRetryBudget({ ratio: 0.5, minRetriesPerSecond: 0 });
  * budget.deposit();
  * budget.deposit();
  * console.log(budget.tryWithdraw(), budget.tryWithdraw()); // true false
@@ -63,9 +63,9 @@ export interface RetryBudget {
  * @example With retry
  * ```ts
  * import { temporary } from "@cqi/errors";
- * import { retry, retryBudget } from "@cqi/retry";
+ * import { retry, createRetryBudget } from "@cqi/retry";
  *
- * const budget = retryBudget({ ratio: 0.1 });
+ * const budget = createRetryBudget({ ratio: 0.1 });
  * const quote = () =>
  *   retry(() => {
  *     throw temporary("quotes unavailable");
@@ -77,23 +77,25 @@ export interface RetryBudget {
  * @returns The budget.
  * @throws {RangeError} When an option is out of range.
  */
-export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
+export function createRetryBudget(
+  options: RetryBudgetOptions = {},
+): RetryBudget {
   const ratio = options.ratio ?? 0.2;
   if (!(ratio >= 0 && ratio < Infinity)) {
     throw new RangeError(
-      `retryBudget: ratio must be a finite number >= 0, got ${ratio}`,
+      `createRetryBudget: ratio must be a finite number >= 0, got ${ratio}`,
     );
   }
   const perSecond = options.minRetriesPerSecond ?? 10;
   if (!(perSecond >= 0 && perSecond < Infinity)) {
     throw new RangeError(
-      `retryBudget: minRetriesPerSecond must be a finite number >= 0, got ${perSecond}`,
+      `createRetryBudget: minRetriesPerSecond must be a finite number >= 0, got ${perSecond}`,
     );
   }
   const span = options.window ?? 10_000;
   if (!(span > 0 && span < Infinity)) {
     throw new RangeError(
-      `retryBudget: window must be a finite number of milliseconds > 0, got ${span}`,
+      `createRetryBudget: window must be a finite number of milliseconds > 0, got ${span}`,
     );
   }
   const clock = options.clock ?? systemClock;

@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { temporary } from "@cqi/errors";
-import { retry, retryBudget } from "./mod.ts";
+import { createRetryBudget, retry } from "./mod.ts";
 import { FakeClock } from "./testdata/fake_clock.ts";
 
 describe("retryBudget", () => {
   it("earns ratio retries per call on top of the per-second reserve", () => {
     const clock = new FakeClock();
-    const budget = retryBudget({
+    const budget = createRetryBudget({
       ratio: 0.5,
       minRetriesPerSecond: 0.1,
       window: 10_000,
@@ -26,7 +26,11 @@ describe("retryBudget", () => {
 
   it("forgets calls and retries that left the window", () => {
     const clock = new FakeClock();
-    const budget = retryBudget({ ratio: 1, minRetriesPerSecond: 0, clock });
+    const budget = createRetryBudget({
+      ratio: 1,
+      minRetriesPerSecond: 0,
+      clock,
+    });
     budget.deposit();
     budget.deposit();
     assert.equal(budget.tryWithdraw(), true);
@@ -37,7 +41,7 @@ describe("retryBudget", () => {
   });
 
   it("tolerates float rounding in ratio * calls", () => {
-    const budget = retryBudget({ ratio: 0.7, minRetriesPerSecond: 0 });
+    const budget = createRetryBudget({ ratio: 0.7, minRetriesPerSecond: 0 });
     for (let i = 0; i < 90; i++) budget.deposit();
     let retries = 0;
     while (budget.tryWithdraw()) retries++;
@@ -46,7 +50,11 @@ describe("retryBudget", () => {
 
   it("caps the retries of a retry storm", async () => {
     const clock = new FakeClock();
-    const budget = retryBudget({ ratio: 0.1, minRetriesPerSecond: 0, clock });
+    const budget = createRetryBudget({
+      ratio: 0.1,
+      minRetriesPerSecond: 0,
+      clock,
+    });
     let attempts = 0;
     const call = () =>
       retry(() => {
@@ -59,14 +67,14 @@ describe("retryBudget", () => {
   });
 
   it("rejects out-of-range options, naming them", () => {
-    assert.throws(() => retryBudget({ ratio: -0.1 }), {
+    assert.throws(() => createRetryBudget({ ratio: -0.1 }), {
       name: "RangeError",
       message: /ratio/,
     });
     assert.throws(
-      () => retryBudget({ minRetriesPerSecond: Infinity }),
+      () => createRetryBudget({ minRetriesPerSecond: Infinity }),
       /minRetriesPerSecond/,
     );
-    assert.throws(() => retryBudget({ window: 0 }), /window/);
+    assert.throws(() => createRetryBudget({ window: 0 }), /window/);
   });
 });

@@ -11,15 +11,15 @@
  *   function.
  * - Policies: {@linkcode retryTemporary} (default), {@linkcode retryAll},
  *   {@linkcode retryNone}, or a predicate.
- * - {@linkcode timeout}, {@linkcode circuitBreaker} and
- *   {@linkcode retryBudget}.
+ * - {@linkcode timeout}, {@linkcode createCircuitBreaker} and
+ *   {@linkcode createRetryBudget}.
  *
  * @example Usage
  * ```ts
  * import { temporary } from "@cqi/errors";
- * import { circuitBreaker, retry, timeout } from "@cqi/retry";
+ * import { createCircuitBreaker, retry, timeout } from "@cqi/retry";
  *
- * const breaker = circuitBreaker({ name: "prices", failureThreshold: 5 });
+ * const breaker = createCircuitBreaker({ name: "prices", failureThreshold: 5 });
  * let calls = 0;
  * const fetchPrice = (_signal: AbortSignal) => {
  *   if (++calls < 3) throw temporary("price feed unavailable");
@@ -58,13 +58,13 @@ export { retry, type RetryContext, type RetryOptions } from "./retry.ts";
 export { timeout, type TimeoutOptions } from "./timeout.ts";
 export {
   type CircuitBreaker,
-  circuitBreaker,
   type CircuitBreakerOptions,
   type CircuitState,
+  createCircuitBreaker,
 } from "./breaker.ts";
 export {
+  createRetryBudget,
   type RetryBudget,
-  retryBudget,
   type RetryBudgetOptions,
 } from "./budget.ts";
 export { type Clock, systemClock } from "./clock.ts";

@@ -1,7 +1,7 @@
 import { createHealth, type Health } from "@cqi/health";
 import { createLogger, type Logger, setDefaultLogger } from "@cqi/logging";
 import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
-import { initTracing, type Tracing } from "@cqi/tracing";
+import { createTracing, type Tracing } from "@cqi/tracing";
 import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
 
 /**
@@ -33,7 +33,7 @@ export interface BootstrapConfig {
   };
   /** Whether there is a metrics registry. */
   metrics?: { enabled?: boolean };
-  /** The options of `initTracing` from `@cqi/tracing`, without `service`. */
+  /** The options of `createTracing` from `@cqi/tracing`, without `service`. */
   tracing?: {
     enabled?: boolean;
     exporter?: "otlp" | "otlp-grpc" | "otlp-http" | "console" | "memory";
@@ -43,14 +43,14 @@ export interface BootstrapConfig {
     /**
      * Milliseconds the shutdown may spend exporting the last spans (those
      * left then are reported lost), so that a collector that is down cannot
-     * hold it. Default 2000 (`initTracing`'s own default is 5000).
+     * hold it. Default 2000 (`createTracing`'s own default is 5000).
      */
     shutdownTimeout?: number;
   };
 }
 
 // A down collector holds the shutdown no longer than this by default:
-// initTracing's 5 s is most of a short termination grace period.
+// createTracing's 5 s is most of a short termination grace period.
 const TRACING_SHUTDOWN_TIMEOUT = 2_000;
 
 /**
@@ -121,7 +121,7 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
   retryHooks(operation: string): ReturnType<typeof retryHooks>;
   /**
    * {@linkcode breakerHooks} reporting to this logger and registry: spread
-   * the result into `circuitBreaker()`'s options.
+   * the result into `createCircuitBreaker()`'s options.
    *
    * @param breaker A low-cardinality name for the breaker.
    */
@@ -216,7 +216,7 @@ export function bootstrap<C extends BootstrapConfig>(
       shutdownTimeout = TRACING_SHUTDOWN_TIMEOUT,
     }: NonNullable<BootstrapConfig["tracing"]> = config.tracing ??
       { enabled: false };
-    tracing = initTracing({
+    tracing = createTracing({
       service: {
         name: service.name,
         version: service.version,

@@ -91,10 +91,10 @@ export interface HttpService extends Service {
  *
  * @example Usage
  * ```ts
- * import { httpService, runner } from "@cqi/service";
+ * import { httpService, createRunner } from "@cqi/service";
  *
  * const http = httpService(() => new Response("hello"), { port: 0, hostname: "127.0.0.1" });
- * const app = runner({ services: [http] });
+ * const app = createRunner({ services: [http] });
  * await app.start(AbortSignal.timeout(1_000));
  * const res = await fetch(`http://127.0.0.1:${http.addr!.port}/`);
  * console.log(await res.text()); // "hello"

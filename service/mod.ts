@@ -3,7 +3,7 @@
  *
  * - {@linkcode Service}: `{ name, start(signal), stop(signal), check?, dependsOn? }`;
  *   HTTP servers, database, cache and bus clients all fit it.
- * - {@linkcode runner}: starts services in dependency order (with optional
+ * - {@linkcode createRunner}: starts services in dependency order (with optional
  *   start delays), rolls back on a failed start, checks them every second,
  *   restarts failed ones by policy (`never`, `always`, `on-failure`; 5
  *   attempts, 1 s → 60 s backoff ×2 ±25%), stops them in reverse order,
@@ -22,10 +22,10 @@
  * ```ts
  * import { createHealth } from "@cqi/health";
  * import { router } from "@cqi/http";
- * import { httpService, run, runner } from "@cqi/service";
+ * import { httpService, run, createRunner } from "@cqi/service";
  *
  * const health = createHealth();
- * const app = runner({
+ * const app = createRunner({
  *   services: [httpService(router(health.routes()), { port: 0, hostname: "127.0.0.1" })],
  * });
  * health.register("services", app);
@@ -45,9 +45,9 @@
  */
 export type { Service } from "./service.ts";
 export {
+  createRunner,
   type RestartPolicy,
   type Runner,
-  runner,
   type RunnerEvent,
   type RunnerOptions,
   type RunnerStatus,

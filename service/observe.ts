@@ -75,11 +75,11 @@ export function retryHooks(
   };
 }
 
-// The numbers `circuitBreaker().stateValue` of @cqi/retry gives.
+// The numbers `createCircuitBreaker().stateValue` of @cqi/retry gives.
 const STATE_VALUES = { closed: 0, half_open: 1, open: 2 } as const;
 
 /**
- * The `onStateChange` hook for `circuitBreaker()` from `@cqi/retry`,
+ * The `onStateChange` hook for `createCircuitBreaker()` from `@cqi/retry`,
  * reporting the breaker named `breaker`: `{ns}_circuit_breaker_state`
  * (0 closed, 1 half open, 2 open), `{ns}_circuit_breaker_transitions_total`
  * by target state, and a log line per change (`warn` when it opens, `info`
@@ -87,12 +87,12 @@ const STATE_VALUES = { closed: 0, half_open: 1, open: 2 } as const;
  *
  * @example Usage
  * ```ts
- * import { circuitBreaker } from "@cqi/retry";
+ * import { createCircuitBreaker } from "@cqi/retry";
  * import { createRegistry } from "@cqi/metrics";
  * import { breakerHooks } from "@cqi/service";
  *
  * const registry = createRegistry({ namespace: "cqpm" });
- * const breaker = circuitBreaker({
+ * const breaker = createCircuitBreaker({
  *   name: "exchange",
  *   failureThreshold: 1,
  *   ...breakerHooks("exchange", { registry }),

@@ -6,7 +6,7 @@ import { temporary } from "@cqi/errors";
 import { ListenerError } from "@cqi/http";
 import { createLogger, memorySink } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
-import { circuitBreaker, retry } from "@cqi/retry";
+import { createCircuitBreaker, retry } from "@cqi/retry";
 import { FakeClock } from "../retry/testdata/fake_clock.ts";
 import {
   bootstrap,
@@ -61,7 +61,7 @@ describe("breakerHooks", () => {
     const logger = createLogger({ service: "t", output: sink });
     const registry = createRegistry({ namespace: "t", defaultMetrics: false });
     const clock = new FakeClock();
-    const breaker = circuitBreaker({
+    const breaker = createCircuitBreaker({
       name: "exchange",
       failureThreshold: 1,
       openFor: 1_000,

@@ -56,7 +56,7 @@ export interface RunOptions {
 
 /**
  * The one signal path of a CQI process: starts `service` (usually a
- * {@linkcode runner}), marks health as started, and waits for SIGTERM or
+ * {@linkcode createRunner}), marks health as started, and waits for SIGTERM or
  * SIGINT. Then: readiness goes unhealthy (`health.beginShutdown()`), the
  * drain delay passes while requests are still served, the services stop in
  * reverse order within the grace period (which starts when the delay ends,
@@ -70,9 +70,9 @@ export interface RunOptions {
  *
  * @example Usage
  * ```ts
- * import { httpService, run, runner } from "@cqi/service";
+ * import { httpService, run, createRunner } from "@cqi/service";
  *
- * const app = runner({
+ * const app = createRunner({
  *   services: [httpService(() => new Response("ok"), { port: 0, hostname: "127.0.0.1" })],
  * });
  * const shutdown = new AbortController(); // in production: SIGTERM

@@ -3,9 +3,9 @@ import { describe, it } from "node:test";
 import { createHealth } from "@cqi/health";
 import { router } from "@cqi/http";
 import {
+  createRunner,
   httpService,
   run,
-  runner,
   type RunOptions,
   type Service,
 } from "./mod.ts";
@@ -138,7 +138,7 @@ describe("run", () => {
     const started = deferred();
     const shuttingDown = deferred();
     const shutdown = new AbortController();
-    const exited = run(runner({ services: [http] }), {
+    const exited = run(createRunner({ services: [http] }), {
       health: {
         markStarted: () => (health.markStarted(), started.resolve()),
         beginShutdown: () => (health.beginShutdown(), shuttingDown.resolve()),

@@ -104,7 +104,7 @@ export interface RunnerEvent {
 }
 
 /**
- * Options for {@linkcode runner}. Durations are milliseconds.
+ * Options for {@linkcode createRunner}. Durations are milliseconds.
  *
  * @example Usage
  * ```ts
@@ -168,9 +168,9 @@ export interface RunnerStatus {
  *
  * @example Usage
  * ```ts
- * import { type Runner, runner } from "@cqi/service";
+ * import { type Runner, createRunner } from "@cqi/service";
  *
- * const app: Runner = runner({ services: [] });
+ * const app: Runner = createRunner({ services: [] });
  * await app.start(AbortSignal.timeout(1_000));
  * console.log(app.status().status); // "healthy"
  * await app.stop(AbortSignal.timeout(1_000));
@@ -204,7 +204,7 @@ interface Slot {
  *
  * @example Usage
  * ```ts
- * import { runner, type Service } from "@cqi/service";
+ * import { createRunner, type Service } from "@cqi/service";
  *
  * const log: string[] = [];
  * const service = (name: string, dependsOn: string[] = []): Service => ({
@@ -213,7 +213,7 @@ interface Slot {
  *   start: () => Promise.resolve(void log.push(`start ${name}`)),
  *   stop: () => Promise.resolve(void log.push(`stop ${name}`)),
  * });
- * const app = runner({
+ * const app = createRunner({
  *   services: [service("http", ["database"]), service("database")],
  * });
  * await app.start(AbortSignal.timeout(1_000));
@@ -227,28 +227,28 @@ interface Slot {
  * @throws {TypeError} On a bad service list.
  * @throws {RangeError} On an out-of-range duration or count.
  */
-export function runner(options: RunnerOptions): Runner {
+export function createRunner(options: RunnerOptions): Runner {
   if (!Array.isArray(options?.services)) {
-    throw new TypeError("runner: services must be an array");
+    throw new TypeError("createRunner: services must be an array");
   }
   const defaultPolicy = policyOption("restart", options.restart);
   const maxAttempts = options.maxAttempts ?? 5;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new RangeError(
-      `runner: maxAttempts must be an integer >= 1, got ${maxAttempts}`,
+      `createRunner: maxAttempts must be an integer >= 1, got ${maxAttempts}`,
     );
   }
   const interval = milliseconds(
-    "runner",
+    "createRunner",
     "checkInterval",
     options.checkInterval,
     1_000,
   );
   if (interval === 0) {
-    throw new RangeError("runner: checkInterval must be > 0");
+    throw new RangeError("createRunner: checkInterval must be > 0");
   }
   const checkTimeout = milliseconds(
-    "runner",
+    "createRunner",
     "checkTimeout",
     options.checkTimeout,
     interval,
@@ -275,7 +275,12 @@ export function runner(options: RunnerOptions): Runner {
       const entry: ServiceEntry = isEntry(item) ? item : { service: item };
       return {
         service: entry.service,
-        startDelay: milliseconds("runner", "startDelay", entry.startDelay, 0),
+        startDelay: milliseconds(
+          "createRunner",
+          "startDelay",
+          entry.startDelay,
+          0,
+        ),
         restart: entry.restart === undefined
           ? defaultPolicy
           : policyOption("restart", entry.restart),
@@ -476,7 +481,7 @@ function policyOption(
   if (value === undefined) return "on-failure";
   if (value !== "never" && value !== "always" && value !== "on-failure") {
     throw new TypeError(
-      `runner: ${name} must be "never", "always" or "on-failure", got ${
+      `createRunner: ${name} must be "never", "always" or "on-failure", got ${
         JSON.stringify(value)
       }`,
     );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHealth } from "@cqi/health";
 import { CqiError } from "@cqi/errors";
-import { runner, type RunnerEvent, type Service } from "./mod.ts";
+import { createRunner, type RunnerEvent, type Service } from "./mod.ts";
 import { FakeClock } from "./testdata/fake_clock.ts";
 
 interface Fake extends Service {
@@ -59,7 +59,7 @@ const never = () => new AbortController().signal;
 describe("runner", () => {
   it("starts in dependency order and stops in reverse", async () => {
     const log: string[] = [];
-    const app = runner({
+    const app = createRunner({
       services: [
         fake("http", log, { dependsOn: ["db", "cache"] }),
         fake("cache", log, { dependsOn: ["db"] }),
@@ -90,7 +90,7 @@ describe("runner", () => {
     const log: string[] = [];
     assert.throws(
       () =>
-        runner({
+        createRunner({
           services: [
             fake("a", log, { dependsOn: ["b"] }),
             fake("b", log, { dependsOn: ["a"] }),
@@ -99,7 +99,7 @@ describe("runner", () => {
       /dependency cycle: a → b → a/,
     );
     assert.throws(
-      () => runner({ services: [fake("a", log, { dependsOn: ["zz"] })] }),
+      () => createRunner({ services: [fake("a", log, { dependsOn: ["zz"] })] }),
       /"a" depends on "zz"/,
     );
   });
@@ -107,7 +107,7 @@ describe("runner", () => {
   it("rolls back started services in reverse when one fails to start", async () => {
     const log: string[] = [];
     const events: RunnerEvent[] = [];
-    const app = runner({
+    const app = createRunner({
       services: [
         fake("db", log),
         fake("cache", log),
@@ -139,7 +139,7 @@ describe("runner", () => {
 
   it("runs every stop when some fail, and reports them all", async () => {
     const log: string[] = [];
-    const one = runner({
+    const one = createRunner({
       services: [
         fake("a", log),
         fake("b", log, { failStop: true }),
@@ -150,7 +150,7 @@ describe("runner", () => {
     await assert.rejects(one.stop(never()), /service "b" failed to stop/);
     assert.deepEqual(log.slice(3), ["stop c", "stop b", "stop a"]);
 
-    const two = runner({
+    const two = createRunner({
       services: [
         fake("a", log, { failStop: true }),
         fake("b", log, { failStop: true }),
@@ -171,7 +171,7 @@ describe("runner", () => {
   it("waits for start delays on the clock, and start can be aborted", async () => {
     const log: string[] = [];
     const clock = new FakeClock();
-    const app = runner({
+    const app = createRunner({
       services: [fake("a", log), { service: fake("b", log), startDelay: 500 }],
       clock,
     });
@@ -182,7 +182,7 @@ describe("runner", () => {
     await app.stop(never());
 
     const controller = new AbortController();
-    const aborted = runner({
+    const aborted = createRunner({
       services: [fake("x", log), { service: fake("y", log), startDelay: 500 }],
       clock,
     }).start(controller.signal);
@@ -196,7 +196,7 @@ describe("runner", () => {
     const events: RunnerEvent[] = [];
     const clock = new FakeClock();
     const db = fake("db", log, { check: true });
-    const app = runner({
+    const app = createRunner({
       services: [db],
       clock,
       random: () => 0.5, // no jitter
@@ -226,7 +226,7 @@ describe("runner", () => {
     const clock = new FakeClock();
     const db = fake("db", [], { check: true });
     let r = 0;
-    const app = runner({
+    const app = createRunner({
       services: [db],
       clock,
       random: () => (r++ % 2 === 0 ? 0 : 0.999999),
@@ -247,7 +247,7 @@ describe("runner", () => {
     const events: RunnerEvent[] = [];
     const clock = new FakeClock();
     const db = fake("db", [], { check: true });
-    const app = runner({
+    const app = createRunner({
       services: [db],
       clock,
       random: () => 0.5,
@@ -276,7 +276,7 @@ describe("runner", () => {
     const clock = new FakeClock();
     let fail = true;
     const db = fake("db", [], { check: true, failStart: () => fail });
-    const app = runner({
+    const app = createRunner({
       services: [{ service: db, restart: "always" }],
       clock,
       random: () => 0.5,
@@ -302,7 +302,7 @@ describe("runner", () => {
   it("never restarts with never", async () => {
     const clock = new FakeClock();
     const db = fake("db", [], { check: true });
-    const app = runner({ services: [db], clock, restart: "never" });
+    const app = createRunner({ services: [db], clock, restart: "never" });
     await app.start(never());
     db.healthy = false;
     await clock.until(() => app.status().services.db === "failed");
@@ -323,7 +323,7 @@ describe("runner", () => {
           signal.addEventListener("abort", () => reject(signal.reason))
         ),
     };
-    const app = runner({
+    const app = createRunner({
       services: [hung],
       clock,
       restart: "never",
@@ -341,12 +341,12 @@ describe("runner", () => {
   it("nests: a runner is a service with an aggregate check", async () => {
     const log: string[] = [];
     const clock = new FakeClock();
-    const inner = runner({
+    const inner = createRunner({
       name: "data",
       services: [fake("db", log), fake("cache", log, { dependsOn: ["db"] })],
       clock,
     });
-    const outer = runner({
+    const outer = createRunner({
       services: [fake("http", log, { dependsOn: ["data"] }), inner],
       clock,
     });
@@ -366,7 +366,7 @@ describe("runner", () => {
 
   it("plugs into @cqi/health as a checker", async () => {
     await using health = createHealth();
-    const app = runner({ services: [fake("db", [])] });
+    const app = createRunner({ services: [fake("db", [])] });
     health.register("services", app);
     assert.equal((await health.check()).status, "unhealthy");
     await app.start(never());
@@ -379,31 +379,34 @@ describe("runner", () => {
   });
 
   it("rejects bad options, naming them", () => {
-    assert.throws(() => runner({} as never), /services must be an array/);
+    assert.throws(() => createRunner({} as never), /services must be an array/);
     assert.throws(
-      () => runner({ services: [], maxAttempts: 0 }),
+      () => createRunner({ services: [], maxAttempts: 0 }),
       /maxAttempts/,
     );
     assert.throws(
-      () => runner({ services: [], checkInterval: 0 }),
+      () => createRunner({ services: [], checkInterval: 0 }),
       /checkInterval/,
     );
     assert.throws(
-      () => runner({ services: [], checkTimeout: -1 }),
+      () => createRunner({ services: [], checkTimeout: -1 }),
       /checkTimeout/,
     );
     assert.throws(
-      () => runner({ services: [], restart: "sometimes" as never }),
+      () => createRunner({ services: [], restart: "sometimes" as never }),
       /restart must be "never", "always" or "on-failure"/,
     );
     assert.throws(
-      () => runner({ services: [{ service: fake("a", []), startDelay: NaN }] }),
+      () =>
+        createRunner({
+          services: [{ service: fake("a", []), startDelay: NaN }],
+        }),
       /startDelay/,
     );
   });
 
   it("ignores an onEvent that throws", async () => {
-    const app = runner({
+    const app = createRunner({
       services: [fake("a", [])],
       onEvent: () => {
         throw new Error("observer");

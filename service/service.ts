@@ -1,6 +1,6 @@
 /**
  * A long-running part of a process: an HTTP server, a database pool, a
- * consumer. A {@linkcode runner} starts services in dependency order, checks
+ * consumer. A {@linkcode createRunner} starts services in dependency order, checks
  * them, restarts them by policy and stops them in reverse order; a runner is
  * itself a `Service`, so runners nest.
  *

@@ -9,7 +9,7 @@ import { applyMiddleware, getRoute, router } from "@cqi/http";
 import { recovery } from "@cqi/errors";
 import { accessLog, createLogger, logger, memorySink } from "@cqi/logging";
 import { createRegistry, httpMetrics } from "@cqi/metrics";
-import { httpTracing, initTracing } from "@cqi/tracing";
+import { createTracing, httpTracing } from "@cqi/tracing";
 import { apiKey, getAuthContext } from "@cqi/auth";
 
 const KEY = "context-switch-key-0123456789";
@@ -20,7 +20,7 @@ async function switchesPerRequest(
   // A batching exporter, as in production: the memory exporter's simple
   // processor would switch the context once more per span, to export it.
   const exported: unknown[] = [];
-  await using _tracing = sampler === undefined ? undefined : initTracing({
+  await using _tracing = sampler === undefined ? undefined : createTracing({
     service: { name: "ctx" },
     sampler,
     exporter: {

@@ -77,13 +77,13 @@ export function otlpProtocol(
 ): OtlpProtocol {
   if (protocol !== undefined && !PROTOCOLS.has(protocol)) {
     throw new RangeError(
-      `initTracing: protocol must be http/protobuf, http/json or grpc, got ${protocol}`,
+      `createTracing: protocol must be http/protobuf, http/json or grpc, got ${protocol}`,
     );
   }
   if (exporter === "otlp-grpc") {
     if (protocol !== undefined && protocol !== "grpc") {
       throw new TypeError(
-        `initTracing: exporter otlp-grpc cannot use protocol ${protocol}`,
+        `createTracing: exporter otlp-grpc cannot use protocol ${protocol}`,
       );
     }
     return "grpc";
@@ -99,14 +99,14 @@ export function otlpProtocol(
     if (value === undefined || value === "") continue;
     if (!PROTOCOLS.has(value)) {
       throw new RangeError(
-        `initTracing: ${name} must be http/protobuf, http/json or grpc, got ${value}`,
+        `createTracing: ${name} must be http/protobuf, http/json or grpc, got ${value}`,
       );
     }
     chosen = value as OtlpProtocol;
   }
   if (exporter === "otlp-http") {
     if (protocol === "grpc") {
-      throw new TypeError("initTracing: exporter otlp-http cannot use grpc");
+      throw new TypeError("createTracing: exporter otlp-http cannot use grpc");
     }
     return chosen === "http/json" ? "http/json" : "http/protobuf";
   }
@@ -132,7 +132,7 @@ export function otlpUrl(
     url = new URL(withScheme);
   } catch {
     throw new TypeError(
-      `initTracing: endpoint must be host:port or a URL, got ${endpoint}`,
+      `createTracing: endpoint must be host:port or a URL, got ${endpoint}`,
     );
   }
   if (protocol === "grpc") return withScheme;

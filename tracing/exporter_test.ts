@@ -13,8 +13,8 @@ import {
 import { isTemporary } from "@cqi/errors";
 import {
   addEvent,
+  createTracing,
   httpTracing,
-  initTracing,
   type SpanExporterLike,
   startSpan,
   type TracingOptions,
@@ -51,7 +51,7 @@ async function withEnv(
 
 /** Runs one traced request through a real server, then closes tracing. */
 async function tracedRequest(options: Partial<TracingOptions>) {
-  const tracing = initTracing({
+  const tracing = createTracing({
     service: { name: "orders", version: "2.3.4", environment: "test" },
     sampler: "always",
     ...options,
@@ -142,7 +142,7 @@ describe("OTLP export to a real receiver", () => {
 
   it("exports every ended span at close: none is lost", async () => {
     await using receiver = httpReceiver();
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "burst" },
       exporter: "otlp-http",
       endpoint: receiver.url,
@@ -161,7 +161,7 @@ describe("OTLP export to a real receiver", () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
     }, async () => {
-      const tracing = initTracing({
+      const tracing = createTracing({
         service: { name: "env" },
         sampler: "always",
       });
@@ -178,7 +178,7 @@ describe("OTLP export to a real receiver", () => {
     await withEnv({
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/custom/traces`,
     }, async () => {
-      const tracing = initTracing({
+      const tracing = createTracing({
         service: { name: "env" },
         exporter: "otlp-http",
         sampler: "always",
@@ -196,7 +196,7 @@ describe("OTLP export to a real receiver", () => {
       local,
     );
     const errors: unknown[] = [];
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "failing" },
       exporter: "otlp-http",
       endpoint: `127.0.0.1:${collector.addr.port}`,
@@ -222,7 +222,7 @@ describe("OTLP export to a real receiver", () => {
       shutdown: () => Promise.resolve(),
     };
     const seen: unknown[] = [];
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "custom" },
       exporter,
       sampler: "always",
@@ -240,7 +240,7 @@ describe("OTLP export to a real receiver", () => {
   it("hands batches to a custom exporter", async () => {
     const batches: unknown[][] = [];
     let shutDown = false;
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "custom" },
       exporter: {
         export: (spans, done) => {
@@ -350,7 +350,7 @@ describe("export failures and shutdown", () => {
   it("with the collector down, close ends within shutdownTimeout and no failure carries the request's trace id", async () => {
     const port = await closedPort();
     const { reports, onError } = recordingReports();
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "down" },
       exporter: "otlp",
       endpoint: `127.0.0.1:${port}`,
@@ -403,7 +403,7 @@ describe("export failures and shutdown", () => {
       local,
     );
     const { reports, onError } = recordingReports();
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "failing" },
       exporter: "otlp-http",
       endpoint: `127.0.0.1:${collector.addr.port}`,
@@ -430,7 +430,7 @@ describe("export failures and shutdown", () => {
     const pending: Array<(result: { code: number; error?: Error }) => void> =
       [];
     const { reports, onError } = recordingReports();
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "stuck" },
       exporter: {
         export: (_spans, done) => void pending.push(done),
@@ -457,7 +457,7 @@ describe("export failures and shutdown", () => {
 
   it("reports a close that ran out of time with nothing being exported", async () => {
     const { reports, onError } = recordingReports();
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "slow-shutdown" },
       exporter: {
         export: (_spans, done) => done({ code: 0 }),
@@ -479,7 +479,7 @@ describe("export failures and shutdown", () => {
     const pending: Array<(result: { code: number; error?: Error }) => void> =
       [];
     const { reports, onError } = recordingReports();
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "slow" },
       exporter: {
         export: (_spans, done) => void pending.push(done),

@@ -21,7 +21,7 @@ import { METHODS } from "./methods.ts";
  * has its own parent id. 4xx and 5xx answers and network errors set the
  * span's status to error; errors are rethrown unchanged.
  *
- * Without `initTracing` no span is started, but an active trace context
+ * Without `createTracing` no span is started, but an active trace context
  * (continued by `httpTracing`) is still forwarded. Under Deno's built-in
  * OpenTelemetry it is plain `fetch`: Deno starts the client span and
  * injects the headers itself.

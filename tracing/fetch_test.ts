@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { applyMiddleware, router, serve } from "@cqi/http";
-import { httpTracing, initTracing, startSpan, tracedFetch } from "./mod.ts";
+import { createTracing, httpTracing, startSpan, tracedFetch } from "./mod.ts";
 
 const local = { port: 0, hostname: "127.0.0.1", handleSignals: false };
 
 describe("propagation across two real servers", () => {
   it("A calls B twice with tracedFetch: B's spans are children of A's client spans", async () => {
-    await using tracing = initTracing({
+    await using tracing = createTracing({
       service: { name: "ab" },
       exporter: "memory",
       sampler: "always",
@@ -80,7 +80,7 @@ describe("propagation across two real servers", () => {
 
 describe("tracedFetch", () => {
   it("keeps the caller's headers and works with a Request", async () => {
-    await using tracing = initTracing({
+    await using tracing = createTracing({
       service: { name: "f" },
       exporter: "memory",
       sampler: "always",
@@ -113,7 +113,7 @@ describe("tracedFetch", () => {
   });
 
   it("marks 4xx and 5xx answers as errors", async () => {
-    await using tracing = initTracing({
+    await using tracing = createTracing({
       service: { name: "f" },
       exporter: "memory",
       sampler: "always",
@@ -142,7 +142,7 @@ describe("tracedFetch", () => {
   });
 
   it("records a network error and rethrows it; url.full never carries credentials", async () => {
-    await using tracing = initTracing({
+    await using tracing = createTracing({
       service: { name: "f" },
       exporter: "memory",
       sampler: "always",
@@ -166,7 +166,7 @@ describe("tracedFetch", () => {
   });
 
   it("names an unknown method HTTP", async () => {
-    await using tracing = initTracing({
+    await using tracing = createTracing({
       service: { name: "f" },
       exporter: "memory",
       sampler: "always",

@@ -71,7 +71,7 @@ export interface ServiceIdentity {
 }
 
 /**
- * Options for {@linkcode initTracing}: the `tracing` section of
+ * Options for {@linkcode createTracing}: the `tracing` section of
  * `@cqi/config` plus the service identity.
  *
  * @example Usage
@@ -134,14 +134,14 @@ export interface TracingOptions {
 }
 
 /**
- * The handle {@linkcode initTracing} returns. Closing it exports every span
+ * The handle {@linkcode createTracing} returns. Closing it exports every span
  * that has ended, then stops tracing.
  *
  * @example Usage
  * ```ts
- * import { initTracing, startSpan, type Tracing } from "@cqi/tracing";
+ * import { createTracing, startSpan, type Tracing } from "@cqi/tracing";
  *
- * const tracing: Tracing = initTracing({
+ * const tracing: Tracing = createTracing({
  *   service: { name: "demo" },
  *   exporter: "memory",
  *   sampler: "always",
@@ -199,9 +199,9 @@ const EXPORTERS: ReadonlySet<string> = new Set<ExporterName>([
  *
  * @example Usage
  * ```ts
- * import { initTracing, startSpan } from "@cqi/tracing";
+ * import { createTracing, startSpan } from "@cqi/tracing";
  *
- * await using tracing = initTracing({
+ * await using tracing = createTracing({
  *   service: { name: "cqpm", version: "1.4.0", environment: "test" },
  *   exporter: "memory",
  *   sampler: "always",
@@ -218,11 +218,11 @@ const EXPORTERS: ReadonlySet<string> = new Set<ExporterName>([
  * @throws {Error} When tracing is already initialised, or another tracer
  *   provider is registered globally.
  */
-export function initTracing(options: TracingOptions): Tracing {
+export function createTracing(options: TracingOptions): Tracing {
   const service = options?.service;
   if (typeof service?.name !== "string" || service.name.trim() === "") {
     throw new TypeError(
-      "initTracing: service.name must be a non-empty string",
+      "createTracing: service.name must be a non-empty string",
     );
   }
   const sampler = createSampler(options.sampler, options.sampleRate);
@@ -232,7 +232,7 @@ export function initTracing(options: TracingOptions): Tracing {
     !Number.isFinite(shutdownTimeout)
   ) {
     throw new RangeError(
-      `initTracing: shutdownTimeout must be a number of milliseconds, 0 or more, got ${
+      `createTracing: shutdownTimeout must be a number of milliseconds, 0 or more, got ${
         String(shutdownTimeout)
       }`,
     );
@@ -244,7 +244,7 @@ export function initTracing(options: TracingOptions): Tracing {
       : typeof exporter?.export !== "function"
   ) {
     throw new TypeError(
-      `initTracing: exporter must be otlp, otlp-http, otlp-grpc, console, memory or a span exporter, got ${
+      `createTracing: exporter must be otlp, otlp-http, otlp-grpc, console, memory or a span exporter, got ${
         String(exporter)
       }`,
     );
@@ -253,7 +253,7 @@ export function initTracing(options: TracingOptions): Tracing {
   if (denoTelemetryActive()) return inert("deno");
   if (mode() === "sdk") {
     throw new Error(
-      "initTracing: tracing is already initialised; close the previous handle first",
+      "createTracing: tracing is already initialised; close the previous handle first",
     );
   }
   const onError = options.onError ?? defaultOnError;
@@ -272,7 +272,7 @@ export function initTracing(options: TracingOptions): Tracing {
   if (!trace.setGlobalTracerProvider(provider)) {
     void provider.shutdown();
     throw new Error(
-      "initTracing: another OpenTelemetry tracer provider is registered globally",
+      "createTracing: another OpenTelemetry tracer provider is registered globally",
     );
   }
   const ownPropagator = propagation.setGlobalPropagator(propagator);
@@ -332,7 +332,7 @@ function createSampler(
 ): Sampler {
   if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
     throw new RangeError(
-      `initTracing: sampleRate must be a number from 0 to 1, got ${rate}`,
+      `createTracing: sampleRate must be a number from 0 to 1, got ${rate}`,
     );
   }
   switch (name) {
@@ -346,7 +346,7 @@ function createSampler(
       });
     default:
       throw new TypeError(
-        `initTracing: sampler must be always, never or ratio, got ${
+        `createTracing: sampler must be always, never or ratio, got ${
           String(name)
         }`,
       );

@@ -2,8 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { context, propagation, trace } from "@opentelemetry/api";
 import {
+  createTracing,
   extract,
-  initTracing,
   type SpanIds,
   startSpan,
   type TracingOptions,
@@ -17,9 +17,9 @@ const unsampledParent = extract({ traceparent: `00-${T}-${P}-00` });
 
 function withTracing(
   options: Partial<TracingOptions>,
-  fn: (tracing: ReturnType<typeof initTracing>) => void | Promise<void>,
+  fn: (tracing: ReturnType<typeof createTracing>) => void | Promise<void>,
 ): Promise<void> {
-  const tracing = initTracing({
+  const tracing = createTracing({
     service: { name: "svc" },
     exporter: "memory",
     ...options,
@@ -36,7 +36,7 @@ function withTracing(
 const ids = (parent?: ReturnType<typeof extract>): SpanIds =>
   startSpan("s", (span) => span.spanContext(), undefined, { parent });
 
-describe("initTracing sampling", () => {
+describe("createTracing sampling", () => {
   it("always: records new traces and traces whose caller did not sample", () =>
     withTracing({ sampler: "always" }, (tracing) => {
       assert.equal(ids().traceFlags, 1);
@@ -94,7 +94,7 @@ describe("initTracing sampling", () => {
     }));
 });
 
-describe("initTracing", () => {
+describe("createTracing", () => {
   it("sets the service resource attributes", () =>
     withTracing({
       service: { name: "cqpm", version: "1.4.0", environment: "staging" },
@@ -128,7 +128,7 @@ describe("initTracing", () => {
     }));
 
   it("registers the provider and propagator globally, and removes them at close", async () => {
-    const tracing = initTracing({
+    const tracing = createTracing({
       service: { name: "svc" },
       exporter: "memory",
       sampler: "always",
@@ -160,13 +160,16 @@ describe("initTracing", () => {
     }));
 
   it("refuses a second initialisation until the first is closed", async () => {
-    const first = initTracing({ service: { name: "a" }, exporter: "memory" });
+    const first = createTracing({ service: { name: "a" }, exporter: "memory" });
     assert.throws(
-      () => initTracing({ service: { name: "b" }, exporter: "memory" }),
+      () => createTracing({ service: { name: "b" }, exporter: "memory" }),
       /already initialised/,
     );
     await first[Symbol.asyncDispose]();
-    const second = initTracing({ service: { name: "b" }, exporter: "memory" });
+    const second = createTracing({
+      service: { name: "b" },
+      exporter: "memory",
+    });
     await second.close();
   });
 
@@ -178,7 +181,7 @@ describe("initTracing", () => {
     assert.ok(trace.setGlobalTracerProvider(foreign));
     try {
       assert.throws(
-        () => initTracing({ service: { name: "a" }, exporter: "memory" }),
+        () => createTracing({ service: { name: "a" }, exporter: "memory" }),
         /another OpenTelemetry tracer provider/,
       );
     } finally {
@@ -188,7 +191,7 @@ describe("initTracing", () => {
   });
 
   it("returns a disabled handle with enabled: false", async () => {
-    await using tracing = initTracing({
+    await using tracing = createTracing({
       service: { name: "off" },
       enabled: false,
       exporter: "memory",
@@ -258,7 +261,7 @@ describe("initTracing", () => {
     ];
     for (const [options, message, type] of bad) {
       assert.throws(
-        () => initTracing(options as TracingOptions),
+        () => createTracing(options as TracingOptions),
         (e: Error) => {
           assert.ok(e instanceof type, `${e} is a ${type.name}`);
           assert.match(e.message, message);

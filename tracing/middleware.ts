@@ -40,7 +40,7 @@ export interface HttpTracingOptions {
  * 5xx answer or a thrown error sets the status to error, and a thrown error
  * is recorded as an exception and rethrown. Put it outermost.
  *
- * Without `initTracing` it records nothing and costs almost nothing, but
+ * Without `createTracing` it records nothing and costs almost nothing, but
  * still continues an incoming trace context, so outgoing calls and log
  * lines keep the caller's trace id. Under Deno's built-in OpenTelemetry
  * (`OTEL_DENO=true`) it does not start a second span: it names and
@@ -49,9 +49,9 @@ export interface HttpTracingOptions {
  * @example Usage
  * ```ts
  * import { applyMiddleware, router, serve } from "@cqi/http";
- * import { httpTracing, initTracing } from "@cqi/tracing";
+ * import { httpTracing, createTracing } from "@cqi/tracing";
  *
- * await using tracing = initTracing({
+ * await using tracing = createTracing({
  *   service: { name: "cqpm" },
  *   exporter: "memory",
  *   sampler: "always",

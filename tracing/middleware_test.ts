@@ -6,10 +6,10 @@ import { applyMiddleware, type Handler, router, serve } from "@cqi/http";
 import { toHono } from "@cqi/http/hono";
 import { notFound, recovery } from "@cqi/errors";
 import {
+  createTracing,
   type FinishedSpan,
   httpTracing,
   type HttpTracingOptions,
-  initTracing,
   tracedFetch,
   traceErrors,
   type TracingOptions,
@@ -50,7 +50,7 @@ async function request(
     errors: unknown[];
   }
 > {
-  await using handle = initTracing({
+  await using handle = createTracing({
     service: { name: "mw" },
     exporter: "memory",
     ...tracing,
@@ -217,7 +217,7 @@ describe("httpTracing", () => {
   });
 
   it("still ends the span when the URL is relative (Bun, for a bad Host header)", async () => {
-    await using handle = initTracing({
+    await using handle = createTracing({
       service: { name: "mw" },
       exporter: "memory",
       sampler: "always",
@@ -238,7 +238,7 @@ describe("httpTracing", () => {
   });
 
   it("names the span from a Hono route", async () => {
-    await using handle = initTracing({
+    await using handle = createTracing({
       service: { name: "hono" },
       exporter: "memory",
       sampler: "always",
@@ -253,7 +253,7 @@ describe("httpTracing", () => {
   });
 });
 
-describe("httpTracing without initTracing", () => {
+describe("httpTracing without createTracing", () => {
   it("passes through, continuing the incoming trace context for the handler and its calls", async () => {
     const seen: string[] = [];
     await using downstream = serve(

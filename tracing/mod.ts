@@ -1,6 +1,6 @@
 /**
  * OpenTelemetry tracing for CQI services on Deno and Bun:
- * {@linkcode initTracing} sets up the provider (resource, sampler, batch
+ * {@linkcode createTracing} sets up the provider (resource, sampler, batch
  * processor, OTLP over HTTP or gRPC, console or memory exporter);
  * {@linkcode httpTracing} gives each request a server span named
  * `{METHOD} {route}`; {@linkcode tracedFetch} gives each outgoing call a
@@ -19,12 +19,12 @@
  * import {
  *   addEvent,
  *   httpTracing,
- *   initTracing,
+ *   createTracing,
  *   startSpan,
  *   tracedFetch,
  * } from "@cqi/tracing";
  *
- * await using tracing = initTracing({
+ * await using tracing = createTracing({
  *   service: { name: "quotes", version: "1.0.0", environment: "dev" },
  *   exporter: "memory", // "otlp-grpc" with endpoint "collector:4317" in production
  *   sampler: "always",
@@ -57,7 +57,7 @@ export type {
   TracingContext,
 } from "./types.ts";
 export {
-  initTracing,
+  createTracing,
   type ServiceIdentity,
   type Tracing,
   type TracingOptions,

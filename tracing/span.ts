@@ -51,7 +51,7 @@ const KINDS: Record<SpanKindName, SpanKind> = {
  * `options.parent`): the span is active in everything `fn` calls, across
  * `await`s. It ends when `fn` returns or, for a promise, settles; a throw
  * or rejection is recorded as an exception event, sets the span's status
- * to error, and is rethrown unchanged. Without `initTracing` (and without
+ * to error, and is rethrown unchanged. Without `createTracing` (and without
  * Deno's built-in OpenTelemetry) `fn` just runs, with a span that records
  * nothing.
  *

@@ -1,13 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { trace } from "@opentelemetry/api";
-import { addEvent, extract, initTracing, startSpan } from "./mod.ts";
+import { addEvent, createTracing, extract, startSpan } from "./mod.ts";
 
 const T = "4bf92f3577b34da6a3ce929d0e0e4736";
 const P = "00f067aa0ba902b7";
 
 function memory() {
-  return initTracing({
+  return createTracing({
     service: { name: "span-test" },
     exporter: "memory",
     sampler: "always",
@@ -105,7 +105,7 @@ describe("startSpan", () => {
     assert.equal(span.parentSpanId, P);
   });
 
-  it("without initTracing runs fn with a span that records nothing, in the parent's context", () => {
+  it("without createTracing runs fn with a span that records nothing, in the parent's context", () => {
     const parent = extract({ traceparent: `00-${T}-${P}-01` });
     const seen = startSpan(
       "untraced",

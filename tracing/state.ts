@@ -6,7 +6,7 @@ export const SCOPE: string = meta.name;
 export const VERSION: string = meta.version;
 
 /**
- * Who records spans right now: `sdk` (a provider from `initTracing`),
+ * Who records spans right now: `sdk` (a provider from `createTracing`),
  * `deno` (Deno's built-in OpenTelemetry, `OTEL_DENO=true`), or `off`.
  */
 export type Mode = "sdk" | "deno" | "off";

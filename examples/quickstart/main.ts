@@ -5,7 +5,7 @@ import process from "node:process";
 import * as v from "valibot";
 import { cqiSections, isConfigError, loadConfig } from "@cqi/config";
 import { apiKey, type ApiKeyRecord, generateApiKey } from "@cqi/auth";
-import { bootstrap, httpService, run, runner } from "@cqi/service";
+import { bootstrap, createRunner, httpService, run } from "@cqi/service";
 import { createApp } from "./app.ts";
 import { memoryStore } from "./store.ts";
 
@@ -73,7 +73,7 @@ const app = createApp({
   auth: apiKey({ keys, exclude: ["/health/*", "/metrics"] }),
 });
 const gracePeriod = config.server.shutdownTimeout;
-const services = runner({
+const services = createRunner({
   services: [
     httpService(app, {
       hostname: config.server.host,

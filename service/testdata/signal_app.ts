@@ -2,7 +2,7 @@
 // `delay-hang` as its argument. The `delay` modes wait a minute before the
 // stop and give it another minute, so that only signals move them on.
 import process from "node:process";
-import { httpService, run, runner, type Service } from "../mod.ts";
+import { createRunner, httpService, run, type Service } from "../mod.ts";
 
 const mode = process.argv.at(-1);
 const delayed = mode === "delay" || mode === "delay-hang";
@@ -20,7 +20,7 @@ const worker: Service = {
     return Promise.resolve();
   },
 };
-const app = runner({ services: [worker, http] });
+const app = createRunner({ services: [worker, http] });
 await run(app, {
   health: {
     markStarted: () => console.log(`listening ${http.addr!.port}`),

@@ -3,10 +3,10 @@
 // the handler (the active span's ids). Argument: a downstream URL to call.
 import { trace } from "@opentelemetry/api";
 import { applyMiddleware, router, serve } from "@cqi/http";
-import { httpTracing, initTracing, startSpan, tracedFetch } from "../mod.ts";
+import { createTracing, httpTracing, startSpan, tracedFetch } from "../mod.ts";
 
 const downstream = Deno.args[0];
-const tracing = initTracing({
+const tracing = createTracing({
   service: { name: "deno-otel-test" },
   exporter: "memory",
   sampler: "always",
