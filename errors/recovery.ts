@@ -35,10 +35,14 @@ export interface RecoveredError {
  */
 export interface RecoveryOptions {
   /**
-   * Receives every recovered error (logging and metrics attach here). A hook
-   * that throws is ignored; the client still gets the mapped response.
+   * Receives every recovered error (logging, metrics and tracing attach
+   * here): one hook or several, called in order. A hook that throws is
+   * ignored (the others still run); the client still gets the mapped
+   * response.
    */
-  onError?: (recovered: RecoveredError) => void;
+  onError?:
+    | ((recovered: RecoveredError) => void)
+    | ReadonlyArray<(recovered: RecoveredError) => void>;
 }
 
 /**
@@ -66,12 +70,23 @@ export interface RecoveryOptions {
  * @returns The middleware.
  */
 export function recovery(options: RecoveryOptions = {}): Middleware {
-  const { onError } = options;
+  const hooks = options.onError === undefined
+    ? []
+    : typeof options.onError === "function"
+    ? [options.onError]
+    : [...options.onError];
+  for (const hook of hooks) {
+    if (typeof hook !== "function") {
+      throw new TypeError(
+        "recovery: onError must be a function or an array of functions",
+      );
+    }
+  }
   const recover = (error: unknown, req: Request): Response => {
     const res = errorResponse(error);
-    if (onError !== undefined) {
+    for (const hook of hooks) {
       try {
-        onError({ error, request: req, status: res.status });
+        hook({ error, request: req, status: res.status });
       } catch {
         // a failing hook must not turn a mapped error into a dropped request
       }

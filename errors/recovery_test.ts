@@ -96,6 +96,31 @@ describe("recovery on a real server", () => {
     assert.equal(res.status, 404);
   });
 
+  it("calls several hooks in order; one that throws does not stop the rest", async () => {
+    const seen: string[] = [];
+    const res = await call(applyMiddleware(
+      () => {
+        throw temporary("prices unavailable");
+      },
+      recovery({
+        onError: [
+          ({ status }) => void seen.push(`a ${status}`),
+          () => {
+            throw new Error("hook broke");
+          },
+          ({ error }) => void seen.push(`c ${(error as Error).message}`),
+        ],
+      }),
+    ));
+    assert.equal(res.status, 503);
+    assert.deepEqual(seen, ["a 503", "c prices unavailable"]);
+  });
+
+  it("refuses an onError that is not a function", () => {
+    // deno-lint-ignore no-explicit-any
+    assert.throws(() => recovery({ onError: [5 as any] }), /onError/);
+  });
+
   it("passes successful responses through untouched", async () => {
     const res = await call(
       applyMiddleware(() => new Response("fine", { status: 201 }), recovery()),

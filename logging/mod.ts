@@ -56,4 +56,4 @@ export { DEFAULT_REDACT } from "./serialize.ts";
 export { type MemorySink, memorySink, type Sink } from "./sink.ts";
 export { logger, setDefaultLogger } from "./scope.ts";
 export { accessLog, type AccessLogOptions } from "./access_log.ts";
-export { logRecovered } from "./recovered.ts";
+export { logRecovered, type LogRecoveredOptions } from "./recovered.ts";

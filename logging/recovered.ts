@@ -4,6 +4,25 @@ import type { Fields, Logger } from "./logger.ts";
 import { logger } from "./scope.ts";
 
 /**
+ * Options for {@linkcode logRecovered}.
+ *
+ * @example Usage
+ * ```ts
+ * import { createLogger, type LogRecoveredOptions } from "@cqi/logging";
+ *
+ * const options: LogRecoveredOptions = { logger: createLogger() };
+ * ```
+ */
+export interface LogRecoveredOptions {
+  /**
+   * The logger to write with. Default: {@linkcode logger} at the time of the
+   * error — inside `accessLog`, the request's logger, so the line carries the
+   * request id.
+   */
+  logger?: Logger;
+}
+
+/**
  * Returns an `onError` hook for `recovery` (from `@cqi/errors`) that logs
  * each recovered error with its whole cause chain — which the client never
  * sees — as `request error` at `error` for a 5xx answer and `warn` for a
@@ -25,19 +44,21 @@ import { logger } from "./scope.ts";
  * const sink = memorySink();
  * const handler = applyMiddleware(() => {
  *   throw temporary("prices unavailable", { cause: new Error("ECONNREFUSED") });
- * }, recovery({ onError: logRecovered(createLogger({ output: sink })) }));
+ * }, recovery({ onError: logRecovered({ logger: createLogger({ output: sink }) }) }));
  * const res = await handler(new Request("http://localhost/prices"));
  * console.log(res.status, sink.records[0].level); // 503 "error"
  * ```
  *
- * @param log The logger to write with. Default: {@linkcode logger} at the
- *   time of the error — inside `accessLog`, the request's logger, so the line
- *   carries the request id.
+ * @param options The logger to write with.
  * @returns The hook (it takes a `RecoveredError` of `@cqi/errors`).
  */
 export function logRecovered(
-  log?: Logger,
+  options: LogRecoveredOptions = {},
 ): (recovered: { error: unknown; request: Request; status: number }) => void {
+  const log = options.logger;
+  if (log !== undefined && typeof log?.error !== "function") {
+    throw new TypeError("logRecovered: logger must be a Logger");
+  }
   return ({ error, request, status }) => {
     const target = log ?? logger();
     // What the client chose is cut as accessLog cuts it.

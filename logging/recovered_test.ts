@@ -27,7 +27,9 @@ describe("logRecovered", () => {
       }),
       // accessLog opens the request scope in which the router records routes
       accessLog({ logger: createLogger({ output: memorySink() }) }),
-      recovery({ onError: logRecovered(createLogger({ output: sink })) }),
+      recovery({
+        onError: logRecovered({ logger: createLogger({ output: sink }) }),
+      }),
     );
     await using server = serve(handler, {
       port: 0,
@@ -63,7 +65,9 @@ describe("logRecovered", () => {
       () => {
         throw invalidInput("bad quantity");
       },
-      recovery({ onError: logRecovered(createLogger({ output: sink })) }),
+      recovery({
+        onError: logRecovered({ logger: createLogger({ output: sink }) }),
+      }),
     );
     const res = await handler(new Request("http://localhost/orders?q=1"));
     assert.equal(res.status, 400);
@@ -80,7 +84,9 @@ describe("logRecovered", () => {
           ? canceled("client went away")
           : invalidInput("bad path");
       },
-      recovery({ onError: logRecovered(createLogger({ output: sink })) }),
+      recovery({
+        onError: logRecovered({ logger: createLogger({ output: sink }) }),
+      }),
     );
     for (const query of ["", "?gone"]) {
       await handler(new Request(`http://localhost${path}${query}`));
@@ -101,7 +107,7 @@ describe("logRecovered", () => {
 
   it("logs a client that hangs up mid-body at info, as request canceled, without the error", async () => {
     const sink = memorySink();
-    const log = logRecovered(createLogger({ output: sink }));
+    const log = logRecovered({ logger: createLogger({ output: sink }) });
     let started!: () => void;
     const reading = new Promise<void>((resolve) => started = resolve);
     let logged!: () => void;
@@ -154,7 +160,9 @@ describe("logRecovered", () => {
       () => {
         throw wrap(canceled("gone", { cause: new Error("reset") }), "read");
       },
-      recovery({ onError: logRecovered(createLogger({ output: sink })) }),
+      recovery({
+        onError: logRecovered({ logger: createLogger({ output: sink }) }),
+      }),
     );
     assert.equal((await handler(new Request("http://localhost/"))).status, 499);
     assert.equal(sink.records[0].level, "info");
@@ -166,7 +174,9 @@ describe("logRecovered", () => {
     const sink = memorySink();
     const handler = applyMiddleware(
       () => Promise.reject(undefined),
-      recovery({ onError: logRecovered(createLogger({ output: sink })) }),
+      recovery({
+        onError: logRecovered({ logger: createLogger({ output: sink }) }),
+      }),
     );
     await handler(new Request("http://localhost/"));
     assert.deepEqual(sink.records[0].error, {

@@ -7,14 +7,17 @@ import type { MetricsRegistry } from "./registry.ts";
  *
  * @example Usage
  * ```ts
- * import type { MetricsHandlerOptions } from "@cqi/metrics";
+ * import { createRegistry, type MetricsHandlerOptions } from "@cqi/metrics";
  *
  * const options: MetricsHandlerOptions = {
+ *   registry: createRegistry({ namespace: "shop" }),
  *   onError: (error) => console.error("scrape failed", error),
  * };
  * ```
  */
 export interface MetricsHandlerOptions {
+  /** The registry to expose. */
+  registry: MetricsRegistry;
   /**
    * Receives an error thrown while collecting (a gauge's `collect`); the
    * scraper gets a plain 500. Default: `console.error`.
@@ -34,20 +37,19 @@ export interface MetricsHandlerOptions {
  * import { createRegistry, metricsHandler } from "@cqi/metrics";
  *
  * const registry = createRegistry({ namespace: "shop" });
- * const handler = metricsHandler(registry);
+ * const handler = metricsHandler({ registry });
  * const res = await handler(new Request("http://localhost/metrics"));
  * console.log(res.headers.get("content-type"));
  * // "text/plain; version=0.0.4; charset=utf-8"
  * ```
  *
- * @param registry The registry to expose.
- * @param options Where collection errors go.
+ * @param options The registry to expose and where collection errors go.
  * @returns The handler.
  */
 export function metricsHandler(
-  registry: MetricsRegistry,
-  options: MetricsHandlerOptions = {},
+  options: MetricsHandlerOptions,
 ): (req: Request) => Promise<Response> {
+  const registry = options?.registry;
   if (typeof registry?.metrics !== "function") {
     throw new TypeError("metricsHandler: registry is required");
   }
@@ -78,18 +80,24 @@ export function metricsHandler(
 }
 
 /**
- * Options for {@linkcode serveMetrics}: those of `serve` from `@cqi/http`,
- * and the path. The `metrics` section of `@cqi/config` (`{ port, path }`)
- * fits.
+ * Options for {@linkcode serveMetrics}: the registry, the path and those of
+ * `serve` from `@cqi/http`. The `metrics` section of `@cqi/config`
+ * (`{ port, path }`) spreads into it.
  *
  * @example Usage
  * ```ts
- * import type { ServeMetricsOptions } from "@cqi/metrics";
+ * import { createRegistry, type ServeMetricsOptions } from "@cqi/metrics";
  *
- * const options: ServeMetricsOptions = { port: 9090, path: "/metrics" };
+ * const options: ServeMetricsOptions = {
+ *   registry: createRegistry({ namespace: "shop" }),
+ *   port: 9090,
+ *   path: "/metrics",
+ * };
  * ```
  */
 export interface ServeMetricsOptions {
+  /** The registry to expose. */
+  registry: MetricsRegistry;
   /** Port of the metrics server; `0` picks a free one. Default 9090 (not `PORT`). */
   port?: number;
   /** Path of the endpoint; other paths answer 404. Default `/metrics`. */
@@ -115,7 +123,8 @@ export interface ServeMetricsOptions {
  * ```ts
  * import { createRegistry, type MetricsServer, serveMetrics } from "@cqi/metrics";
  *
- * const server: MetricsServer = serveMetrics(createRegistry({ namespace: "shop" }), {
+ * const server: MetricsServer = serveMetrics({
+ *   registry: createRegistry({ namespace: "shop" }),
  *   port: 0,
  *   hostname: "127.0.0.1",
  *   handleSignals: false,
@@ -150,7 +159,8 @@ export interface MetricsServer extends AsyncDisposable {
  * import { createRegistry, serveMetrics } from "@cqi/metrics";
  *
  * const registry = createRegistry({ namespace: "shop" });
- * await using server = serveMetrics(registry, {
+ * await using server = serveMetrics({
+ *   registry,
  *   port: 0,
  *   hostname: "127.0.0.1",
  *   handleSignals: false,
@@ -160,21 +170,22 @@ export interface MetricsServer extends AsyncDisposable {
  * await res.body?.cancel();
  * ```
  *
- * @param registry The registry to expose.
- * @param options Port, path, and the options of `serve`.
+ * @param options The registry, port, path, and the options of `serve`.
  * @returns The running server.
  */
-export function serveMetrics(
-  registry: MetricsRegistry,
-  options: ServeMetricsOptions = {},
-): MetricsServer {
-  const { path = "/metrics", port = 9090, ...serveOptions } = options;
+export function serveMetrics(options: ServeMetricsOptions): MetricsServer {
+  const {
+    registry,
+    path = "/metrics",
+    port = 9090,
+    ...serveOptions
+  } = options ?? {} as ServeMetricsOptions;
   if (typeof path !== "string" || !path.startsWith("/")) {
     throw new TypeError(
       `serveMetrics: path must start with "/", got ${JSON.stringify(path)}`,
     );
   }
-  const handler = metricsHandler(registry, { onError: options.onError });
+  const handler = metricsHandler({ registry, onError: serveOptions.onError });
   return serve((req) => {
     if (new URL(req.url).pathname !== path) {
       return new Response("Not Found", { status: 404 });

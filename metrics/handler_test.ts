@@ -41,7 +41,9 @@ describe("format negotiation", () => {
 
 describe("metricsHandler", () => {
   it("serves the text format by default, on a real server", async () => {
-    const app = router({ "GET /metrics": metricsHandler(shop()) });
+    const app = router({
+      "GET /metrics": metricsHandler({ registry: shop() }),
+    });
     await using server = serve(app, {
       port: 0,
       hostname: "127.0.0.1",
@@ -57,7 +59,7 @@ describe("metricsHandler", () => {
   });
 
   it("serves OpenMetrics when Accept asks for it, as Prometheus does", async () => {
-    const res = await metricsHandler(shop())(
+    const res = await metricsHandler({ registry: shop() })(
       new Request("http://localhost/metrics", {
         headers: { accept: PROMETHEUS_ACCEPT },
       }),
@@ -70,7 +72,7 @@ describe("metricsHandler", () => {
   });
 
   it("answers HEAD without a body", async () => {
-    const res = await metricsHandler(shop())(
+    const res = await metricsHandler({ registry: shop() })(
       new Request("http://localhost/metrics", { method: "HEAD" }),
     );
     assert.equal(res.status, 200);
@@ -91,7 +93,8 @@ describe("metricsHandler", () => {
       },
     });
     const seen: unknown[] = [];
-    const res = await metricsHandler(registry, {
+    const res = await metricsHandler({
+      registry,
       onError: (e) => seen.push(e),
     })(
       new Request("http://localhost/metrics"),
@@ -99,7 +102,8 @@ describe("metricsHandler", () => {
     assert.equal(res.status, 500);
     assert.equal(await res.text(), "Internal Server Error");
     assert.deepEqual(seen, [cause]);
-    const throwing = await metricsHandler(registry, {
+    const throwing = await metricsHandler({
+      registry,
       onError: () => {
         throw new Error("reporter down");
       },
@@ -122,7 +126,7 @@ describe("metricsHandler", () => {
     const logged: unknown[][] = [];
     console.error = (...args: unknown[]) => logged.push(args);
     try {
-      const res = await metricsHandler(registry)(
+      const res = await metricsHandler({ registry })(
         new Request("http://localhost/"),
       );
       assert.equal(res.status, 500);
@@ -136,7 +140,14 @@ describe("metricsHandler", () => {
 
   it("needs a registry", () => {
     assert.throws(
-      () => metricsHandler(undefined as unknown as ReturnType<typeof shop>),
+      () =>
+        metricsHandler({
+          registry: undefined as unknown as ReturnType<typeof shop>,
+        }),
+      /metricsHandler: registry is required/,
+    );
+    assert.throws(
+      () => serveMetrics(undefined as unknown as { registry: never }),
       /metricsHandler: registry is required/,
     );
   });
@@ -144,7 +155,8 @@ describe("metricsHandler", () => {
 
 describe("serveMetrics", () => {
   it("serves the endpoint on its own port and path", async () => {
-    await using server = serveMetrics(shop(), {
+    await using server = serveMetrics({
+      registry: shop(),
       port: 0,
       hostname: "127.0.0.1",
       path: "/internal/metrics",
@@ -166,7 +178,8 @@ describe("serveMetrics", () => {
   });
 
   it("defaults to /metrics", async () => {
-    await using server = serveMetrics(shop(), {
+    await using server = serveMetrics({
+      registry: shop(),
       port: 0,
       hostname: "127.0.0.1",
       handleSignals: false,
@@ -178,7 +191,7 @@ describe("serveMetrics", () => {
 
   it("rejects a path without a leading slash", () => {
     assert.throws(
-      () => serveMetrics(shop(), { path: "metrics", port: 0 }),
+      () => serveMetrics({ registry: shop(), path: "metrics", port: 0 }),
       /path must start with "\/"/,
     );
   });

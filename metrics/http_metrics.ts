@@ -105,7 +105,7 @@ interface Bundle {
  * const registry = createRegistry({ namespace: "shop" });
  * const app = router({
  *   "GET /orders/:id": (_req, { id }) => Response.json({ id }),
- *   "GET /metrics": metricsHandler(registry),
+ *   "GET /metrics": metricsHandler({ registry }),
  * });
  * await using server = serve(applyMiddleware(app, httpMetrics({ registry })), {
  *   port: 0,

@@ -29,7 +29,7 @@
  *     placed.inc({ side: "buy" });
  *     return Response.json({ ok: true }, { status: 201 });
  *   },
- *   "GET /metrics": metricsHandler(registry),
+ *   "GET /metrics": metricsHandler({ registry }),
  * });
  * const handler = applyMiddleware(
  *   app,

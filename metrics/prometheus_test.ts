@@ -59,10 +59,10 @@ async function busyRegistry(): Promise<{
       if (id === "0") throw notFound("order", id);
       return Response.json({ id });
     },
-    "GET /metrics": metricsHandler(registry),
+    "GET /metrics": metricsHandler({ registry }),
     // Prometheus 2.x always asks for OpenMetrics: this path serves text
     "GET /metrics-text": (req) =>
-      metricsHandler(registry)(new Request(req.url, { headers: {} })),
+      metricsHandler({ registry })(new Request(req.url, { headers: {} })),
   });
   const withMetrics = applyMiddleware(
     app,

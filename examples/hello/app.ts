@@ -31,7 +31,7 @@ export function createHandler(
 ): (req: Request) => Promise<Response> {
   const app = router({
     "GET /hello/:name": (_req, { name }) => Response.json({ hello: name }),
-    "GET /metrics": metricsHandler(registry),
+    "GET /metrics": metricsHandler({ registry }),
   });
   return applyMiddleware(
     app,

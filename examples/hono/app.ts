@@ -45,7 +45,7 @@ export function createApp({ logger, registry, keys }: AppOptions): Hono {
 
   // toHono records the matched pattern (/hello/:name) for logs and metrics.
   app.get("/hello/:name", (c) => c.json({ hello: c.req.param("name") }));
-  const metrics = metricsHandler(registry);
+  const metrics = metricsHandler({ registry });
   app.get("/metrics", (c) => metrics(c.req.raw));
   return app;
 }

@@ -60,7 +60,7 @@ export function createApp(
   { store, logger, registry, health, auth }: AppOptions,
 ): (req: Request) => Promise<Response> {
   const api = router({
-    ...(registry && { "GET /metrics": metricsHandler(registry) }),
+    ...(registry && { "GET /metrics": metricsHandler({ registry }) }),
     ...health?.routes(),
     "GET /api/positions/:id": async (_req, { id }) => {
       const position = await store.get(id);
