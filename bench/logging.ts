@@ -67,7 +67,7 @@ const variants: Record<string, Variant> = {
     await sink.close();
   },
   async cqi(dest, n) {
-    const log = createLogger({ service: "bench", output: dest });
+    const log = createLogger({ service: { name: "bench" }, output: dest });
     for (let i = 0; i < n; i++) {
       log.info(MESSAGE, {
         user_id: "u-1234",
@@ -125,7 +125,10 @@ type Disabled = (n: number) => Promise<number>;
 
 const disabledVariants: Record<string, Disabled> = {
   async cqi(n) {
-    const log = createLogger({ service: "bench", output: "/dev/null" });
+    const log = createLogger({
+      service: { name: "bench" },
+      output: "/dev/null",
+    });
     const start = performance.now();
     for (let i = 0; i < n; i++) {
       log.debug(MESSAGE, { user_id: "u-1234", order_id: i });

@@ -66,7 +66,10 @@ function bare(): Handler {
 function cqi(sampler: "never" | "always"): () => Handler {
   return () => {
     createTracing({ service: { name: "bench" }, exporter: discard, sampler });
-    const logger = createLogger({ service: "bench", output: "/dev/null" });
+    const logger = createLogger({
+      service: { name: "bench" },
+      output: "/dev/null",
+    });
     const registry = createRegistry({ namespace: "bench" });
     const api = router({
       "GET /api/positions/:id": async (_req, { id }) => {

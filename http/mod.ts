@@ -40,6 +40,7 @@ export { applyMiddleware, compose } from "./compose.ts";
 export { ContextKey } from "./context.ts";
 export { withHeaders } from "./headers.ts";
 export { HTTP_METHODS } from "./methods.ts";
+export type { ServiceIdentity } from "./service_identity.ts";
 export { requestPath } from "./request_path.ts";
 export {
   addLogFields,

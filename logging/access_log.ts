@@ -72,7 +72,7 @@ const VALID_ID = /^[A-Za-z0-9._-]{1,128}$/;
  * import { recovery } from "@cqi/errors";
  * import { accessLog, createLogger, logRecovered } from "@cqi/logging";
  *
- * const log = createLogger({ service: "orders" });
+ * const log = createLogger({ service: { name: "orders" } });
  * const handler = applyMiddleware(
  *   () => Response.json({ ok: true }),
  *   accessLog({ logger: log }),

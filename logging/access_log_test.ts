@@ -28,7 +28,11 @@ async function call(
   inner: Middleware[] = [],
 ) {
   const sink = memorySink();
-  const log = createLogger({ service: "web", level: "debug", output: sink });
+  const log = createLogger({
+    service: { name: "web" },
+    level: "debug",
+    output: sink,
+  });
   await using server = serve(
     applyMiddleware(handler, accessLog({ logger: log, ...options }), ...inner),
     {
@@ -102,7 +106,7 @@ describe("accessLog on a real server", () => {
         () => new Response("ok"),
         accessLog({
           logger: createLogger({
-            service: "web",
+            service: { name: "web" },
             level: "debug",
             output: sink,
           }),

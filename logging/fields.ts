@@ -9,7 +9,7 @@
  * import { LogField, memorySink, createLogger } from "@cqi/logging";
  *
  * const sink = memorySink();
- * const log = createLogger({ service: "orders", output: sink });
+ * const log = createLogger({ service: { name: "orders" }, output: sink });
  * log.info("ready");
  * console.log(sink.records[0][LogField.ServiceName]); // "orders"
  * ```

@@ -3,7 +3,7 @@ import {
   type SpanContext,
   trace,
 } from "@opentelemetry/api";
-import { getLogFields } from "@cqi/http";
+import { getLogFields, type ServiceIdentity } from "@cqi/http";
 import { levelFromEnv, type LogLevel, parseLevel, SEVERITY } from "./levels.ts";
 import { fileSink, stdSink } from "./output.ts";
 import { prettySink } from "./pretty.ts";
@@ -33,7 +33,7 @@ export type Fields = Record<string, unknown>;
  * ```ts
  * import { createLogger, type Logger, memorySink } from "@cqi/logging";
  *
- * const log: Logger = createLogger({ service: "orders", output: memorySink() });
+ * const log: Logger = createLogger({ service: { name: "orders" }, output: memorySink() });
  * log.info("order placed", { order_id: "o-1" });
  * ```
  */
@@ -114,15 +114,18 @@ export interface Logger extends AsyncDisposable {
  * import type { LoggerOptions } from "@cqi/logging";
  *
  * const options: LoggerOptions = {
- *   service: "orders",
+ *   service: { name: "orders" },
  *   level: "debug",
  *   output: "stderr",
  * };
  * ```
  */
 export interface LoggerOptions {
-  /** The `service_name` field. Default `unknown_service`. */
-  service?: string;
+  /**
+   * Who the service is: its `name` is every line's `service_name` field.
+   * Default `{ name: "unknown_service" }`.
+   */
+  service?: ServiceIdentity;
   /**
    * The least severe level written; the `LOG_LEVEL` environment variable,
    * when set, overrides it. Default `info`.
@@ -167,7 +170,7 @@ interface Core {
  * ```ts
  * import { createLogger } from "@cqi/logging";
  *
- * await using log = createLogger({ service: "orders", level: "debug" });
+ * await using log = createLogger({ service: { name: "orders" }, level: "debug" });
  * log.debug("cache warmed", { entries: 120 });
  * log.child({ order_id: "o-1" }).info("order placed", { amount: 12.5 });
  * ```
@@ -178,9 +181,13 @@ interface Core {
  * @throws {RangeError} When `level`, `format` or `LOG_LEVEL` is not a known value.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const service = options.service ?? "unknown_service";
+  const service = options.service === undefined
+    ? "unknown_service"
+    : options.service?.name;
   if (typeof service !== "string") {
-    throw new TypeError("createLogger: service must be a string");
+    throw new TypeError(
+      "createLogger: service must be a ServiceIdentity, { name: string }",
+    );
   }
   const level = resolveLevel(options.level);
   const format = options.format ?? "json";

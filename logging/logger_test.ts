@@ -28,7 +28,11 @@ afterEach(() => {
 
 function setup(options: Parameters<typeof createLogger>[0] = {}) {
   const sink = memorySink();
-  const log = createLogger({ service: "orders", ...options, output: sink });
+  const log = createLogger({
+    service: { name: "orders" },
+    ...options,
+    output: sink,
+  });
   return { sink, log };
 }
 
@@ -338,6 +342,7 @@ describe("options", () => {
     const bad: Array<[Record<string, unknown>, RegExp]> = [
       [{ service: 5 }, /service/],
       [{ level: "verbose" }, /level/],
+      [{ service: "orders" }, /service/],
       [{ level: 3 }, /level/],
       [{ format: "xml" }, /format/],
       [{ redact: "password" }, /redact/],
@@ -359,7 +364,11 @@ describe("options", () => {
 
   it("pretty-prints for development when format is pretty", () => {
     const sink = memorySink();
-    const log = createLogger({ service: "s", format: "pretty", output: sink });
+    const log = createLogger({
+      service: { name: "s" },
+      format: "pretty",
+      output: sink,
+    });
     log.info("hello", { user: "ada", note: "two words" });
     assert.match(sink.lines[0], /^\d{2}:\d{2}:\d{2}\.\d{3} INFO {2}hello /);
     assert.match(sink.lines[0], /user=ada/);

@@ -18,7 +18,7 @@
  *   setDefaultLogger,
  * } from "@cqi/logging";
  *
- * const log = createLogger({ service: "orders", level: "info" });
+ * const log = createLogger({ service: { name: "orders" }, level: "info" });
  * setDefaultLogger(log);
  * const app = router({
  *   "GET /orders/:id": (_req, { id }) => {

@@ -248,7 +248,7 @@ describe("file output", () => {
 
   it("loses no line: N lines written, closed, N lines in the file", async () => {
     const path = join(dir, "app.log");
-    const log = createLogger({ service: "files", output: path });
+    const log = createLogger({ service: { name: "files" }, output: path });
     const n = 20_000;
     for (let i = 0; i < n; i++) log.info("line", { i, pad: "y".repeat(50) });
     await log.close();

@@ -6,7 +6,7 @@ import { pretty, prettySink } from "./pretty.ts";
 
 function line(fields: Record<string, unknown>, level = "info"): string {
   const sink = memorySink();
-  createLogger({ service: "s", level: "trace", output: sink })[
+  createLogger({ service: { name: "s" }, level: "trace", output: sink })[
     level as "info"
   ]("hello", fields);
   return sink.lines[0];

@@ -50,7 +50,7 @@ export function logger(): Logger {
  * import { createLogger, logger, memorySink, setDefaultLogger } from "@cqi/logging";
  *
  * const sink = memorySink();
- * setDefaultLogger(createLogger({ service: "orders", output: sink }));
+ * setDefaultLogger(createLogger({ service: { name: "orders" }, output: sink }));
  * logger().info("started");
  * console.log(sink.records[0].service_name); // "orders"
  * ```

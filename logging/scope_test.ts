@@ -13,7 +13,7 @@ describe("logger()", () => {
 
   it("returns the default logger outside a request, once set", () => {
     const sink = memorySink();
-    const log = createLogger({ service: "default", output: sink });
+    const log = createLogger({ service: { name: "default" }, output: sink });
     setDefaultLogger(log);
     assert.equal(logger(), log);
     logger().info("hello");

@@ -57,7 +57,7 @@ export interface MemorySink extends Sink {
  * import { createLogger, memorySink } from "@cqi/logging";
  *
  * const sink = memorySink();
- * const log = createLogger({ service: "test", output: sink });
+ * const log = createLogger({ service: { name: "test" }, output: sink });
  * log.info("started", { port: 8080 });
  * console.log(sink.records[0].message); // "started"
  * ```

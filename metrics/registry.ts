@@ -23,6 +23,7 @@ import {
   type SummaryOptions,
 } from "./summary.ts";
 import type { MetricOptions } from "./types.ts";
+import type { ServiceIdentity } from "@cqi/http";
 
 /**
  * Options for {@linkcode createRegistry}.
@@ -31,15 +32,18 @@ import type { MetricOptions } from "./types.ts";
  * ```ts
  * import type { RegistryOptions } from "@cqi/metrics";
  *
- * const options: RegistryOptions = { namespace: "cqpm" };
+ * const options: RegistryOptions = { service: { name: "cqpm" } };
  * ```
  */
 export interface RegistryOptions {
   /**
-   * The first part of every metric name: the service name, normalised to
-   * snake_case (`order-service` becomes `order_service`).
+   * Who the service is: its name, normalised to snake_case
+   * (`order-service` becomes `order_service`), is the namespace unless
+   * `namespace` says otherwise. One of the two is required.
    */
-  namespace: string;
+  service?: ServiceIdentity;
+  /** The first part of every metric name. Default: the service name. */
+  namespace?: string;
   /**
    * Include the process and runtime metrics (`process_*`, `nodejs_*`) in
    * the exposition. Default `true`.
@@ -146,21 +150,27 @@ interface Definition {
  * ```ts
  * import { createRegistry } from "@cqi/metrics";
  *
- * const registry = createRegistry({ namespace: "order-service" });
+ * const registry = createRegistry({ service: { name: "order-service" } });
  * console.log(registry.namespace); // "order_service"
  * const text = await registry.metrics();
  * console.log(text.includes("process_cpu_seconds_total")); // true
  * ```
  *
- * @param options The namespace, and whether to include process metrics.
+ * @param options The service (or namespace), and whether to include process metrics.
  * @returns The registry.
  */
 export function createRegistry(options: RegistryOptions): MetricsRegistry {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("createRegistry: options { namespace } are required");
+    throw new TypeError("createRegistry: options { service } are required");
+  }
+  const name = options.namespace ?? options.service?.name;
+  if (name === undefined) {
+    throw new TypeError(
+      "createRegistry: service.name or namespace is required",
+    );
   }
   return new RegistryImpl(
-    toNamespace(options.namespace),
+    toNamespace(name),
     options.defaultMetrics ?? true,
   );
 }

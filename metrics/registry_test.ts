@@ -7,6 +7,21 @@ const registry = () =>
   createRegistry({ namespace: "shop", defaultMetrics: false });
 
 describe("registration", () => {
+  it("takes its namespace from the service identity, or namespace when given", () => {
+    const named = (options: Parameters<typeof createRegistry>[0]) =>
+      createRegistry({ ...options, defaultMetrics: false }).namespace;
+    assert.equal(
+      named({ service: { name: "order-service" } }),
+      "order_service",
+    );
+    assert.equal(
+      named({ service: { name: "order-service" }, namespace: "orders" }),
+      "orders",
+    );
+    assert.equal(named({ namespace: "shop" }), "shop");
+    assert.throws(() => named({}), /service\.name or namespace is required/);
+  });
+
   it("returns the registered collector for the same definition", () => {
     const r = registry();
     const a = r.counter({

@@ -2,6 +2,7 @@ import { createHealth, type Health } from "@cqi/health";
 import { createLogger, type Logger, setDefaultLogger } from "@cqi/logging";
 import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
 import { createTracing, type Tracing } from "@cqi/tracing";
+import type { ServiceIdentity } from "@cqi/http";
 import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
 
 /**
@@ -24,7 +25,7 @@ import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
  */
 export interface BootstrapConfig {
   /** Who the service is: logs, the metric namespace and trace resources. */
-  service: { name: string; version?: string; environment?: string };
+  service: ServiceIdentity;
   /** The logger's level, format and output (`stdout`, `stderr` or a path). */
   log?: {
     level?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
@@ -193,7 +194,7 @@ export function bootstrap<C extends BootstrapConfig>(
     );
   }
   const logger = createLogger({
-    service: service.name,
+    service,
     level: config.log?.level,
     format: config.log?.format,
     output: options.logOutput ?? config.log?.output,
@@ -203,7 +204,7 @@ export function bootstrap<C extends BootstrapConfig>(
   try {
     if (config.metrics !== undefined && config.metrics.enabled !== false) {
       registry = createRegistry({
-        namespace: service.name,
+        service,
         defaultMetrics: options.defaultMetrics,
       });
     }
@@ -217,11 +218,7 @@ export function bootstrap<C extends BootstrapConfig>(
     }: NonNullable<BootstrapConfig["tracing"]> = config.tracing ??
       { enabled: false };
     tracing = createTracing({
-      service: {
-        name: service.name,
-        version: service.version,
-        environment: service.environment,
-      },
+      service,
       enabled,
       exporter,
       endpoint,

@@ -12,7 +12,7 @@ import type { MetricsRegistry } from "@cqi/metrics";
  * import { createLogger } from "@cqi/logging";
  * import type { ObserveOptions } from "@cqi/service";
  *
- * const options: ObserveOptions = { logger: createLogger({ service: "cqpm" }) };
+ * const options: ObserveOptions = { logger: createLogger({ service: { name: "cqpm" } }) };
  * ```
  */
 export interface ObserveOptions {
@@ -36,7 +36,7 @@ export interface ObserveOptions {
  * import { retryHooks } from "@cqi/service";
  *
  * const sink = memorySink();
- * const logger = createLogger({ service: "cqpm", output: sink });
+ * const logger = createLogger({ service: { name: "cqpm" }, output: sink });
  * let calls = 0;
  * await retry(() => {
  *   if (++calls < 2) throw temporary("exchange busy");
@@ -162,7 +162,7 @@ export function breakerHooks(
  * import { httpService, serverHooks } from "@cqi/service";
  *
  * const sink = memorySink();
- * const logger = createLogger({ service: "cqpm", output: sink });
+ * const logger = createLogger({ service: { name: "cqpm" }, output: sink });
  * const registry = createRegistry({ namespace: "cqpm" });
  * const http = httpService(() => {
  *   throw new Error("bug");

@@ -19,7 +19,7 @@ import {
 describe("retryHooks", () => {
   it("logs each retry and counts it by operation", async () => {
     const sink = memorySink();
-    const logger = createLogger({ service: "t", output: sink });
+    const logger = createLogger({ service: { name: "t" }, output: sink });
     const registry = createRegistry({ namespace: "t", defaultMetrics: false });
     let calls = 0;
     const result = await retry(() => {
@@ -58,7 +58,7 @@ describe("retryHooks", () => {
 describe("breakerHooks", () => {
   it("tracks the state in a gauge, counts transitions and logs them", async () => {
     const sink = memorySink();
-    const logger = createLogger({ service: "t", output: sink });
+    const logger = createLogger({ service: { name: "t" }, output: sink });
     const registry = createRegistry({ namespace: "t", defaultMetrics: false });
     const clock = new FakeClock();
     const breaker = createCircuitBreaker({
@@ -104,7 +104,7 @@ describe("breakerHooks", () => {
 describe("serverHooks", () => {
   it("logs server errors and counts them by kind: handler or listener", async () => {
     const sink = memorySink();
-    const logger = createLogger({ service: "t", output: sink });
+    const logger = createLogger({ service: { name: "t" }, output: sink });
     const registry = createRegistry({ namespace: "t", defaultMetrics: false });
     const hooks = serverHooks("api", { logger, registry });
     const count = async (kind: string) =>
@@ -150,7 +150,7 @@ describe("serverHooks", () => {
 
   it("counts the requests the server answered itself, by reason, without a log line", async () => {
     const sink = memorySink();
-    const logger = createLogger({ service: "t", output: sink });
+    const logger = createLogger({ service: { name: "t" }, output: sink });
     const registry = createRegistry({ namespace: "t", defaultMetrics: false });
     const count = async (reason: string) =>
       new RegExp(

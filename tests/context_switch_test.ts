@@ -45,7 +45,9 @@ async function switchesPerRequest(
       },
     }),
     httpTracing(),
-    accessLog({ logger: createLogger({ service: "ctx", output: lines }) }),
+    accessLog({
+      logger: createLogger({ service: { name: "ctx" }, output: lines }),
+    }),
     httpMetrics({ registry: createRegistry({ namespace: "ctx" }) }),
     recovery(),
     apiKey({ keys: [{ id: "k", key: KEY }] }),

@@ -32,7 +32,7 @@ describe("log lines under a caller's traceparent, tracing not initialised", () =
         });
       },
       httpTracing(),
-      accessLog({ logger: createLogger({ service: "t", output }) }),
+      accessLog({ logger: createLogger({ service: { name: "t" }, output }) }),
     );
     await using server = serve(handler, {
       port: 0,

@@ -25,6 +25,7 @@ import {
   ATTR_SERVICE_VERSION,
 } from "@opentelemetry/semantic-conventions";
 import { temporary } from "@cqi/errors";
+import type { ServiceIdentity } from "@cqi/http";
 import {
   type ExporterName,
   loadOtlpExporter,
@@ -47,30 +48,6 @@ import {
 } from "./state.ts";
 
 /**
- * Who the service is; becomes the `service.name`, `service.version` and
- * `deployment.environment.name` resource attributes of every span.
- *
- * @example Usage
- * ```ts
- * import type { ServiceIdentity } from "@cqi/tracing";
- *
- * const service: ServiceIdentity = {
- *   name: "cqpm",
- *   version: "1.4.0",
- *   environment: "production",
- * };
- * ```
- */
-export interface ServiceIdentity {
-  /** The service name. Required. */
-  name: string;
-  /** The release version (pass the real one, such as from config). */
-  version?: string;
-  /** The deployment environment, such as `production`. */
-  environment?: string;
-}
-
-/**
  * Options for {@linkcode createTracing}: the `tracing` section of
  * `@cqi/config` plus the service identity.
  *
@@ -88,7 +65,10 @@ export interface ServiceIdentity {
  * ```
  */
 export interface TracingOptions {
-  /** Who the service is. */
+  /**
+   * Who the service is: the `service.name`, `service.version` and
+   * `deployment.environment.name` resource attributes of every span.
+   */
   service: ServiceIdentity;
   /** `false` returns a disabled handle and records nothing. Default `true`. */
   enabled?: boolean;

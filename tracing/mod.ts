@@ -56,12 +56,7 @@ export type {
   SpanKindName,
   TracingContext,
 } from "./types.ts";
-export {
-  createTracing,
-  type ServiceIdentity,
-  type Tracing,
-  type TracingOptions,
-} from "./init.ts";
+export { createTracing, type Tracing, type TracingOptions } from "./init.ts";
 export type {
   ExporterName,
   OtlpProtocol,

@@ -25,7 +25,7 @@ if (Bun === undefined) {
   );
 }
 
-const logger = createLogger({ service: "bun-serve" }); // JSON lines, stdout
+const logger = createLogger({ service: { name: "bun-serve" } }); // JSON lines, stdout
 const registry = createRegistry({ namespace: "bun_serve" });
 
 // The key callers send as `Authorization: Bearer <key>`: API_KEY, or a new one.

@@ -11,7 +11,7 @@ if (!("Deno" in globalThis)) {
   );
 }
 
-const logger = createLogger({ service: "deno-serve" }); // JSON lines, stdout
+const logger = createLogger({ service: { name: "deno-serve" } }); // JSON lines, stdout
 const registry = createRegistry({ namespace: "deno_serve" });
 
 // The key callers send as `Authorization: Bearer <key>`: API_KEY, or a new one.

@@ -45,7 +45,7 @@ export function exampleContract(example: Example): void {
   ) => {
     const log = memorySink();
     const server = await example.start({
-      logger: createLogger({ service: name, output: log }),
+      logger: createLogger({ service: { name: name }, output: log }),
       registry: createRegistry({ namespace }),
       keys: [{ id: "test", key: KEY }],
     });

@@ -9,7 +9,7 @@ import { createRegistry } from "@cqi/metrics";
 import { createApp } from "./app.ts";
 import { exampleKeys } from "../hello/app.ts";
 
-const logger = createLogger({ service: "hono" }); // JSON lines on stdout
+const logger = createLogger({ service: { name: "hono" } }); // JSON lines on stdout
 const registry = createRegistry({ namespace: "hono" });
 
 // The key callers send as `Authorization: Bearer <key>`: API_KEY, or a new one.

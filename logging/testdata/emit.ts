@@ -10,7 +10,7 @@ import process from "node:process";
 import { createLogger } from "../mod.ts";
 
 const [mode, count] = [process.argv[2], Number(process.argv[3])];
-const log = createLogger({ service: "emit", output: "stdout" });
+const log = createLogger({ service: { name: "emit" }, output: "stdout" });
 const pad = "x".repeat(100);
 const start = performance.now();
 for (let i = 0; i < count; i++) log.info("line", { i, pad });
