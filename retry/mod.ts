@@ -11,13 +11,13 @@
  *   function.
  * - Policies: {@linkcode retryTemporary} (default), {@linkcode retryAll},
  *   {@linkcode retryNone}, or a predicate.
- * - {@linkcode timeout}, {@linkcode createCircuitBreaker} and
+ * - {@linkcode withTimeout}, {@linkcode createCircuitBreaker} and
  *   {@linkcode createRetryBudget}.
  *
  * @example Usage
  * ```ts
  * import { temporary } from "@cqi/errors";
- * import { createCircuitBreaker, retry, timeout } from "@cqi/retry";
+ * import { createCircuitBreaker, retry, withTimeout } from "@cqi/retry";
  *
  * const breaker = createCircuitBreaker({ name: "prices", failureThreshold: 5 });
  * let calls = 0;
@@ -28,7 +28,7 @@
  *
  * const price = await retry(
  *   ({ signal }) =>
- *     breaker.execute(() => timeout(({ signal }) => fetchPrice(signal), 1_000, { signal })),
+ *     breaker.execute(() => withTimeout(({ signal }) => fetchPrice(signal), 1_000, { signal })),
  *   {
  *     initialDelay: 10,
  *     maxElapsed: 5_000,
@@ -55,7 +55,7 @@ export {
   retryTemporary,
 } from "./policy.ts";
 export { retry, type RetryContext, type RetryOptions } from "./retry.ts";
-export { timeout, type TimeoutOptions } from "./timeout.ts";
+export { type TimeoutOptions, withTimeout } from "./timeout.ts";
 export {
   type CircuitBreaker,
   type CircuitBreakerOptions,

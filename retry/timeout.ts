@@ -3,7 +3,7 @@ import { raceSignal } from "./abort.ts";
 import { type Clock, systemClock } from "./clock.ts";
 
 /**
- * Options for {@linkcode timeout}.
+ * Options for {@linkcode withTimeout}.
  *
  * @example Usage
  * ```ts
@@ -30,13 +30,13 @@ export interface TimeoutOptions {
  * @example Usage
  * ```ts
  * import { isTimeout } from "@cqi/errors";
- * import { timeout } from "@cqi/retry";
+ * import { withTimeout } from "@cqi/retry";
  *
  * const never = ({ signal }: { signal: AbortSignal }) =>
  *   new Promise<never>((_, reject) =>
  *     signal.addEventListener("abort", () => reject(signal.reason))
  *   );
- * const err = await timeout(never, 10).catch((e: Error) => e);
+ * const err = await withTimeout(never, 10).catch((e: Error) => e);
  * console.log(isTimeout(err), err.message); // true "timed out after 10 ms"
  * ```
  *
@@ -48,16 +48,18 @@ export interface TimeoutOptions {
  * @throws {TypeError} When `fn` is not a function.
  * @throws {RangeError} When `ms` is not a number >= 0.
  */
-export async function timeout<T>(
+export async function withTimeout<T>(
   fn: (context: { signal: AbortSignal }) => T | Promise<T>,
   ms: number,
   options: TimeoutOptions = {},
 ): Promise<T> {
   if (typeof fn !== "function") {
-    throw new TypeError(`timeout: fn must be a function, got ${typeof fn}`);
+    throw new TypeError(`withTimeout: fn must be a function, got ${typeof fn}`);
   }
   if (!(ms >= 0)) {
-    throw new RangeError(`timeout: ms must be milliseconds >= 0, got ${ms}`);
+    throw new RangeError(
+      `withTimeout: ms must be milliseconds >= 0, got ${ms}`,
+    );
   }
   const { signal: parent } = options;
   const clock = options.clock ?? systemClock;

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CqiError, isTimeout } from "@cqi/errors";
-import { retry, timeout } from "./mod.ts";
+import { retry, withTimeout } from "./mod.ts";
 import { deferred, FakeClock } from "./testdata/fake_clock.ts";
 
 /** An operation that settles only when its signal aborts. */
@@ -14,10 +14,10 @@ function hang(seen: AbortSignal[] = []) {
   };
 }
 
-describe("timeout", () => {
+describe("withTimeout", () => {
   it("returns fn's result in time and cancels its timer", async () => {
     const clock = new FakeClock({ auto: false });
-    const result = await timeout(() => Promise.resolve(5), 100, { clock });
+    const result = await withTimeout(() => Promise.resolve(5), 100, { clock });
     assert.equal(result, 5);
     assert.equal(clock.pending, 0);
   });
@@ -25,7 +25,7 @@ describe("timeout", () => {
   it("aborts fn's signal and throws a timeout CqiError at the deadline", async () => {
     const clock = new FakeClock({ auto: false });
     const seen: AbortSignal[] = [];
-    const result = timeout(hang(seen), 250, { clock });
+    const result = withTimeout(hang(seen), 250, { clock });
     clock.advance(249);
     assert.equal(seen[0].aborted, false);
     clock.advance(1);
@@ -39,7 +39,7 @@ describe("timeout", () => {
 
   it("rejects at the deadline even when fn ignores its signal", async () => {
     const clock = new FakeClock({ auto: false });
-    const result = timeout(() => new Promise(() => {}), 10, { clock });
+    const result = withTimeout(() => new Promise(() => {}), 10, { clock });
     clock.advance(10);
     await assert.rejects(result, (e) => isTimeout(e));
   });
@@ -47,7 +47,7 @@ describe("timeout", () => {
   it("passes fn's own failure through", async () => {
     const clock = new FakeClock({ auto: false });
     await assert.rejects(
-      timeout(
+      withTimeout(
         () => {
           throw new Error("own failure");
         },
@@ -63,7 +63,7 @@ describe("timeout", () => {
     const clock = new FakeClock({ auto: false });
     const controller = new AbortController();
     const seen: AbortSignal[] = [];
-    const result = timeout(hang(seen), 1_000, {
+    const result = withTimeout(hang(seen), 1_000, {
       clock,
       signal: controller.signal,
     });
@@ -77,7 +77,7 @@ describe("timeout", () => {
   it("does not call fn when the caller's signal is already aborted", async () => {
     let called = false;
     await assert.rejects(
-      timeout(
+      withTimeout(
         () => {
           called = true;
         },
@@ -90,9 +90,9 @@ describe("timeout", () => {
   });
 
   it("works on the real clock", async () => {
-    const error = await timeout(hang(), 5).catch((e) => e);
+    const error = await withTimeout(hang(), 5).catch((e) => e);
     assert.ok(isTimeout(error));
-    assert.equal(await timeout(() => "fast", 1_000), "fast");
+    assert.equal(await withTimeout(() => "fast", 1_000), "fast");
   });
 
   it("gives each retry attempt its own deadline", async () => {
@@ -101,7 +101,7 @@ describe("timeout", () => {
     const started = [deferred(), deferred()];
     const retrying = deferred();
     const result = retry(({ attempt, signal }) =>
-      timeout(
+      withTimeout(
         ({ signal }) => {
           attempts.push(attempt);
           started[attempt - 1].resolve();
@@ -128,13 +128,13 @@ describe("timeout", () => {
   });
 
   it("rejects bad arguments", async () => {
-    await assert.rejects(timeout(() => 1, -1), {
+    await assert.rejects(withTimeout(() => 1, -1), {
       name: "RangeError",
       message: /ms must be/,
     });
-    await assert.rejects(timeout(() => 1, NaN), RangeError);
+    await assert.rejects(withTimeout(() => 1, NaN), RangeError);
     await assert.rejects(
-      timeout(undefined as unknown as () => void, 1),
+      withTimeout(undefined as unknown as () => void, 1),
       TypeError,
     );
   });

@@ -73,7 +73,3 @@ export {
   type BootstrapConfig,
   type BootstrapOptions,
 } from "./bootstrap.ts";
-export type { Health } from "@cqi/health";
-export type { Logger } from "@cqi/logging";
-export type { MetricsRegistry } from "@cqi/metrics";
-export type { Tracing } from "@cqi/tracing";
