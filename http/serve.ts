@@ -67,7 +67,11 @@ export interface ServeOptions {
    * handler's middleware never sees these. Default: nothing.
    */
   onRefused?: (reason: "invalid_host" | "shutting_down") => void;
-  /** Called once the server listens. Default: prints nothing. */
+  /**
+   * Called once the server listens. Default: prints
+   * `Listening on http://<hostname>:<port>/` on stderr, as `Deno.serve`
+   * does (stdout stays free for log lines); pass `() => {}` for silence.
+   */
   onListen?: (addr: ServerAddr) => void;
   /**
    * Receives errors that escaped the handler (the client got a JSON 500),
@@ -271,7 +275,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     ? () => {}
     : onSignals(SIGNALS, onSignal);
 
-  options.onListen?.(listener.addr);
+  (options.onListen ?? printListening)(listener.addr);
   if (options.signal?.aborted) void shutdown();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -329,4 +333,9 @@ function report(onError: (error: unknown) => void, error: unknown): void {
 
 function defaultOnError(error: unknown): void {
   console.error("@cqi/http serve:", error);
+}
+
+function printListening({ hostname, port }: ServerAddr): void {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  console.error(`Listening on http://${host}:${port}/`);
 }

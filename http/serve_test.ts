@@ -17,6 +17,7 @@ const local = (options: ServeOptions = {}): ServeOptions => ({
   port: 0,
   hostname: "127.0.0.1",
   handleSignals: false,
+  onListen: () => {},
   ...options,
 });
 
@@ -50,6 +51,24 @@ describe("serve", () => {
       local({ onListen: (a) => heard = a }),
     );
     assert.equal(heard?.port, server.addr.port);
+  });
+
+  it("says where it listens on stderr when no onListen is given", async () => {
+    const printed: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args);
+    try {
+      await using server = serve(() => new Response(), {
+        port: 0,
+        hostname: "127.0.0.1",
+        handleSignals: false,
+      });
+      assert.deepEqual(printed, [[
+        `Listening on http://127.0.0.1:${server.addr.port}/`,
+      ]]);
+    } finally {
+      console.error = original;
+    }
   });
 
   it("answers a JSON 500 when the handler throws, and reports the error", async () => {
