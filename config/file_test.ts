@@ -1,16 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfigText } from "./file.ts";
-import { RawList, RawMap, type RawNode, type RawScalar } from "./raw.ts";
-
-// The tree as plain data: scalars as their text.
-function plain(node: RawNode | undefined): unknown {
-  if (node instanceof RawMap) {
-    return Object.fromEntries([...node.entries].map(([k, v]) => [k, plain(v)]));
-  }
-  if (node instanceof RawList) return node.items.map(plain);
-  return (node as RawScalar | undefined)?.value;
-}
+import type { Raw } from "./raw.ts";
+import { plain } from "./testdata/plain.ts";
 
 describe("parseConfigText", () => {
   it("keeps scalars as written, for the schema to type", () => {
@@ -33,8 +25,8 @@ describe("parseConfigText", () => {
 
   it("records the line and column of each value", () => {
     const { root } = parseConfigText("db:\n  port: 5432\n", "c.yaml");
-    const db = root!.entries.get("db") as RawMap;
-    assert.deepEqual(db.entries.get("port")!.source, {
+    const db = (root!.value as Map<string, Raw>).get("db")!;
+    assert.deepEqual((db.value as Map<string, Raw>).get("port")!.source, {
       kind: "file",
       file: "c.yaml",
       line: 2,
@@ -108,6 +100,13 @@ describe("parseConfigText", () => {
     const { problems } = parseConfigText("? [a, b]\n: 1\nok: 2\n", "c.yaml");
     assert.equal(problems[0].message, "expected a plain key");
     assert.equal(problems[0].source?.line, 1);
+  });
+
+  it("reads a key without a value as empty, located at the key", () => {
+    const { root, problems } = parseConfigText("? a\nb: 1\n", "c.yaml");
+    assert.deepEqual(problems, []);
+    assert.deepEqual(plain(root), { a: null, b: "1" });
+    assert.equal((root!.value as Map<string, Raw>).get("a")!.source.line, 1);
   });
 
   it("stops at self-referencing anchors", () => {

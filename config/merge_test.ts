@@ -1,32 +1,28 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
+import type { EnvLayer } from "./env.ts";
 import type { ConfigProblem } from "./error.ts";
-import type { SchemaNode } from "./introspect.ts";
-import { normalise } from "./normalise.ts";
+import { fieldTable } from "./fields.ts";
 import { parseConfigText } from "./file.ts";
-import { RawList, RawMap, type RawNode, type RawScalar } from "./raw.ts";
+import { fileToSchemaKeys, mergeEnv } from "./merge.ts";
 import { cqiSchema } from "./mod.ts";
+import type { Raw } from "./raw.ts";
+import { recordEnv } from "./runtime.ts";
+import { plain } from "./testdata/plain.ts";
+import { type ConfigSchema, describe as shapeOf } from "./valibot_adapter.ts";
 
-function plain(node: RawNode | undefined): unknown {
-  if (node instanceof RawMap) {
-    return Object.fromEntries([...node.entries].map(([k, v]) => [k, plain(v)]));
-  }
-  if (node instanceof RawList) return node.items.map(plain);
-  return (node as RawScalar | undefined)?.value;
-}
-
-function run(schema: unknown, yaml: string) {
+function run(schema: ConfigSchema, yaml: string) {
   const warnings: ConfigProblem[] = [];
   const { root } = parseConfigText(yaml, "c.yaml");
-  const out = normalise(schema as SchemaNode, root!, warnings);
+  const out = fileToSchemaKeys(shapeOf(schema), root!, warnings);
   return {
     tree: plain(out),
     warnings: warnings.map((w) => `${w.path}: ${w.message}`),
   };
 }
 
-describe("normalise", () => {
+describe("file keys to schema keys", () => {
   it("maps snake_case and camelCase keys to fields", () => {
     const schema = v.object({ db: v.object({ maxConnections: v.number() }) });
     assert.deepEqual(run(schema, "db:\n  max_connections: 1\n").tree, {
@@ -80,6 +76,28 @@ describe("normalise", () => {
     assert.deepEqual(run(schema, "service_name: a\nlogging: b\n"), {
       tree: { serviceName: "a", logging: "b" },
       warnings: [],
+    });
+  });
+});
+
+describe("environment values over the file", () => {
+  it("sets each field from its key, creating sections", async () => {
+    const root: Raw = { value: new Map(), source: { kind: "default" } };
+    const problems: ConfigProblem[] = [];
+    const fields = fieldTable(shapeOf(cqiSchema), "CQI");
+    const layers: EnvLayer[] = [{
+      kind: "env",
+      reader: recordEnv({
+        CQI_DATABASE_MAX_CONNECTIONS: "7",
+        CQI_EVENT_BUS_BROKERS: "a,b",
+      }),
+    }];
+    await mergeEnv(root, fields, layers, problems);
+    assert.deepEqual(problems, []);
+    assert.ok(fields.some((f) => f.envKey === "CQI_AUTH_JWT_JWKS_URL"));
+    assert.deepEqual(plain(root), {
+      database: { maxConnections: "7" },
+      eventBus: { brokers: "a,b" },
     });
   });
 });
