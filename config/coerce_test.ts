@@ -1,8 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { coerce, coerceTree } from "./coerce.ts";
+import { coerce } from "./coerce.ts";
 import type { ConfigProblem } from "./error.ts";
+import { merge } from "./merge.ts";
 import { type ConfigSchema, describe as shape } from "./valibot_adapter.ts";
 
 const node = (schema: ConfigSchema) => shape(schema);
@@ -49,7 +50,7 @@ describe("coerce", () => {
   });
 });
 
-describe("coerceTree", () => {
+describe("merge: coercion of structured values", () => {
   it("reads a JSON object where a mapping is expected", () => {
     const schema = node(v.object({
       limits: v.optional(
@@ -65,7 +66,7 @@ describe("coerceTree", () => {
       source: env,
     };
     const problems: ConfigProblem[] = [];
-    const { value } = coerceTree(schema, root, problems, warnings);
+    const { value } = merge(schema, root, new Map(), problems, warnings);
     assert.deepEqual(problems, []);
     assert.deepEqual(value, { limits: { max_open: 3 } });
     assert.deepEqual(warnings.map((w) => w.path), ["limits.extra"]);
@@ -73,10 +74,16 @@ describe("coerceTree", () => {
 
   it("keeps values under a key the schema does not know", () => {
     const root = {
-      value: new Map([["other", { value: "1", source: env }]]),
+      value: new Map([["other", {
+        value: new Map([["x", { value: "1", source: env }]]),
+        source: env,
+      }]]),
       source: env,
     };
-    const { value } = coerceTree(node(v.object({})), root, [], []);
-    assert.deepEqual(value, { other: "1" });
+    const warnings: ConfigProblem[] = [];
+    const schema = node(v.object({ other: v.any() }));
+    const { value } = merge(schema, root, new Map(), [], warnings);
+    assert.deepEqual(value, { other: { x: "1" } });
+    assert.deepEqual(warnings, []);
   });
 });

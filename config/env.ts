@@ -4,6 +4,7 @@
 // reported as likely typos. Not exported from mod.ts.
 import { parseDotenv } from "./dotenv.ts";
 import type { ConfigProblem, ConfigSource } from "./error.ts";
+import type { Field } from "./fields.ts";
 import type { Raw } from "./raw.ts";
 import {
   type EnvReader,
@@ -133,6 +134,19 @@ export async function lookup(
     }
   }
   return undefined;
+}
+
+/** The value of each field whose environment key is set, by field. */
+export async function readFields(
+  layers: readonly EnvLayer[],
+  fields: readonly Field[],
+): Promise<Map<Field, Raw>> {
+  const values = new Map<Field, Raw>();
+  for (const field of fields) {
+    const found = await lookup(layers, field.envKey);
+    if (found !== undefined) values.set(field, found);
+  }
+  return values;
 }
 
 /**

@@ -1,5 +1,4 @@
-import { coerceTree } from "./coerce.ts";
-import { readEnvLayers, unknownKeys } from "./env.ts";
+import { readEnvLayers, readFields, unknownKeys } from "./env.ts";
 import {
   configError,
   type ConfigProblem,
@@ -10,7 +9,7 @@ import { fieldTable } from "./fields.ts";
 import { readConfigFile } from "./file.ts";
 import { interpolate } from "./interpolate.ts";
 import { issueProblems } from "./issues.ts";
-import { fileToSchemaKeys, mergeEnv } from "./merge.ts";
+import { merge } from "./merge.ts";
 import { exitProcess } from "./runtime.ts";
 import { type CqiConfig, cqiSchema } from "./schema.ts";
 import { type ConfigSchema, describe, validate } from "./valibot_adapter.ts";
@@ -99,23 +98,20 @@ export async function loadConfig<T = CqiConfig>(
   const shape = describe(schema);
   const fields = fieldTable(shape, prefix);
 
-  // 2. The sources: the environment and .env, then the file with its
-  // ${VAR}s filled in from them and its keys mapped to the schema's.
+  // 2. The sources, each value with its origin: the environment and .env,
+  // the file with its ${VAR}s filled in from them, each field's key.
   const { env, envFile } = options;
   const layers = await readEnvLayers(env, envFile, problems, warnings);
   const file = await readConfigFile(options.file, layers, configKey, problems);
   const vars = file.root === undefined
     ? new Set<string>()
     : await interpolate(file.root, layers);
-  const root = file.root === undefined
-    ? { value: new Map(), source: { kind: "default" as const } }
-    : fileToSchemaKeys(shape, file.root, warnings);
+  const fromEnv = await readFields(layers, fields);
 
-  // 3. Each field's environment value over the file's.
-  await mergeEnv(root, fields, layers, problems);
+  // 3. Merged by precedence: the environment over the file over defaults.
+  const merged = merge(shape, file.root, fromEnv, problems, warnings);
   const known = [...fields.map((field) => field.envKey), configKey, ...vars];
   warnings.push(...unknownKeys(layers, prefix, known));
-  const merged = coerceTree(shape, root, problems, warnings);
   if (file.failed) throw configError(problems, warnings);
 
   // 4. Validated once; 5. every issue a problem of one ConfigError.

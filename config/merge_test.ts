@@ -1,23 +1,22 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import type { EnvLayer } from "./env.ts";
+import { readFields } from "./env.ts";
 import type { ConfigProblem } from "./error.ts";
 import { fieldTable } from "./fields.ts";
 import { parseConfigText } from "./file.ts";
-import { fileToSchemaKeys, mergeEnv } from "./merge.ts";
+import { merge } from "./merge.ts";
 import { cqiSchema } from "./mod.ts";
-import type { Raw } from "./raw.ts";
 import { recordEnv } from "./runtime.ts";
-import { plain } from "./testdata/plain.ts";
 import { type ConfigSchema, describe as shapeOf } from "./valibot_adapter.ts";
 
+// Merges the file with no environment.
 function run(schema: ConfigSchema, yaml: string) {
   const warnings: ConfigProblem[] = [];
   const { root } = parseConfigText(yaml, "c.yaml");
-  const out = fileToSchemaKeys(shapeOf(schema), root!, warnings);
+  const { value } = merge(shapeOf(schema), root, new Map(), [], warnings);
   return {
-    tree: plain(out),
+    tree: value,
     warnings: warnings.map((w) => `${w.path}: ${w.message}`),
   };
 }
@@ -26,10 +25,10 @@ describe("file keys to schema keys", () => {
   it("maps snake_case and camelCase keys to fields", () => {
     const schema = v.object({ db: v.object({ maxConnections: v.number() }) });
     assert.deepEqual(run(schema, "db:\n  max_connections: 1\n").tree, {
-      db: { maxConnections: "1" },
+      db: { maxConnections: 1 },
     });
     assert.deepEqual(run(schema, "db:\n  maxConnections: 1\n").tree, {
-      db: { maxConnections: "1" },
+      db: { maxConnections: 1 },
     });
   });
 
@@ -41,7 +40,7 @@ describe("file keys to schema keys", () => {
       schema,
       "feeds:\n  binance_spot:\n    poll_interval: 5\n    typo: 1\n",
     );
-    assert.deepEqual(tree, { feeds: { binance_spot: { pollInterval: "5" } } });
+    assert.deepEqual(tree, { feeds: { binance_spot: { pollInterval: 5 } } });
     assert.deepEqual(warnings, [
       "feeds.binance_spot.typo: unknown key in the config file (ignored)",
     ]);
@@ -82,22 +81,55 @@ describe("file keys to schema keys", () => {
 
 describe("environment values over the file", () => {
   it("sets each field from its key, creating sections", async () => {
-    const root: Raw = { value: new Map(), source: { kind: "default" } };
     const problems: ConfigProblem[] = [];
-    const fields = fieldTable(shapeOf(cqiSchema), "CQI");
-    const layers: EnvLayer[] = [{
-      kind: "env",
+    const root = shapeOf(cqiSchema);
+    const fields = fieldTable(root, "CQI");
+    const layers = [{
+      kind: "env" as const,
       reader: recordEnv({
         CQI_DATABASE_MAX_CONNECTIONS: "7",
         CQI_EVENT_BUS_BROKERS: "a,b",
       }),
     }];
-    await mergeEnv(root, fields, layers, problems);
+    const env = await readFields(layers, fields);
+    const merged = merge(root, undefined, env, problems, []);
     assert.deepEqual(problems, []);
     assert.ok(fields.some((f) => f.envKey === "CQI_AUTH_JWT_JWKS_URL"));
-    assert.deepEqual(plain(root), {
-      database: { maxConnections: "7" },
-      eventBus: { brokers: "a,b" },
+    assert.deepEqual(merged.value, {
+      database: { maxConnections: 7 },
+      eventBus: { brokers: ["a", "b"] },
     });
+    assert.deepEqual(merged.sources.get("eventBus"), {
+      kind: "env",
+      env: "CQI_EVENT_BUS_BROKERS",
+    });
+  });
+
+  it("replaces the file's value, and drops its problems", () => {
+    const { root: file } = parseConfigText(
+      "server:\n  port: 1\n  host: h\nlog: 5\n",
+      "c.yaml",
+    );
+    const root = shapeOf(cqiSchema);
+    const fields = fieldTable(root, "CQI");
+    const field = (path: string) => fields.find((f) => f.envKey === path)!;
+    const env = new Map([
+      [field("CQI_SERVER_PORT"), {
+        value: "2",
+        source: { kind: "env" as const, env: "CQI_SERVER_PORT" },
+      }],
+      [field("CQI_LOG_LEVEL"), {
+        value: null,
+        problem: "cannot read CQI_LOG_LEVEL_FILE: file not found",
+        source: { kind: "env" as const, env: "CQI_LOG_LEVEL_FILE" },
+      }],
+    ]);
+    const problems: ConfigProblem[] = [];
+    const merged = merge(root, file, env, problems, []);
+    assert.deepEqual(merged.value, {
+      server: { host: "h", port: 2 },
+      log: { level: undefined },
+    });
+    assert.deepEqual(problems.map((p) => p.path), ["log.level"]);
   });
 });
