@@ -1,3 +1,4 @@
+import process from "node:process";
 import { readEnvLayers, readFields, unknownKeys } from "./env.ts";
 import {
   configError,
@@ -10,7 +11,6 @@ import { readConfigFile } from "./file.ts";
 import { interpolate } from "./interpolate.ts";
 import { issueProblems } from "./issues.ts";
 import { merge } from "./merge.ts";
-import { exitProcess } from "./runtime.ts";
 import { type CqiConfig, cqiSchema } from "./schema.ts";
 import { type ConfigSchema, describe, validate } from "./valibot_adapter.ts";
 
@@ -132,7 +132,7 @@ export async function loadConfig<T = CqiConfig>(
 
 /**
  * Like {@linkcode loadConfig}, but on a {@linkcode ConfigError} prints the
- * report to stderr and exits with status 1 (`Deno.exit` or `process.exit`),
+ * report to stderr and exits with status 1 (`process.exit`),
  * the analog of Go's `MustLoad`. Other errors are rethrown.
  *
  * @example Usage
@@ -155,7 +155,7 @@ export async function mustLoad<T = CqiConfig>(
   } catch (error) {
     if (!isConfigError(error)) throw error;
     console.error(error.message);
-    return exitProcess(1);
+    return process.exit(1);
   }
 }
 
