@@ -29,7 +29,8 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 }
 
 /**
- * The types of the Standard Schema v1 interface.
+ * The Standard Schema v1 types: a schema's `~standard` properties, what
+ * `validate` returns, its issues, and `InferInput` / `InferOutput`.
  *
  * @example Usage
  * ```ts

@@ -3,12 +3,12 @@ import type { RouteHandler, RouteParams } from "./router.ts";
 import type { Middleware, Next } from "./types.ts";
 
 /**
- * Puts routes under a path prefix and wraps each in middleware (first
- * listed = outermost), for spreading into a {@linkcode router} table: auth
- * belongs to the routes it guards. `"GET /positions/:id"` under `"/api"`
- * becomes `"GET /api/positions/:id"` (and `"GET /"` becomes `"GET /api"`);
- * each handler's parameters are typed from the whole pattern, prefix
- * included. The middleware is composed once, here; the router records the
+ * Puts routes under a path prefix, each wrapped in middleware, to spread
+ * into a {@linkcode router} table. The first middleware listed is the
+ * outermost; auth belongs to the routes it guards. `"GET /positions/:id"`
+ * under `"/api"` becomes `"GET /api/positions/:id"` (and `"GET /"` becomes
+ * `"GET /api"`); each handler's parameters are typed from the whole
+ * pattern, prefix included. The middleware is composed once, here; the router records the
  * route pattern before it runs, so a 401 from auth is logged and counted
  * under its route. A prefix of `""` gives per-route middleware; groups nest.
  *
