@@ -82,7 +82,13 @@ export function parseConfigText(text: string, path: string): ParsedFile {
       });
       return undefined;
     }
-    if (isAlias(node)) return convert(node.resolve(doc), depth + 1, keyAt);
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (target !== undefined) return convert(target, depth + 1, keyAt);
+      const source = at(node.range?.[0]);
+      problems.push({ path: "", message: "alias of no anchor", source });
+      return undefined;
+    }
     if (node === null) return { value: null, source: keyAt ?? at() };
     const own = at((node as Node).range?.[0]);
     if (isMap(node)) {

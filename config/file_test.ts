@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { parseConfigText } from "./file.ts";
 import type { Raw } from "./raw.ts";
 import { plain } from "./testdata/plain.ts";
@@ -109,8 +110,42 @@ describe("parseConfigText", () => {
     assert.equal((root!.value as Map<string, Raw>).get("a")!.source.line, 1);
   });
 
+  it("reports an alias of no anchor", () => {
+    const { problems } = parseConfigText("a: 1\nb: *nope\n", "c.yaml");
+    assert.deepEqual(problems, [{
+      path: "",
+      message: "alias of no anchor",
+      source: { kind: "file", file: "c.yaml", line: 2, column: 4 },
+    }]);
+  });
+
   it("stops at self-referencing anchors", () => {
     const { problems } = parseConfigText("a: &x [1, *x]\n", "c.yaml");
     assert.ok(problems.some((p) => /nested too deeply/.test(p.message)));
+  });
+});
+
+describe("parseConfigText on any text", () => {
+  it("never throws: a mapping or problems with their place", () => {
+    const yamlish = fc.stringMatching(/^[a-z:\-\[\]{}&*!|>'" \n#,?]{0,60}$/);
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), yamlish),
+        fc.boolean(),
+        (text, json) => {
+          const path = json ? "c.json" : "c.yaml";
+          const { root, problems } = parseConfigText(text, path);
+          if (root !== undefined) assert.ok(root.value instanceof Map);
+          for (const p of problems) assert.equal(p.source?.file, path);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it("reports deep nesting instead of overflowing the stack", () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    assert.ok(parseConfigText(deep, "c.json").problems.length > 0);
+    assert.ok(parseConfigText(`a: ${deep}`, "c.yaml").problems.length > 0);
   });
 });

@@ -184,13 +184,15 @@ function aliased(
   return entries;
 }
 
-function toRaw(value: unknown, source: ConfigSource): Raw {
+// JSON as Raw values; deeper than a config file may be is a problem.
+function toRaw(value: unknown, source: ConfigSource, depth = 0): Raw {
+  if (depth > 64) return { value: null, source, problem: "nested too deeply" };
   if (Array.isArray(value)) {
-    return { value: value.map((item) => toRaw(item, source)), source };
+    return { value: value.map((v) => toRaw(v, source, depth + 1)), source };
   }
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value).map(([key, item]) =>
-      [key, toRaw(item, source)] as const
+      [key, toRaw(item, source, depth + 1)] as const
     );
     return { value: new Map(entries), source };
   }
