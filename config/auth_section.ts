@@ -7,7 +7,7 @@ import {
   text,
   withDefault,
 } from "./field_schemas.ts";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 import { Secret, secret, SECRET_METADATA } from "./secret.ts";
 
 /**

@@ -10,7 +10,7 @@ import {
   wholeNumber,
   withDefault,
 } from "./field_schemas.ts";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 import { type Secret, secret } from "./secret.ts";
 
 /**

@@ -1,9 +1,6 @@
-// The `.env` file: `KEY=value` lines, `export ` prefixes, `#` comments,
+// The `.env` syntax: `KEY=value` lines, `export ` prefixes, `#` comments,
 // single quotes (literal), double quotes (escapes, may span lines). Not
 // exported from mod.ts. Problems name the line, never the value.
-import type { EnvLayer } from "./env.ts";
-import type { ConfigProblem } from "./error.ts";
-import { type ReadError, readText, recordEnv } from "./runtime.ts";
 
 /** One variable of a `.env` file. */
 export interface DotenvEntry {
@@ -95,47 +92,4 @@ function closingQuote(text: string, quote: string): number {
     if (text[i] === quote) return i;
   }
   return -1;
-}
-
-/**
- * Reads the `.env` file: `option` is its path, `undefined` for `.env` in the
- * working directory (skipped when absent; a warning when unreadable), or
- * `false` for none. Malformed lines become problems.
- */
-export async function readDotenv(
-  option: string | false | undefined,
-  problems: ConfigProblem[],
-  warnings: ConfigProblem[],
-): Promise<EnvLayer | undefined> {
-  if (option === false) return undefined;
-  const path = option ?? ".env";
-  let text: string;
-  try {
-    text = await readText(path);
-  } catch (error) {
-    const reason = (error as ReadError).reason;
-    if (option === undefined && reason === "not_found") return undefined;
-    const problem: ConfigProblem = {
-      path: "",
-      message: `.env file not read: ${(error as Error).message}`,
-      source: { kind: "dotenv", file: path },
-    };
-    (option === undefined ? warnings : problems).push(problem);
-    return undefined;
-  }
-  const parsed = parseDotenv(text);
-  for (const { line, message } of parsed.problems) {
-    problems.push({
-      path: "",
-      message: `malformed .env line: ${message}`,
-      source: { kind: "dotenv", file: path, line },
-    });
-  }
-  const values: Record<string, string> = {};
-  const lines = new Map<string, number>();
-  for (const entry of parsed.entries) {
-    values[entry.key] = entry.value;
-    lines.set(entry.key, entry.line);
-  }
-  return { kind: "dotenv", reader: recordEnv(values), file: path, lines };
 }

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { parseDotenv } from "./dotenv.ts";
 
 const values = (text: string) =>
@@ -63,5 +64,59 @@ describe("parseDotenv", () => {
 
   it("accepts an empty value and a byte-order mark", () => {
     assert.deepEqual(values("\uFEFFA=\nB=''"), { A: "", B: "" });
+  });
+});
+
+describe("parseDotenv on any text", () => {
+  const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/);
+
+  it("never throws, and its problems never hold the text", () => {
+    const messages = new Set([
+      "expected KEY=value",
+      "unterminated ' quote",
+      'unterminated " quote',
+      "unexpected text after the closing quote",
+    ]);
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (text) => {
+        const { entries, problems } = parseDotenv(text);
+        const lines = text.split("\n").length;
+        for (const p of problems) {
+          assert.ok(messages.has(p.message), p.message);
+          assert.ok(p.line >= 1 && p.line <= lines);
+        }
+        for (const e of entries) {
+          assert.match(e.key, /^[A-Za-z_][A-Za-z0-9_.]*$/);
+          assert.ok(e.line >= 1 && e.line <= lines);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("reads back any value written double-quoted with escapes", () => {
+    fc.assert(
+      fc.property(key, fc.string({ unit: "binary" }), (k, value) => {
+        const escaped = value.replace(/[\\"]/g, "\\$&").replace(/\r/g, "\\r")
+          .replace(/\n/g, "\\n");
+        const { entries, problems } = parseDotenv(`${k}="${escaped}" # c\n`);
+        assert.deepEqual(problems, []);
+        assert.deepEqual(entries.map((e) => [e.key, e.value]), [[k, value]]);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("reads back any value without quotes, newlines or ' #' as written, trimmed", () => {
+    const plain = fc.string({ unit: "grapheme" }).filter((s) =>
+      !/[\r\n'"]/.test(s) && !/\s#/.test(s)
+    );
+    fc.assert(
+      fc.property(key, plain, (k, value) => {
+        const { entries } = parseDotenv(`export ${k} = ${value}`);
+        assert.deepEqual(entries.map((e) => e.value), [value.trim()]);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 
 const UNITS: Readonly<Record<string, number>> = {
   ms: 1,
@@ -33,7 +33,7 @@ export function parseDuration(input: string | number): number | undefined {
     return Number.isFinite(input) && input >= 0 ? input : undefined;
   }
   const text = input.trim();
-  if (PLAIN.test(text)) return Number(text);
+  if (PLAIN.test(text)) return parseDuration(Number(text));
   if (text === "") return undefined;
   let total = 0;
   PART.lastIndex = 0;
@@ -42,7 +42,7 @@ export function parseDuration(input: string | number): number | undefined {
     if (match === null) return undefined;
     total += Number(match[1]) * UNITS[match[2]];
   }
-  return total;
+  return parseDuration(total); // too many digits: Infinity, not a duration
 }
 
 /** Marks a schema as a duration for the docs. */

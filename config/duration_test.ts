@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import * as v from "valibot";
 import { duration, parseDuration } from "./mod.ts";
 
@@ -62,5 +63,36 @@ describe("duration()", () => {
     for (const bad of ["soon", "-1s", -5, true]) {
       assert.equal(v.safeParse(delay, { delay: bad }).success, false, `${bad}`);
     }
+  });
+});
+
+describe("parseDuration on any text", () => {
+  it("adds up any combination of units", () => {
+    const n = fc.nat({ max: 10_000 });
+    fc.assert(
+      fc.property(n, n, n, n, (h, m, s, ms) => {
+        assert.equal(
+          parseDuration(` ${h}h${m}m${s}s${ms}ms `),
+          ((h * 60 + m) * 60 + s) * 1_000 + ms,
+        );
+        assert.equal(parseDuration(String(ms)), ms);
+      }),
+    );
+  });
+
+  it("returns a finite number of milliseconds or undefined, never throwing", () => {
+    const text = fc.oneof(
+      fc.string(),
+      fc.stringMatching(/^[0-9.]{1,400}(ms|s|m|h)?$/),
+    );
+    fc.assert(
+      fc.property(text, (input) => {
+        const ms = parseDuration(input);
+        assert.ok(ms === undefined || (Number.isFinite(ms) && ms >= 0), input);
+      }),
+      { numRuns: 2_000 },
+    );
+    assert.equal(parseDuration("9".repeat(400)), undefined);
+    assert.equal(parseDuration(`${"9".repeat(400)}h`), undefined);
   });
 });

@@ -1,11 +1,18 @@
-// Environment sources: the process environment over the `.env` file, the
-// `<KEY>_FILE` convention, the overlay of `PREFIX_SECTION_FIELD` keys onto
-// the tree, and warnings for unknown keys under the prefix. Not exported
-// from mod.ts.
+// The environment sources, highest first: the process environment (or the
+// `env` option), then the `.env` file. A key is read as itself or through
+// its `<KEY>_FILE` form; keys under the prefix that nothing reads are
+// reported as likely typos. Not exported from mod.ts.
+import { parseDotenv } from "./dotenv.ts";
 import type { ConfigProblem, ConfigSource } from "./error.ts";
-import { envKey, type Leaf } from "./introspect.ts";
-import { RawMap, type RawNode, RawScalar } from "./raw.ts";
-import type { EnvReader } from "./runtime.ts";
+import type { Field } from "./fields.ts";
+import type { Raw } from "./raw.ts";
+import {
+  type EnvReader,
+  processEnv,
+  type ReadError,
+  readText,
+  recordEnv,
+} from "./runtime.ts";
 import { unknownMessage } from "./suggest.ts";
 
 /** One environment source: the process, or the `.env` file. */
@@ -14,22 +21,59 @@ export interface EnvLayer {
   kind: "env" | "dotenv";
   /** The variables. */
   reader: EnvReader;
-  /** For `.env`: the file and the line of each key. */
+  /** For `.env`: the file. */
   file?: string;
   /** For `.env`: the line of each key. */
   lines?: ReadonlyMap<string, number>;
 }
 
-/** A variable found in a layer, with its source. */
-export interface Found {
-  /** The value. */
-  value: string;
-  /** Where it came from. */
-  source: ConfigSource;
+/**
+ * The environment layers, highest first: `env` (default: the process
+ * environment), then the `.env` file `envFile` names: `undefined` for
+ * `.env` in the working directory (skipped when absent; a warning when
+ * unreadable), `false` for none. Malformed `.env` lines are problems.
+ */
+export async function readEnvLayers(
+  env: Readonly<Record<string, string | undefined>> | undefined,
+  envFile: string | false | undefined,
+  problems: ConfigProblem[],
+  warnings: ConfigProblem[],
+): Promise<EnvLayer[]> {
+  const layers: EnvLayer[] = [{
+    kind: "env",
+    reader: env === undefined ? processEnv() : recordEnv(env),
+  }];
+  if (envFile === false) return layers;
+  const file = envFile ?? ".env";
+  let text: string;
+  try {
+    text = await readText(file);
+  } catch (error) {
+    if (envFile === undefined && (error as ReadError).reason === "not_found") {
+      return layers;
+    }
+    (envFile === undefined ? warnings : problems).push({
+      path: "",
+      message: `.env file not read: ${(error as Error).message}`,
+      source: { kind: "dotenv", file },
+    });
+    return layers;
+  }
+  const parsed = parseDotenv(text);
+  for (const { line, message } of parsed.problems) {
+    problems.push({
+      path: "",
+      message: `malformed .env line: ${message}`,
+      source: { kind: "dotenv", file, line },
+    });
+  }
+  const values = Object.fromEntries(
+    parsed.entries.map((e) => [e.key, e.value]),
+  );
+  const lines = new Map(parsed.entries.map((e) => [e.key, e.line]));
+  const reader = recordEnv(values);
+  return [...layers, { kind: "dotenv", reader, file, lines }];
 }
-
-/** Reads a secret file; rejects with a message on failure. */
-export type SecretReader = (path: string) => Promise<string>;
 
 function sourceIn(layer: EnvLayer, key: string): ConfigSource {
   if (layer.kind === "env") return { kind: "env", env: key };
@@ -41,17 +85,17 @@ function sourceIn(layer: EnvLayer, key: string): ConfigSource {
   };
 }
 
-/** A variable's value in a layer; empty counts as unset. */
+// A variable's value in a layer; empty counts as unset.
 function valueIn(layer: EnvLayer, key: string): string | undefined {
   const value = layer.reader.get(key);
-  return value === undefined || value === "" ? undefined : value;
+  return value === "" ? undefined : value;
 }
 
 /** The value of `key` in the highest layer that sets it. */
 export function firstValue(
   layers: readonly EnvLayer[],
   key: string,
-): Found | undefined {
+): { value: string; source: ConfigSource } | undefined {
   for (const layer of layers) {
     const value = valueIn(layer, key);
     if (value !== undefined) return { value, source: sourceIn(layer, key) };
@@ -61,89 +105,48 @@ export function firstValue(
 
 /**
  * Looks `key` up in the layers, highest first: `KEY` itself, or the content
- * of the file named by `KEY_FILE` (trailing newlines removed). Returns a
- * problem message when both are set in one layer or the file is unreadable.
+ * of the file named by `KEY_FILE` (trailing newlines removed). Both set in
+ * one layer, or an unreadable file, is a `problem`.
  */
 export async function lookup(
   layers: readonly EnvLayer[],
   key: string,
-  readSecret: SecretReader,
-): Promise<Found | { problem: string; source: ConfigSource } | undefined> {
+  read: (path: string) => Promise<string> = readText,
+): Promise<Raw | undefined> {
   for (const layer of layers) {
     const direct = valueIn(layer, key);
     const file = valueIn(layer, `${key}_FILE`);
     if (direct !== undefined && file !== undefined) {
-      return {
-        problem: `both ${key} and ${key}_FILE are set; set only one`,
-        source: sourceIn(layer, key),
-      };
+      const problem = `both ${key} and ${key}_FILE are set; set only one`;
+      return { value: null, source: sourceIn(layer, key), problem };
     }
     if (direct !== undefined) {
       return { value: direct, source: sourceIn(layer, key) };
     }
-    if (file !== undefined) {
-      const source = { ...sourceIn(layer, `${key}_FILE`), file };
-      if (layer.kind === "dotenv") delete source.line;
-      try {
-        const content = await readSecret(file);
-        return { value: content.replace(/[\r\n]+$/, ""), source };
-      } catch (error) {
-        return {
-          problem: `cannot read ${key}_FILE: ${(error as Error).message}`,
-          source,
-        };
-      }
+    if (file === undefined) continue;
+    const source = { ...sourceIn(layer, `${key}_FILE`), file };
+    delete source.line;
+    try {
+      return { value: (await read(file)).replace(/[\r\n]+$/, ""), source };
+    } catch (error) {
+      const problem = `cannot read ${key}_FILE: ${(error as Error).message}`;
+      return { value: null, source, problem };
     }
   }
   return undefined;
 }
 
-/**
- * Sets each leaf whose environment key is set onto `root`, replacing what
- * the file gave. Returns the environment keys of the leaves.
- */
-export async function overlay(
-  root: RawMap,
-  leaves: readonly Leaf[],
+/** The value of each field whose environment key is set, by field. */
+export async function readFields(
   layers: readonly EnvLayer[],
-  prefix: string,
-  readSecret: SecretReader,
-  problems: ConfigProblem[],
-): Promise<string[]> {
-  const keys: string[] = [];
-  for (const leaf of leaves) {
-    const key = envKey(prefix, leaf.path);
-    keys.push(key);
-    const found = await lookup(layers, key, readSecret);
-    if (found === undefined) continue;
-    if ("problem" in found) {
-      problems.push({
-        path: leaf.path.join("."),
-        message: found.problem,
-        source: found.source,
-      });
-      // Drop the file's value: the problem is reported once, here.
-      setAt(root, leaf.path, new RawScalar(null, found.source));
-      continue;
-    }
-    setAt(root, leaf.path, new RawScalar(found.value, found.source));
+  fields: readonly Field[],
+): Promise<Map<Field, Raw>> {
+  const values = new Map<Field, Raw>();
+  for (const field of fields) {
+    const found = await lookup(layers, field.envKey);
+    if (found !== undefined) values.set(field, found);
   }
-  return keys;
-}
-
-function setAt(root: RawMap, path: readonly string[], node: RawNode): void {
-  let current = root;
-  for (const key of path.slice(0, -1)) {
-    const next = current.entries.get(key);
-    if (next instanceof RawMap) {
-      current = next;
-      continue;
-    }
-    const created = new RawMap(new Map(), node.source);
-    current.entries.set(key, created);
-    current = created;
-  }
-  current.entries.set(path[path.length - 1], node);
+  return values;
 }
 
 /**
@@ -157,17 +160,13 @@ export function unknownKeys(
 ): ConfigProblem[] {
   if (prefix === "") return [];
   const accepted = new Set<string>();
-  for (const key of known) {
-    accepted.add(key);
-    accepted.add(`${key}_FILE`);
-  }
+  for (const key of known) accepted.add(key).add(`${key}_FILE`);
   const warnings: ConfigProblem[] = [];
   const seen = new Set<string>();
   for (const layer of layers) {
     for (const key of layer.reader.keys() ?? []) {
-      if (!key.startsWith(`${prefix}_`) || accepted.has(key) || seen.has(key)) {
-        continue;
-      }
+      if (!key.startsWith(`${prefix}_`) || accepted.has(key)) continue;
+      if (seen.has(key)) continue;
       seen.add(key);
       warnings.push({
         path: "",

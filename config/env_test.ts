@@ -1,10 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type EnvLayer, lookup, overlay, unknownKeys } from "./env.ts";
-import type { ConfigProblem } from "./error.ts";
-import { leavesOf, type SchemaNode } from "./introspect.ts";
-import { cqiSchema } from "./mod.ts";
-import { RawMap, type RawScalar } from "./raw.ts";
+import { type EnvLayer, lookup, unknownKeys } from "./env.ts";
 import { recordEnv } from "./runtime.ts";
 
 const process = (vars: Record<string, string>): EnvLayer => ({
@@ -71,6 +67,7 @@ describe("environment lookup", () => {
       readSecret,
     );
     assert.deepEqual(both, {
+      value: null,
       problem: "both K and K_FILE are set; set only one",
       source: { kind: "env", env: "K" },
     });
@@ -80,38 +77,14 @@ describe("environment lookup", () => {
       readSecret,
     );
     assert.deepEqual(missing, {
+      value: null,
       problem: "cannot read K_FILE: file not found",
       source: { kind: "dotenv", file: "/nope", env: "K_FILE" },
     });
   });
 });
 
-describe("environment overlay", () => {
-  it("sets each field from its key, creating sections", async () => {
-    const root = new RawMap(new Map(), { kind: "default" });
-    const problems: ConfigProblem[] = [];
-    const keys = await overlay(
-      root,
-      leavesOf(cqiSchema as unknown as SchemaNode),
-      [process({
-        CQI_DATABASE_MAX_CONNECTIONS: "7",
-        CQI_EVENT_BUS_BROKERS: "a,b",
-      })],
-      "CQI",
-      readSecret,
-      problems,
-    );
-    assert.deepEqual(problems, []);
-    assert.ok(keys.includes("CQI_AUTH_JWT_JWKS_URL"));
-    const database = root.entries.get("database") as RawMap;
-    assert.equal(
-      (database.entries.get("maxConnections") as RawScalar).value,
-      "7",
-    );
-    const bus = root.entries.get("eventBus") as RawMap;
-    assert.equal((bus.entries.get("brokers") as RawScalar).value, "a,b");
-  });
-
+describe("unknown environment keys", () => {
   it("warns about unknown keys under the prefix only", () => {
     const warnings = unknownKeys(
       [process({

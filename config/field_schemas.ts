@@ -1,6 +1,6 @@
 // Building blocks for the section schemas. Not exported from mod.ts.
 import * as v from "valibot";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 
 /** A TCP port, 1–65535; with `listen`, also 0 (any free port). */
 export function port(listen = false): ConfigSchema<number> {

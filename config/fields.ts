@@ -1,13 +1,99 @@
-import {
-  envKey,
-  isDurationSchema,
-  leavesOf,
-  type SchemaNode,
-  snakeCase,
-  unwrap,
-} from "./introspect.ts";
+// The field table: every field a schema reads, with its path, file key,
+// environment key and Shape, from one walk of the schema. The loader reads
+// sources by it; configFields documents it.
 import { cqiSchema } from "./schema.ts";
-import type { ConfigSchema } from "./schema_type.ts";
+import { type ConfigSchema, describe, type Shape } from "./valibot_adapter.ts";
+
+/** A field with no fields of its own: what one environment key sets. */
+export interface Field {
+  /** Schema keys from the root. */
+  path: string[];
+  /** Dotted snake_case path in a config file: `database.max_connections`. */
+  fileKey: string;
+  /** `CQI_DATABASE_MAX_CONNECTIONS` (`<KEY>_FILE` works too). */
+  envKey: string;
+  /** What it takes. */
+  shape: Shape;
+  /** Whether it must be set (when its section is present). */
+  required: boolean;
+}
+
+/** `maxConnections` → `max_connections`. */
+export function snakeCase(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase();
+}
+
+/** The fields of an object shape, or of a union's first object option. */
+export function entriesOf(
+  shape: Shape | undefined,
+): Readonly<Record<string, Shape>> | undefined {
+  if (shape?.kind === "object") return shape.entries;
+  for (const option of shape?.options ?? []) {
+    const entries = entriesOf(option);
+    if (entries !== undefined) return entries;
+  }
+  return undefined;
+}
+
+/** The shape of field `key` of `shape`, if it has one. */
+export function fieldOf(
+  shape: Shape | undefined,
+  key: string,
+): Shape | undefined {
+  const entries = entriesOf(shape);
+  return entries !== undefined && Object.hasOwn(entries, key)
+    ? entries[key]
+    : undefined;
+}
+
+/** The fields of `root`, depth first in declaration order. */
+export function fieldTable(root: Shape, prefix: string): Field[] {
+  const out: Field[] = [];
+  const visit = (shape: Shape, path: string[]) => {
+    if (shape.kind === "object") {
+      for (const [key, child] of Object.entries(shape.entries!)) {
+        visit(child, [...path, key]);
+      }
+      return;
+    }
+    const name = path.map((p) => snakeCase(p).toUpperCase()).join("_");
+    out.push({
+      path,
+      fileKey: path.map(snakeCase).join("."),
+      envKey: prefix === "" ? name : `${prefix}_${name}`,
+      shape,
+      required: !shape.optional,
+    });
+  };
+  for (const [key, child] of Object.entries(entriesOf(root) ?? {})) {
+    visit(child, [key]);
+  }
+  return out;
+}
+
+/**
+ * Whether the value at `path` (schema keys; list items by index) is secret
+ * or inside something secret.
+ */
+export function isSecretAt(
+  root: Shape,
+  path: readonly (string | number)[],
+): boolean {
+  let current: Shape | undefined = root;
+  for (const key of path) {
+    if (current === undefined) return false;
+    if (current.secret) return true;
+    current = typeof key === "string"
+      ? fieldOf(current, key)
+      : current.kind === "list"
+      ? current.item
+      : undefined;
+  }
+  return current?.secret === true;
+}
 
 /**
  * One field of a configuration schema, as documented: where to set it and
@@ -82,58 +168,27 @@ export interface ConfigFieldsOptions {
  * @returns The fields, in schema order.
  */
 export function configFields(options: ConfigFieldsOptions = {}): ConfigField[] {
-  const schema = (options.schema ?? cqiSchema) as unknown as SchemaNode;
-  const prefix = options.prefix ?? "CQI";
-  return leavesOf(schema).map((leaf) => {
-    const info = unwrap(leaf.schema);
+  const root = describe(options.schema ?? cqiSchema);
+  return fieldTable(root, options.prefix ?? "CQI").map((f) => {
     const field: ConfigField = {
-      path: leaf.path.join("."),
-      fileKey: leaf.path.map(snakeCase).join("."),
-      envKey: envKey(prefix, leaf.path),
-      type: typeLabel(leaf.schema),
-      required: leaf.required,
-      secret: info.metadata.secret === true,
+      path: f.path.join("."),
+      fileKey: f.fileKey,
+      envKey: f.envKey,
+      type: f.shape.label,
+      required: f.required,
+      secret: f.shape.secret,
     };
-    if (info.hasDefault) field.default = display(info.default);
-    if (info.description !== undefined) field.description = info.description;
+    if (f.shape.hasDefault) {
+      const value = f.shape.default;
+      field.default = !Array.isArray(value)
+        ? String(value)
+        : value.length === 0
+        ? "[]"
+        : value.map(String).join(",");
+    }
+    if (f.shape.description !== undefined) {
+      field.description = f.shape.description;
+    }
     return field;
   });
-}
-
-function display(value: unknown): string {
-  if (Array.isArray(value)) {
-    return value.length === 0 ? "[]" : value.map(String).join(",");
-  }
-  return String(value);
-}
-
-function typeLabel(schema: SchemaNode): string {
-  const info = unwrap(schema);
-  if (isDurationSchema(schema)) return "duration";
-  const base = info.base;
-  const secret = info.metadata.secret === true;
-  let label: string;
-  switch (base.type) {
-    case "number":
-      label = info.actions.some((a) => a.type === "integer")
-        ? "integer"
-        : "number";
-      break;
-    case "picklist":
-      label = (base.options ?? []).map((o) => JSON.stringify(o)).join(" | ");
-      break;
-    case "array":
-      label = `list of ${typeLabel(base.item!)}`;
-      break;
-    case "union":
-      label = (base.options as SchemaNode[]).map(typeLabel).join(" or ");
-      break;
-    case "object":
-      label = "mapping";
-      break;
-    default:
-      label = base.type;
-  }
-  if (!secret) return label;
-  return base.type === "string" ? "secret" : `${label} (secret)`;
 }

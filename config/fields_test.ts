@@ -1,7 +1,64 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
-import { configFields, cqiSections, secret } from "./mod.ts";
+import { fieldTable, isSecretAt, snakeCase } from "./fields.ts";
+import { configFields, cqiSchema, cqiSections, secret } from "./mod.ts";
+import { describe as shapeOf } from "./valibot_adapter.ts";
+
+describe("the field table", () => {
+  it("converts field names to file keys and environment keys", () => {
+    assert.equal(snakeCase("maxConnections"), "max_connections");
+    assert.equal(snakeCase("eventBus"), "event_bus");
+    assert.equal(snakeCase("jwksURL"), "jwks_url");
+    assert.equal(snakeCase("port"), "port");
+    const schema = shapeOf(v.object({
+      database: v.object({ maxConnections: v.number() }),
+      eventBus: v.object({ brokers: v.array(v.string()) }),
+    }));
+    assert.deepEqual(
+      fieldTable(schema, "CQI").map((f) => [f.fileKey, f.envKey]),
+      [
+        ["database.max_connections", "CQI_DATABASE_MAX_CONNECTIONS"],
+        ["event_bus.brokers", "CQI_EVENT_BUS_BROKERS"],
+      ],
+    );
+    assert.equal(fieldTable(schema, "")[1].envKey, "EVENT_BUS_BROKERS");
+  });
+
+  it("lists fields depth first, sections included", () => {
+    const schema = v.object({
+      a: v.object({ b: v.string(), c: v.optional(v.number()) }),
+      d: v.optional(v.object({ e: v.array(v.string()) })),
+      f: v.union([v.string(), v.object({ g: v.string() })]),
+    });
+    const fields = fieldTable(shapeOf(schema), "CQI").map((
+      l,
+    ) => [l.path.join("."), l.required]);
+    assert.deepEqual(fields, [["a.b", true], ["a.c", false], ["d.e", true], [
+      "f",
+      true,
+    ]]);
+  });
+
+  it("finds secrets, including everything below a secret", () => {
+    const schema = shapeOf(v.object({
+      db: v.object({ password: v.optional(secret()), host: v.string() }),
+      keys: v.pipe(
+        v.array(v.object({ k: v.string() })),
+        v.metadata({ secret: true }),
+      ),
+    }));
+    assert.equal(isSecretAt(schema, ["db", "password"]), true);
+    assert.equal(isSecretAt(schema, ["db", "host"]), false);
+    assert.equal(isSecretAt(schema, ["keys", 0, "k"]), true);
+    assert.equal(isSecretAt(schema, ["nope", "x"]), false);
+    assert.equal(isSecretAt(schema, ["db", "toString"]), false);
+    const cqi = shapeOf(cqiSchema);
+    assert.equal(isSecretAt(cqi, ["auth", "apiKeys", 1]), true);
+    assert.equal(isSecretAt(cqi, ["auth", "jwt", "secret"]), true);
+    assert.equal(isSecretAt(cqi, ["auth", "jwt", "issuer"]), false);
+  });
+});
 
 describe("configFields", () => {
   const fields = configFields();

@@ -1,6 +1,6 @@
-// Reads and parses the YAML or JSON config file into a raw tree whose
-// scalars keep their text as written (`1.10` stays "1.10"; the schema
-// decides the type) and their line and column. Not exported from mod.ts.
+// The config file, YAML or JSON, read into Raw values whose text is kept as
+// written (`1.10` stays "1.10"; the schema decides the type), each with its
+// line and column. Not exported from mod.ts.
 import {
   isAlias,
   isMap,
@@ -13,13 +13,13 @@ import {
 import { type EnvLayer, firstValue } from "./env.ts";
 import type { ConfigProblem, ConfigSource } from "./error.ts";
 import { jsonSyntaxError } from "./json_syntax.ts";
-import { RawList, RawMap, type RawNode, RawScalar } from "./raw.ts";
+import type { Raw } from "./raw.ts";
 import { readText } from "./runtime.ts";
 
-/** The result of parsing a config file. */
+/** A parsed config file. */
 export interface ParsedFile {
   /** The top-level mapping, when the file parsed (absent for an empty file). */
-  root?: RawMap;
+  root?: Raw;
   /** Syntax errors, each with its line and column. */
   problems: ConfigProblem[];
 }
@@ -33,21 +33,23 @@ const MAX_DEPTH = 64;
  */
 export function parseConfigText(text: string, path: string): ParsedFile {
   const lines = new LineCounter();
-  const at = (offset: number): ConfigSource => {
+  const at = (offset = 0): ConfigSource => {
     const { line, col } = lines.linePos(offset);
     return { kind: "file", file: path, line, column: col };
   };
+  const fail = (message: string, source: ConfigSource): ParsedFile => ({
+    problems: [{ path: "", message, source }],
+  });
   if (path.toLowerCase().endsWith(".json")) {
     const error = jsonSyntaxError(text);
     if (error !== undefined) {
-      const { line, column } = position(text, error.offset);
-      return {
-        problems: [{
-          path: "",
-          message: `malformed JSON: ${error.message}`,
-          source: { kind: "file", file: path, line, column },
-        }],
-      };
+      const before = text.slice(0, error.offset);
+      return fail(`malformed JSON: ${error.message}`, {
+        kind: "file",
+        file: path,
+        line: before.split("\n").length,
+        column: error.offset - before.lastIndexOf("\n"),
+      });
     }
   }
   const doc = parseDocument(text, {
@@ -65,12 +67,13 @@ export function parseConfigText(text: string, path: string): ParsedFile {
     };
   }
   const problems: ConfigProblem[] = [];
-  // A mapping or list under a key is located at its key.
+  // A mapping or list under a key is located at its key; a missing value
+  // (`? key` alone) is empty.
   const convert = (
     node: unknown,
     depth: number,
     keyAt?: ConfigSource,
-  ): RawNode | undefined => {
+  ): Raw | undefined => {
     if (depth > MAX_DEPTH) {
       problems.push({
         path: "",
@@ -79,64 +82,54 @@ export function parseConfigText(text: string, path: string): ParsedFile {
       });
       return undefined;
     }
-    if (isAlias(node)) return convert(node.resolve(doc), depth + 1, keyAt);
-    const own = at((node as Node).range?.[0] ?? 0);
-    const source = (isMap(node) || isSeq(node)) ? keyAt ?? own : own;
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (target !== undefined) return convert(target, depth + 1, keyAt);
+      const source = at(node.range?.[0]);
+      problems.push({ path: "", message: "alias of no anchor", source });
+      return undefined;
+    }
+    if (node === null) return { value: null, source: keyAt ?? at() };
+    const own = at((node as Node).range?.[0]);
     if (isMap(node)) {
-      const entries = new Map<string, RawNode>();
+      const entries = new Map<string, Raw>();
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? pair.key.value : undefined;
+        const keySource = at((pair.key as Node | null)?.range?.[0]);
         if (key === undefined || key === null || typeof key === "object") {
           problems.push({
             path: "",
             message: "expected a plain key",
-            source: at((pair.key as Node | null)?.range?.[0] ?? 0),
+            source: keySource,
           });
           continue;
         }
-        const keySource = at((pair.key as Node).range?.[0] ?? 0);
         const value = convert(pair.value, depth + 1, keySource);
         if (value !== undefined) entries.set(String(key), value);
       }
-      return new RawMap(entries, source);
+      return { value: entries, source: keyAt ?? own };
     }
     if (isSeq(node)) {
-      const items = node.items.map((item) => convert(item, depth + 1));
-      return new RawList(
-        items.filter((item): item is RawNode => item !== undefined),
-        source,
+      const items: Raw[] = node.items.flatMap((item) =>
+        convert(item, depth + 1) ?? []
       );
+      return { value: items, source: keyAt ?? own };
     }
-    if (isScalar(node)) {
-      if (node.value === null) return new RawScalar(null, source);
-      const value = typeof node.value === "string"
-        ? node.value
-        : node.source ?? String(node.value);
-      return new RawScalar(value, source);
-    }
-    return node === null ? new RawScalar(null, source) : undefined;
+    if (!isScalar(node)) return undefined;
+    const value = node.value === null || typeof node.value === "string"
+      ? node.value
+      : node.source ?? String(node.value);
+    return { value, source: own };
   };
   if (doc.contents === null) return { problems };
   const root = convert(doc.contents, 0);
-  if (!(root instanceof RawMap)) {
-    return {
-      problems: [{
-        path: "",
-        message: "expected a mapping of sections at the top level",
-        source: at(doc.contents.range?.[0] ?? 0),
-      }],
-    };
+  if (!(root?.value instanceof Map)) {
+    return fail(
+      "expected a mapping of sections at the top level",
+      at(doc.contents.range?.[0]),
+    );
   }
   return { root, problems };
-}
-
-function position(text: string, offset: number): {
-  line: number;
-  column: number;
-} {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return { line, column: offset - before.lastIndexOf("\n") };
 }
 
 /**
@@ -149,10 +142,10 @@ export async function readConfigFile(
   layers: readonly EnvLayer[],
   configKey: string,
   problems: ConfigProblem[],
-): Promise<{ root?: RawMap; failed: boolean }> {
+): Promise<{ root?: Raw; failed: boolean }> {
   if (option === false) return { failed: false };
   let path = option;
-  let source: ConfigSource | undefined;
+  let source: ConfigSource = { kind: "file", file: path };
   if (path === undefined) {
     const found = firstValue(layers, configKey);
     if (found === undefined) return { failed: false };
@@ -166,7 +159,7 @@ export async function readConfigFile(
     problems.push({
       path: "",
       message: `config file not read: ${(error as Error).message}`,
-      source: source ?? { kind: "file", file: path },
+      source,
     });
     return { failed: true };
   }

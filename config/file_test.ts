@@ -1,16 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { parseConfigText } from "./file.ts";
-import { RawList, RawMap, type RawNode, type RawScalar } from "./raw.ts";
-
-// The tree as plain data: scalars as their text.
-function plain(node: RawNode | undefined): unknown {
-  if (node instanceof RawMap) {
-    return Object.fromEntries([...node.entries].map(([k, v]) => [k, plain(v)]));
-  }
-  if (node instanceof RawList) return node.items.map(plain);
-  return (node as RawScalar | undefined)?.value;
-}
+import type { Raw } from "./raw.ts";
+import { plain } from "./testdata/plain.ts";
 
 describe("parseConfigText", () => {
   it("keeps scalars as written, for the schema to type", () => {
@@ -33,8 +26,8 @@ describe("parseConfigText", () => {
 
   it("records the line and column of each value", () => {
     const { root } = parseConfigText("db:\n  port: 5432\n", "c.yaml");
-    const db = root!.entries.get("db") as RawMap;
-    assert.deepEqual(db.entries.get("port")!.source, {
+    const db = (root!.value as Map<string, Raw>).get("db")!;
+    assert.deepEqual((db.value as Map<string, Raw>).get("port")!.source, {
       kind: "file",
       file: "c.yaml",
       line: 2,
@@ -110,8 +103,49 @@ describe("parseConfigText", () => {
     assert.equal(problems[0].source?.line, 1);
   });
 
+  it("reads a key without a value as empty, located at the key", () => {
+    const { root, problems } = parseConfigText("? a\nb: 1\n", "c.yaml");
+    assert.deepEqual(problems, []);
+    assert.deepEqual(plain(root), { a: null, b: "1" });
+    assert.equal((root!.value as Map<string, Raw>).get("a")!.source.line, 1);
+  });
+
+  it("reports an alias of no anchor", () => {
+    const { problems } = parseConfigText("a: 1\nb: *nope\n", "c.yaml");
+    assert.deepEqual(problems, [{
+      path: "",
+      message: "alias of no anchor",
+      source: { kind: "file", file: "c.yaml", line: 2, column: 4 },
+    }]);
+  });
+
   it("stops at self-referencing anchors", () => {
     const { problems } = parseConfigText("a: &x [1, *x]\n", "c.yaml");
     assert.ok(problems.some((p) => /nested too deeply/.test(p.message)));
+  });
+});
+
+describe("parseConfigText on any text", () => {
+  it("never throws: a mapping or problems with their place", () => {
+    const yamlish = fc.stringMatching(/^[a-z:\-\[\]{}&*!|>'" \n#,?]{0,60}$/);
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string(), yamlish),
+        fc.boolean(),
+        (text, json) => {
+          const path = json ? "c.json" : "c.yaml";
+          const { root, problems } = parseConfigText(text, path);
+          if (root !== undefined) assert.ok(root.value instanceof Map);
+          for (const p of problems) assert.equal(p.source?.file, path);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it("reports deep nesting instead of overflowing the stack", () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    assert.ok(parseConfigText(deep, "c.json").problems.length > 0);
+    assert.ok(parseConfigText(`a: ${deep}`, "c.yaml").problems.length > 0);
   });
 });

@@ -3,8 +3,7 @@
 // the first `}` and may contain `:` (`${BROKER:localhost:9092}`). Not
 // exported from mod.ts.
 import { type EnvLayer, lookup } from "./env.ts";
-import { RawList, RawMap, type RawNode, RawScalar } from "./raw.ts";
-import { readText } from "./runtime.ts";
+import type { Raw } from "./raw.ts";
 
 /** A reference to a variable inside a value. */
 export interface VarRef {
@@ -96,77 +95,52 @@ export function varsOf(template: Template): string[] {
   );
 }
 
-// Fills in `${VAR}`s in every scalar of the file; a value that cannot be
-// completed carries its problem (dropped if the environment overrides the
-// field). Returns the variables referenced.
-export async function interpolateTree(
-  root: RawMap,
+/**
+ * Fills in the `${VAR}`s of every text in `root` (the config file) from the
+ * environment layers. A text that cannot be completed gets a problem instead
+ * of a value; it is dropped if the environment sets that field. Returns the
+ * variables read.
+ */
+export async function interpolate(
+  root: Raw,
   layers: readonly EnvLayer[],
 ): Promise<Set<string>> {
-  const scalars: RawScalar[] = [];
-  const collect = (node: RawNode) => {
-    if (node instanceof RawScalar) scalars.push(node);
-    else if (node instanceof RawList) node.items.forEach(collect);
-    else node.entries.forEach(collect);
+  const templates = new Map<Raw, Template | { error: string }>();
+  const collect = (node: Raw) => {
+    if (node.value instanceof Map) node.value.forEach(collect);
+    else if (Array.isArray(node.value)) node.value.forEach(collect);
+    else if (node.value?.includes("$")) {
+      templates.set(node, parseTemplate(node.value));
+    }
   };
   collect(root);
-  const templates = new Map(
-    scalars.filter((s) => s.value?.includes("$")).map((s) => [
-      s,
-      parseTemplate(s.value!),
-    ]),
-  );
   const names = new Set<string>();
-  for (const template of templates.values()) {
-    if (Array.isArray(template)) varsOf(template).forEach((n) => names.add(n));
+  for (const t of templates.values()) {
+    if (Array.isArray(t)) varsOf(t).forEach((name) => names.add(name));
   }
-  const values = new Map<string, Awaited<ReturnType<typeof lookup>>>();
-  for (const name of names) {
-    values.set(name, await lookup(layers, name, readText));
-  }
-  const replace = (node: RawNode): RawNode => {
-    if (node instanceof RawList) {
-      return new RawList(node.items.map(replace), node.source);
-    }
-    if (node instanceof RawMap) {
-      for (const [key, child] of node.entries) {
-        node.entries.set(key, replace(child));
-      }
-      return node;
-    }
-    const template = templates.get(node);
-    if (template === undefined) return node;
+  const found = new Map<string, Raw | undefined>();
+  for (const name of names) found.set(name, await lookup(layers, name));
+  for (const [node, template] of templates) {
     if (!Array.isArray(template)) {
-      return new RawScalar(undefined, node.source, template.error);
+      Object.assign(node, { value: null, problem: template.error });
+      continue;
     }
-    const used = varsOf(template);
-    const source = used.length === 0
-      ? node.source
-      : { ...node.source, env: [...new Set(used)].join(", ") };
-    const failed = used
-      .map((name) => values.get(name))
-      .find((found) => found !== undefined && "problem" in found);
-    if (failed !== undefined && "problem" in failed) {
-      return new RawScalar(undefined, source, failed.problem);
-    }
+    const used = [...new Set(varsOf(template))];
+    if (used.length > 0) node.source = { ...node.source, env: used.join(", ") };
+    const failed = used.map((n) => found.get(n)?.problem).find((p) => p);
     const rendered = render(template, (name) => {
-      const found = values.get(name);
-      return found === undefined || "problem" in found
-        ? undefined
-        : found.value;
+      const value = found.get(name);
+      return value?.problem === undefined ? value?.value as string : undefined;
     });
-    if (rendered.value === undefined) {
-      const list = rendered.missing.map((n) => `\${${n}}`).join(", ");
-      return new RawScalar(
-        undefined,
-        source,
-        `${list} ${rendered.missing.length === 1 ? "is" : "are"} not set and ${
-          rendered.missing.length === 1 ? "has" : "have"
-        } no default (set it, or write \${VAR:default})`,
-      );
-    }
-    return new RawScalar(rendered.value, source);
-  };
-  replace(root);
+    if (failed !== undefined || rendered.value === undefined) {
+      const n = rendered.missing.length;
+      const list = rendered.missing.map((name) => `\${${name}}`).join(", ");
+      node.value = null;
+      node.problem = failed ??
+        `${list} ${n === 1 ? "is" : "are"} not set and ${
+          n === 1 ? "has" : "have"
+        } no default (set it, or write \${VAR:default})`;
+    } else node.value = rendered.value;
+  }
   return names;
 }

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { parseTemplate, render, type Template, varsOf } from "./interpolate.ts";
 
 const env: Record<string, string> = { HOST: "db", EMPTY: "" };
@@ -58,6 +59,44 @@ describe("interpolation", () => {
     assert.deepEqual(
       varsOf(parseTemplate("${A}:${B:x}/${A}") as Template),
       ["A", "B", "A"],
+    );
+  });
+});
+
+describe("interpolation of any text", () => {
+  it("never throws; text with $${ for every ${ reads back as written", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (text) => {
+        parseTemplate(text);
+        assert.deepEqual(fill(text.replaceAll("${", () => "$${")), {
+          value: text,
+          missing: [],
+        });
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("fills in a reference between any texts, or its default", () => {
+    const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/);
+    // A "$" right before a reference would read as "$${", the escape.
+    const text = fc.string().map((s) => s.replaceAll("${", () => "$${"));
+    const before = text.filter((s) => !s.endsWith("$"));
+    const fallback = fc.string().filter((s) => !s.includes("}"));
+    fc.assert(
+      fc.property(before, name, fallback, text, (before, n, d, after) => {
+        const template = parseTemplate(`${before}\${${n}:${d}}${after}`);
+        const value = (s: string) => s.replaceAll("$${", "${");
+        assert.deepEqual(render(template as Template, () => undefined), {
+          value: value(before) + d + value(after),
+          missing: [],
+        });
+        assert.equal(
+          render(template as Template, () => "x").value,
+          value(before) + "x" + value(after),
+        );
+      }),
+      { numRuns: 2_000 },
     );
   });
 });

@@ -18,11 +18,14 @@ class Stop extends Error {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// Deeper nesting is reported instead of scanned (the config file's limit).
+const MAX_DEPTH = 64;
 const LITERALS = ["true", "false", "null"];
 
 /** Returns the first syntax error of `text`, or `undefined` when it is valid JSON. */
 export function jsonSyntaxError(text: string): JsonSyntaxError | undefined {
   let i = 0;
+  let depth = 0;
   const fail = (message: string, at = i): never => {
     throw new Stop(at, message);
   };
@@ -83,10 +86,12 @@ export function jsonSyntaxError(text: string): JsonSyntaxError | undefined {
     fail(i >= text.length ? "unexpected end of file" : "expected a value");
   };
   const members = (close: string, member: () => void) => {
+    if (++depth > MAX_DEPTH) fail("nested too deeply");
     i++;
     space();
     if (text[i] === close) {
       i++;
+      depth--;
       return;
     }
     for (;;) {
@@ -101,6 +106,7 @@ export function jsonSyntaxError(text: string): JsonSyntaxError | undefined {
       }
       if (text[i] === close) {
         i++;
+        depth--;
         return;
       }
       fail(`expected ',' or '${close}'`);

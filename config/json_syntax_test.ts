@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { jsonSyntaxError } from "./json_syntax.ts";
 
 describe("jsonSyntaxError", () => {
@@ -38,5 +39,44 @@ describe("jsonSyntaxError", () => {
       assert.deepEqual(jsonSyntaxError(text), { message, offset }, text);
       assert.throws(() => JSON.parse(text));
     }
+  });
+});
+
+describe("jsonSyntaxError on any text", () => {
+  it("accepts what JSON.parse accepts and rejects what it rejects", () => {
+    // Valid JSON, JSON with one character changed or cut, and any text.
+    const json = fc.json({ maxDepth: 8 });
+    const edited = fc.tuple(json, fc.nat(), fc.string({ maxLength: 2 })).map(
+      ([text, at, insert]) => {
+        const i = at % (text.length + 1);
+        return text.slice(0, i) + insert + text.slice(i + 1);
+      },
+    );
+    fc.assert(
+      fc.property(fc.oneof(json, edited, fc.string()), (text) => {
+        let parses = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          parses = false;
+        }
+        const error = jsonSyntaxError(text);
+        assert.equal(error === undefined, parses, `${text} ${error?.message}`);
+        if (error !== undefined) {
+          assert.ok(error.offset >= 0 && error.offset <= text.length);
+        }
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it("stops at 64 levels of nesting instead of recursing", () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    assert.deepEqual(jsonSyntaxError(deep), {
+      message: "nested too deeply",
+      offset: 64,
+    });
+    const ok = "[".repeat(64) + "]".repeat(64);
+    assert.equal(jsonSyntaxError(ok), undefined);
   });
 });

@@ -1,22 +1,18 @@
-import * as v from "valibot";
-import { readDotenv } from "./dotenv.ts";
-import { type EnvLayer, overlay, unknownKeys } from "./env.ts";
+import process from "node:process";
+import { readEnvLayers, readFields, unknownKeys } from "./env.ts";
 import {
   configError,
   type ConfigProblem,
   formatProblem,
   isConfigError,
 } from "./error.ts";
+import { fieldTable } from "./fields.ts";
 import { readConfigFile } from "./file.ts";
-import { interpolateTree } from "./interpolate.ts";
-import { envKey, leavesOf, type SchemaNode, snakeCase } from "./introspect.ts";
-import { type IssueLike, issueProblems } from "./issues.ts";
-import { materialise } from "./materialise.ts";
-import { normalise } from "./normalise.ts";
-import { RawMap } from "./raw.ts";
-import { exitProcess, processEnv, readText, recordEnv } from "./runtime.ts";
+import { interpolate } from "./interpolate.ts";
+import { issueProblems } from "./issues.ts";
+import { merge } from "./merge.ts";
 import { type CqiConfig, cqiSchema } from "./schema.ts";
-import type { ConfigSchema } from "./schema_type.ts";
+import { type ConfigSchema, describe, validate } from "./valibot_adapter.ts";
 
 /**
  * Options for {@linkcode loadConfig} and {@linkcode mustLoad}.
@@ -93,64 +89,50 @@ export async function loadConfig<T = CqiConfig>(
   options: LoadOptions<T> = {},
 ): Promise<T> {
   const schema = (options.schema ?? cqiSchema) as ConfigSchema<T>;
-  const node = schema as unknown as SchemaNode;
   const prefix = options.prefix ?? "CQI";
+  const configKey = `${prefix}_CONFIG_FILE`;
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
 
-  const layers: EnvLayer[] = [{
-    kind: "env",
-    reader: options.env === undefined ? processEnv() : recordEnv(options.env),
-  }];
-  const dotenv = await readDotenv(options.envFile, problems, warnings);
-  if (dotenv !== undefined) layers.push(dotenv);
+  // 1. The schema, walked once into the field table.
+  const shape = describe(schema);
+  const fields = fieldTable(shape, prefix);
 
-  const configKey = `${prefix}_CONFIG_FILE`;
+  // 2. The sources, each value with its origin: the environment and .env,
+  // the file with its ${VAR}s filled in from them, each field's key.
+  const { env, envFile } = options;
+  const layers = await readEnvLayers(env, envFile, problems, warnings);
   const file = await readConfigFile(options.file, layers, configKey, problems);
   const vars = file.root === undefined
     ? new Set<string>()
-    : await interpolateTree(file.root, layers);
-  const root = file.root === undefined
-    ? new RawMap(new Map(), { kind: "default" })
-    : normalise(node, file.root, warnings);
+    : await interpolate(file.root, layers);
+  const fromEnv = await readFields(layers, fields);
 
-  const leaves = leavesOf(node);
-  const keys = await overlay(root, leaves, layers, prefix, readText, problems);
-  warnings.push(...unknownKeys(layers, prefix, [...keys, configKey, ...vars]));
-
-  const merged = materialise(node, root, warnings);
-  problems.push(...merged.problems);
+  // 3. Merged by precedence: the environment over the file over defaults.
+  const merged = merge(shape, file.root, fromEnv, problems, warnings);
+  const known = [...fields.map((field) => field.envKey), configKey, ...vars];
+  warnings.push(...unknownKeys(layers, prefix, known));
   if (file.failed) throw configError(problems, warnings);
 
-  const result = v.safeParse(
-    schema as unknown as v.GenericSchema<unknown, T>,
-    merged.value,
-    { abortEarly: false },
-  );
-  if (!result.success) {
-    const reported = new Set(problems.map((p) => p.path));
-    const hint = (path: readonly string[]) => requiredHint(node, prefix, path);
+  // 4. Validated once; 5. every issue a problem of one ConfigError.
+  const result = validate(schema, merged.value);
+  if (!result.ok) {
+    const reported = new Set(problems.map((problem) => problem.path));
     problems.push(
-      ...issueProblems(
-        node,
-        result.issues as unknown as IssueLike[],
-        merged.sources,
-        hint,
-        reported,
-      ),
+      ...issueProblems(result.issues, shape, fields, merged.sources, reported),
     );
   }
-  if (problems.length > 0 || !result.success) {
+  if (problems.length > 0 || !result.ok) {
     throw configError(problems, warnings);
   }
   const onWarning = options.onWarning ?? defaultWarning;
   for (const warning of warnings) onWarning(warning);
-  return result.output;
+  return result.value;
 }
 
 /**
  * Like {@linkcode loadConfig}, but on a {@linkcode ConfigError} prints the
- * report to stderr and exits with status 1 (`Deno.exit` or `process.exit`),
+ * report to stderr and exits with status 1 (`process.exit`),
  * the analog of Go's `MustLoad`. Other errors are rethrown.
  *
  * @example Usage
@@ -173,29 +155,10 @@ export async function mustLoad<T = CqiConfig>(
   } catch (error) {
     if (!isConfigError(error)) throw error;
     console.error(error.message);
-    return exitProcess(1);
+    return process.exit(1);
   }
 }
 
 function defaultWarning(warning: ConfigProblem): void {
   console.warn(`config warning: ${formatProblem(warning)}`);
-}
-
-// "set CQI_DATABASE_HOST or database.host in the config file" for a missing
-// field or section, listing the required fields under it.
-function requiredHint(
-  schema: SchemaNode,
-  prefix: string,
-  path: readonly string[],
-): string {
-  const under = leavesOf(schema).filter((leaf) =>
-    leaf.required &&
-    path.every((key, i) => leaf.path[i] === key)
-  );
-  if (under.length === 0) return "set it in the config file";
-  const env = under.map((leaf) => envKey(prefix, leaf.path)).join(", ");
-  const file = under.map((leaf) => leaf.path.map(snakeCase).join(".")).join(
-    ", ",
-  );
-  return `set ${env} or ${file} in the config file`;
 }

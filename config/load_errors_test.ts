@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { inspect } from "node:util";
 import { isInvalidInput } from "@cqi/errors";
 import * as v from "valibot";
@@ -367,5 +368,84 @@ describe("secrets in error reports", () => {
       "auth.apiKeys.0: expected exactly one of key and hash",
       "auth.jwt.secret: expected a string",
     ]);
+  });
+});
+
+describe("hostile input", () => {
+  const SECRET = "s3cr3t-Value";
+  const keys = [
+    "CQI_SERVICE_NAME",
+    "CQI_SERVER_PORT",
+    "CQI_LOG_LEVEL",
+    "CQI_METRICS_ENABLED",
+    "CQI_DATABASE_HOST",
+    "CQI_DATABASE_DATABASE",
+    "CQI_DATABASE_PASSWORD",
+    "CQI_DATABASE_CONNECTION_TIMEOUT",
+    "CQI_EVENT_BUS_BROKERS",
+    "CQI_AUTH_API_KEYS",
+    "CQI_AUTH_JWT_SECRET",
+    "CQI_AUTH_JWT_ALGORITHMS",
+    "CQI_UNKNOWN",
+  ];
+  const value = fc.oneof(
+    fc.string(),
+    fc.json({ maxDepth: 4 }),
+    fc.constantFrom("", "0", "-1", "1e999", "yes", "[", "{}", "a,,b", "${X}"),
+  );
+  const secrets = new Set(["CQI_DATABASE_PASSWORD", "CQI_AUTH_JWT_SECRET"]);
+
+  it("loads or throws one ConfigError for any environment, never showing a secret", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.constantFrom(...keys), value),
+        async (env) => {
+          for (const key of secrets) {
+            if (key in env) env[key] = `${SECRET}${env[key]}`;
+          }
+          const outcome = await loadConfig({
+            envFile: false,
+            env,
+            onWarning: () => {},
+          }).catch((error) => error);
+          if (outcome instanceof Error) {
+            assert.ok(isConfigError(outcome), String(outcome));
+            const text = `${outcome.message}${
+              JSON.stringify(outcome.problems)
+            }`;
+            assert.ok(!text.includes(SECRET), text);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("loads or throws one ConfigError for any config file", async () => {
+    await using dir = await tempDir();
+    const yaml = fc.stringMatching(/^[a-z_:\-\[\]{}&*!|>'" \n#,?$]{0,80}$/);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string(), yaml),
+        fc.boolean(),
+        async (text, json) => {
+          const file = await dir.write(
+            `c${n++}.${json ? "json" : "yaml"}`,
+            text,
+          );
+          const outcome = await loadConfig({
+            file,
+            envFile: false,
+            env: { CQI_SERVICE_NAME: "svc" },
+            onWarning: () => {},
+          }).catch((error) => error);
+          if (outcome instanceof Error) {
+            assert.ok(isConfigError(outcome), String(outcome));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -46,7 +46,7 @@ export {
 } from "./error.ts";
 export { Secret, secret } from "./secret.ts";
 export { duration, parseDuration } from "./duration.ts";
-export type { ConfigSchema } from "./schema_type.ts";
+export type { ConfigSchema } from "./valibot_adapter.ts";
 export {
   type CqiConfig,
   cqiSchema,

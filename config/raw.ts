@@ -1,53 +1,15 @@
-// The loader's intermediate tree: values as read (strings), with where each
-// came from. Sources are merged on this tree, then it is coerced to the
-// schema's types and validated. Not exported from mod.ts.
+// The loader's values as read, before coercion: text as written (the schema
+// decides its type), lists and mappings, each with where it came from.
+// Sources are merged as Raw values, then coerced and validated. Not
+// exported from mod.ts.
 import type { ConfigSource } from "./error.ts";
 
-/** A scalar as read: a string, or `null` for an empty YAML value. */
-export class RawScalar {
+/** A value as read, with its origin. */
+export interface Raw {
+  /** Text (`null` when empty or absent), a list, or a mapping by key. */
+  value: string | null | Raw[] | Map<string, Raw>;
   /** Where it came from. */
-  readonly source: ConfigSource;
-  /** The text, or `null`; `undefined` when `problem` is set. */
-  readonly value: string | null | undefined;
-  /** Why there is no value (an unresolved `${VAR}`), if so. */
-  readonly problem?: string;
-
-  constructor(
-    value: string | null | undefined,
-    source: ConfigSource,
-    problem?: string,
-  ) {
-    this.value = value;
-    this.source = source;
-    if (problem !== undefined) this.problem = problem;
-  }
+  source: ConfigSource;
+  /** Why there is no value (an unresolved `${VAR}`, an unreadable `_FILE`), if so. */
+  problem?: string;
 }
-
-/** A list as read. */
-export class RawList {
-  /** The items. */
-  readonly items: RawNode[];
-  /** Where it came from. */
-  readonly source: ConfigSource;
-
-  constructor(items: RawNode[], source: ConfigSource) {
-    this.items = items;
-    this.source = source;
-  }
-}
-
-/** A mapping as read. */
-export class RawMap {
-  /** The entries, in order. */
-  readonly entries: Map<string, RawNode>;
-  /** Where it came from. */
-  readonly source: ConfigSource;
-
-  constructor(entries: Map<string, RawNode>, source: ConfigSource) {
-    this.entries = entries;
-    this.source = source;
-  }
-}
-
-/** Any node of the tree. */
-export type RawNode = RawScalar | RawList | RawMap;

@@ -1,10 +1,12 @@
-import { readEnv } from "@cqi/http";
-// Runtime access for the loader: environment variables, text files and the
-// process exit, on Deno and Bun. Not exported from mod.ts.
+// Runtime access for the loader: environment variables and text files, on
+// Deno and Bun. Not exported from mod.ts.
 //
 // On Deno nothing here ever triggers a permission prompt: permissions are
 // queried first, and what is not granted is treated as absent (environment)
 // or reported as a problem naming the flag to add (files).
+import { readFile } from "node:fs/promises";
+import process from "node:process";
+import { readEnv } from "@cqi/http";
 
 /** Read access to environment variables. */
 export interface EnvReader {
@@ -12,28 +14,6 @@ export interface EnvReader {
   get(key: string): string | undefined;
   /** Every variable name, or `undefined` when the runtime will not list them. */
   keys(): string[] | undefined;
-}
-
-interface ProcessLike {
-  env: Record<string, string | undefined>;
-  exit(code: number): never;
-}
-
-interface BunFile {
-  exists(): Promise<boolean>;
-  text(): Promise<string>;
-}
-
-interface BunLike {
-  file(path: string): BunFile;
-}
-
-function processLike(): ProcessLike | undefined {
-  return (globalThis as { process?: ProcessLike }).process;
-}
-
-function bunLike(): BunLike | undefined {
-  return (globalThis as { Bun?: BunLike }).Bun;
 }
 
 function denoGranted(descriptor: Deno.PermissionDescriptor): boolean {
@@ -60,7 +40,7 @@ export function processEnv(): EnvReader {
     if (denoGranted({ name: "env" })) return recordEnv(Deno.env.toObject());
     return { get: readEnv, keys: () => undefined };
   }
-  return recordEnv({ ...processLike()?.env });
+  return recordEnv({ ...process.env });
 }
 
 /** Why a file could not be read. */
@@ -79,39 +59,19 @@ export class ReadError extends Error {
 }
 
 /**
- * Reads a UTF-8 text file with `Deno.readTextFile` or `Bun.file`. Throws a
- * {@linkcode ReadError} (never a permission prompt on Deno).
+ * Reads a UTF-8 text file. Throws a {@linkcode ReadError} (never a
+ * permission prompt on Deno: the permission is queried first).
  */
 export async function readText(path: string): Promise<string> {
-  if (globalThis.Deno?.readTextFile !== undefined) {
-    if (!denoGranted({ name: "read", path })) {
-      throw new ReadError(
-        "permission",
-        `no read permission (run Deno with --allow-read=${path})`,
-      );
-    }
-    try {
-      return await Deno.readTextFile(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new ReadError("not_found", "file not found");
-      }
-      throw new ReadError("error", describe(error));
-    }
+  if (
+    globalThis.Deno?.permissions !== undefined &&
+    !denoGranted({ name: "read", path })
+  ) {
+    throw new ReadError(
+      "permission",
+      `no read permission (run Deno with --allow-read=${path})`,
+    );
   }
-  const bun = bunLike();
-  if (bun !== undefined) {
-    const file = bun.file(path);
-    if (!(await file.exists())) {
-      throw new ReadError("not_found", "file not found");
-    }
-    try {
-      return await file.text();
-    } catch (error) {
-      throw new ReadError("error", describe(error));
-    }
-  }
-  const { readFile } = await import("node:fs/promises");
   try {
     return await readFile(path, "utf8");
   } catch (error) {
@@ -127,12 +87,4 @@ function describe(error: unknown): string {
   if (code === "EISDIR") return "is a directory";
   if (code === "EACCES") return "permission denied";
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Ends the process with `code` (`Deno.exit` or `process.exit`). */
-export function exitProcess(code: number): never {
-  if (globalThis.Deno?.exit !== undefined) Deno.exit(code);
-  const proc = processLike();
-  if (proc !== undefined) proc.exit(code);
-  throw new Error(`exit(${code}): no process to exit`);
 }

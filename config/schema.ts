@@ -8,7 +8,7 @@ import {
   type EventBusConfig,
   eventBusSchema,
 } from "./data_sections.ts";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 import {
   type RetryConfig,
   retrySchema,

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 
 const REDACTED = "[REDACTED]";
 

@@ -9,7 +9,7 @@ import {
   wholeNumber,
   withDefault,
 } from "./field_schemas.ts";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 
 /**
  * The `service` section: who the service is. Required: every service has a

@@ -8,7 +8,7 @@ import {
   text,
   withDefault,
 } from "./field_schemas.ts";
-import type { ConfigSchema } from "./schema_type.ts";
+import type { ConfigSchema } from "./valibot_adapter.ts";
 
 /**
  * Log levels, least to most severe.

@@ -1,5 +1,6 @@
 import { canceled, invalidInput, permanent, tooLarge } from "./constructors.ts";
 import { CqiError } from "./error.ts";
+import type { StandardSchemaV1 } from "./standard_schema.ts";
 
 /**
  * Options for {@linkcode readJson}.
@@ -17,18 +18,28 @@ export interface ReadJsonOptions {
 }
 
 /**
- * Reads a request body as JSON. Every way the body can fail is the client's
- * doing and maps to a 4xx, never to a 500:
+ * Reads a request body as JSON and, given a schema, validates it. Every way
+ * the body can fail is the client's doing and maps to a 4xx, never to a 500:
  *
  * - missing, not UTF-8, not valid JSON, or a stream the runtime could not
  *   parse (a broken chunked encoding): `invalid_input` (400), saying which;
  * - over `maxBytes`, by its `content-length` or as it streams in:
  *   `too_large` (413);
  * - cut off because the client closed the connection mid-body: `canceled`
- *   (499), so a hang-up is neither logged nor counted as a server error.
+ *   (499), so a hang-up is neither logged nor counted as a server error;
+ * - rejected by the schema: `invalid_input` (400) whose message names every
+ *   bad field (`invalid request body: assetId, quantity`) and whose `fields`
+ *   map each field's dot path (`items.0.sku`; `(body)` for the body itself)
+ *   to the schema's message, or to `is required` for a missing key.
  *
  * The runtime's own error (a `SyntaxError`, Deno's `BadResource`, Bun's
- * `AbortError`) is kept as the `cause`, for logs only.
+ * `AbortError`) is kept as the `cause`, for logs only. The schema is any
+ * Standard Schema v1 (valibot, zod, ArkType, ...); its `validate` may be
+ * asynchronous. Its issues, which may carry the input, are not kept: the
+ * message holds only field paths (or, for a body of the wrong shape, the
+ * schema's message for it), a field's message has the value it was given
+ * cut out where it quotes it (as valibot's default `received "..."` does),
+ * and at most 20 fields are listed.
  *
  * @example Usage
  * ```ts
@@ -45,9 +56,73 @@ export interface ReadJsonOptions {
  * @param options The size limit.
  * @returns The parsed body.
  */
+export function readJson(
+  req: Request,
+  options?: ReadJsonOptions,
+): Promise<unknown>;
+/**
+ * Reads a request body as JSON and validates it with a Standard Schema,
+ * returning the schema's typed output or throwing `invalid_input` (400)
+ * that names every bad field (see the overload without a schema).
+ *
+ * @example Usage
+ * ```ts
+ * import * as v from "valibot";
+ * import { CqiError, readJson } from "@cqi/errors";
+ *
+ * const Position = v.object({
+ *   assetId: v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
+ *   quantity: v.number("must be a number"),
+ * }, "must be a JSON object");
+ * const put = (body: string) =>
+ *   new Request("http://localhost/", { method: "PUT", body });
+ *
+ * const position = await readJson(put('{"assetId":"BTC","quantity":2}'), Position);
+ * console.log(position.quantity * 2); // 4
+ * try {
+ *   await readJson(put('{"quantity":"ten"}'), Position);
+ * } catch (error) {
+ *   if (!(error instanceof CqiError)) throw error;
+ *   console.log(error.message); // "invalid request body: assetId, quantity"
+ *   console.log(error.fields); // { assetId: "is required", quantity: "must be a number" }
+ * }
+ * ```
+ *
+ * @typeParam S The schema.
+ * @param req The request.
+ * @param schema Any Standard Schema v1.
+ * @param options The size limit.
+ * @returns The validated body.
+ */
+export function readJson<S extends StandardSchemaV1>(
+  req: Request,
+  schema: S,
+  options?: ReadJsonOptions,
+): Promise<StandardSchemaV1.InferOutput<S>>;
 export async function readJson(
   req: Request,
-  options: ReadJsonOptions = {},
+  schemaOrOptions?: StandardSchemaV1 | ReadJsonOptions,
+  options?: ReadJsonOptions,
+): Promise<unknown> {
+  if (isSchema(schemaOrOptions)) {
+    const body = await readBody(req, options ?? {});
+    const result = await schemaOrOptions["~standard"].validate(body);
+    if (result.issues === undefined) return result.value;
+    throw invalidBody(result.issues, body);
+  }
+  return readBody(req, schemaOrOptions ?? {});
+}
+
+function isSchema(
+  value: StandardSchemaV1 | ReadJsonOptions | undefined,
+): value is StandardSchemaV1 {
+  return (typeof value === "object" || typeof value === "function") &&
+    value !== null && "~standard" in value;
+}
+
+async function readBody(
+  req: Request,
+  options: ReadJsonOptions,
 ): Promise<unknown> {
   const maxBytes = options.maxBytes ?? 1024 * 1024;
   if (!(maxBytes >= 0)) {
@@ -92,6 +167,81 @@ export async function readJson(
   } catch (cause) {
     throw invalidInput("request body is not valid JSON", { cause });
   }
+}
+
+/** At most this many fields are listed, each path and message cut to 200. */
+const MAX_FIELDS = 20;
+const MAX_TEXT = 200;
+
+/**
+ * The `invalid_input` error for a body the schema rejected: each field's dot
+ * path and the first message for it, without the value it was given.
+ */
+function invalidBody(
+  issues: ReadonlyArray<StandardSchemaV1.Issue>,
+  body: unknown,
+): CqiError {
+  const fields = new Map<string, string>();
+  let more = 0;
+  for (const issue of issues) {
+    const keys = (issue.path ?? []).map((segment) =>
+      typeof segment === "object" && segment !== null ? segment.key : segment
+    );
+    const path = keys.length === 0
+      ? "(body)"
+      : cut(keys.map((key) => String(key)).join("."));
+    if (fields.has(path)) continue;
+    if (fields.size === MAX_FIELDS) {
+      more++;
+      continue;
+    }
+    const at = locate(body, keys);
+    fields.set(
+      path,
+      at.missing ? "is required" : cut(redact(String(issue.message), at.value)),
+    );
+  }
+  const root = fields.get("(body)");
+  const what = root !== undefined && fields.size === 1
+    ? root
+    : [...fields.keys()].join(", ") + (more > 0 ? ` and ${more} more` : "");
+  return invalidInput(`invalid request body: ${what}`, {
+    fields: Object.fromEntries(fields),
+  });
+}
+
+/** The value at `keys` in the parsed body, or whether its key is absent. */
+function locate(
+  body: unknown,
+  keys: PropertyKey[],
+): { value?: unknown; missing?: boolean } {
+  let value = body;
+  for (const key of keys) {
+    if (typeof value !== "object" || value === null) return {};
+    if (!Object.hasOwn(value, key)) return { missing: true };
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return { value };
+}
+
+/** Cuts a quoted string or a number the client sent out of a message. */
+function redact(message: string, value: unknown): string {
+  if (typeof value === "string" && value !== "") {
+    for (const quoted of new Set([JSON.stringify(value), `"${value}"`])) {
+      message = message.replaceAll(quoted, '"…"');
+    }
+  } else if (typeof value === "number") {
+    const token = new RegExp(
+      `(?<![\\w.+-])${String(value).replace(/[.+]/g, "\\$&")}(?![\\w.])`,
+      "g",
+    );
+    message = message.replace(token, "…");
+  }
+  return message;
+}
+
+function cut(text: string): string {
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
 }
 
 function overLimit(maxBytes: number): CqiError {

@@ -68,3 +68,4 @@ export {
   type RecoveryOptions,
 } from "./recovery.ts";
 export { readJson, type ReadJsonOptions } from "./json.ts";
+export type { StandardSchemaV1 } from "./standard_schema.ts";

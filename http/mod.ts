@@ -1,7 +1,8 @@
 /**
  * The HTTP core of CQI: the fetch-style {@linkcode Middleware} contract,
  * {@linkcode compose}, the request-scoped async context shared by every CQI
- * module, a small {@linkcode router}, and {@linkcode serve} with graceful
+ * module, a small {@linkcode router} (with {@linkcode group} for middleware
+ * per group of routes), and {@linkcode serve} with graceful
  * shutdown on Deno and Bun. The Hono adapter lives at `@cqi/http/hono`.
  *
  * @example Usage
@@ -53,10 +54,12 @@ export {
 } from "./request_scope.ts";
 export {
   type RouteHandler,
+  type RouteParams,
   router,
   type RouterOptions,
   type Routes,
 } from "./router.ts";
+export { group } from "./group.ts";
 export { ListenerError } from "./listener.ts";
 export { onSignals } from "./signals.ts";
 export { readEnv } from "./env.ts";

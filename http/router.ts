@@ -3,25 +3,58 @@ import { requestPath } from "./request_path.ts";
 import { setRoute } from "./request_scope.ts";
 
 /**
+ * The parameters a route pattern declares, as an object type: one `string`
+ * per `:name` segment, and `"*"` for a final `*`. A pattern without either
+ * gives `{}`; a pattern that is only known as `string` gives
+ * `Record<string, string>`. The method before the path, if any, is ignored.
+ * {@linkcode router} and {@linkcode group} type each handler's parameters
+ * with it; name it to type a handler written apart from its table.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RouteHandler, RouteParams } from "@cqi/http";
+ *
+ * type P = RouteParams<"GET /orgs/:org/files/*">; // { org: string; "*": string }
+ * const show: RouteHandler<P> = (_req, { org, "*": file }) =>
+ *   Response.json({ org, file });
+ * ```
+ *
+ * @typeParam Pattern A route key (`"GET /users/:id"`) or a path pattern.
+ */
+export type RouteParams<Pattern extends string> = string extends Pattern
+  ? Record<string, string>
+  : Pattern extends `${infer Head}/${infer Rest}`
+    ? RouteParams<Head> & RouteParams<Rest>
+  : Pattern extends `:${infer Name}` ? { [_ in Name]: string }
+  : Pattern extends "*" ? { "*": string }
+  : Record<never, never>;
+
+/**
  * A route handler: the request plus the named parameters of its pattern.
+ * Without a type argument the parameters are `Record<string, string>`.
  *
  * @example Usage
  * ```ts
  * import type { RouteHandler } from "@cqi/http";
  *
- * const show: RouteHandler = (_req, params) => Response.json(params);
+ * const show: RouteHandler<{ id: string }> = (_req, { id }) =>
+ *   Response.json({ id });
  * ```
+ *
+ * @typeParam Params The parameters, such as `RouteParams<"/users/:id">`.
  */
-export type RouteHandler = (
+export type RouteHandler<Params = Record<string, string>> = (
   req: Request,
-  params: Record<string, string>,
+  params: Params,
 ) => Response | Promise<Response>;
 
 /**
  * A route table: keys are `"METHOD /pattern"` (or `"* /pattern"` for any
  * method), values the handlers. Patterns are `/`-separated segments: a
  * literal, `:name` for one segment, or a final `*` for the rest of the path
- * (available as the `*` parameter).
+ * (available as the `*` parameter). Written inline in {@linkcode router},
+ * a table types each handler's parameters from its key; a table declared
+ * as `Routes` types them all as `Record<string, string>`.
  *
  * @example Usage
  * ```ts
@@ -65,8 +98,11 @@ interface CompiledRoute {
  * Builds a handler from a route table. The most specific pattern wins
  * (literal segments before `:params` before `*`), independent of order. A
  * matched pattern is recorded with {@linkcode setRoute} for logs, metrics
- * and traces; a path that matches only under other methods gets `405` with
- * an `Allow` header; `HEAD` falls back to `GET`. Path segments are
+ * and traces, before the handler (and any {@linkcode group} middleware
+ * around it) runs; a path that matches only under other methods gets `405`
+ * with an `Allow` header, and records the most specific of those patterns;
+ * `HEAD` falls back to `GET`. Each handler's parameters are typed from its
+ * key ({@linkcode RouteParams}). Path segments are
  * percent-decoded before matching, so literals are written decoded
  * (`/café`) and parameters arrive decoded — `*` and a parameter may then
  * contain `/` or `..`: a handler that maps them to files must check them.
@@ -89,11 +125,11 @@ interface CompiledRoute {
  * @param options Router options.
  * @returns A handler that dispatches to the routes.
  */
-export function router(
-  routes: Routes,
+export function router<R>(
+  routes: { [K in keyof R]: RouteHandler<RouteParams<K & string>> },
   options: RouterOptions = {},
 ): (req: Request) => Response | Promise<Response> {
-  const compiled = Object.entries(routes).map(([key, handler]) =>
+  const compiled = Object.entries(routes as Routes).map(([key, handler]) =>
     compile(key, handler)
   );
   rejectDuplicates(compiled);
@@ -105,6 +141,7 @@ export function router(
       if (parts[i].includes("%")) parts[i] = decode(parts[i]);
     }
     let allowed: Set<string> | undefined;
+    let other: string | undefined; // the most specific pattern, for a 405
     for (const route of compiled) {
       const params = match(route, parts);
       if (params === undefined) continue;
@@ -116,8 +153,10 @@ export function router(
         return route.handler(req, params);
       }
       (allowed ??= new Set()).add(route.method);
+      other ??= route.pattern;
     }
-    if (allowed === undefined) return notFound(req);
+    if (allowed === undefined || other === undefined) return notFound(req);
+    setRoute(other);
     if (allowed.has("GET")) allowed.add("HEAD");
     const allow = [...allowed].sort().join(", ");
     return jsonError(
@@ -134,6 +173,11 @@ function compile(key: string, handler: RouteHandler): CompiledRoute {
   if (parsed === null) {
     throw new TypeError(
       `invalid route "${key}": expected "METHOD /path", such as "GET /users/:id"`,
+    );
+  }
+  if (typeof handler !== "function") {
+    throw new TypeError(
+      `invalid route "${key}": the handler is not a function`,
     );
   }
   const [, method, pattern] = parsed;

@@ -1,6 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { getRoute, router, serve, withRequestScope } from "./mod.ts";
+import {
+  getRoute,
+  type RouteHandler,
+  type RouteParams,
+  router,
+  type Routes,
+  serve,
+  withRequestScope,
+} from "./mod.ts";
 
 const get = (path: string, method = "GET") =>
   new Request(`http://localhost${path}`, { method });
@@ -136,5 +144,99 @@ describe("router", () => {
       () => router({ "GET /a/*/b": () => new Response() }),
       /last segment/,
     );
+  });
+});
+
+describe("router parameter types", () => {
+  it("types each handler's parameters from its key", async () => {
+    const app = router({
+      "GET /orgs/:org/users/:id": (_req, params) => {
+        const { org, id }: { org: string; id: string } = params;
+        // @ts-expect-error a parameter the pattern does not declare
+        void params.name;
+        return Response.json({ org, id });
+      },
+      "GET /files/*": (_req, params) => {
+        const rest: string = params["*"];
+        // @ts-expect-error only "*"
+        void params.id;
+        return new Response(rest);
+      },
+      "GET /plain": (_req, params) => {
+        const none: Record<never, string> = params;
+        // @ts-expect-error no parameters at all
+        void params.id;
+        return Response.json(none);
+      },
+    });
+    const res = await app(get("/orgs/o/users/u"));
+    assert.deepEqual(await res.json(), { org: "o", id: "u" });
+    assert.equal(await (await app(get("/files/a/b"))).text(), "a/b");
+  });
+
+  it("keeps accepting handlers typed as RouteHandler and spread Routes", () => {
+    const loose: RouteHandler = (_req, params) => Response.json(params);
+    const table: Routes = { "GET /health/:probe": loose };
+    const maybe = false as boolean;
+    const app = router({
+      ...table,
+      ...(maybe && { "GET /metrics": () => new Response() }),
+      "GET /users/:id": loose,
+      "GET /x/:id": (_req, { id }) => new Response(id),
+    });
+    assert.equal(typeof app, "function");
+    const show: RouteHandler<RouteParams<"GET /u/:id">> = (_req, { id }) =>
+      new Response(id);
+    router({ "GET /u/:id": show });
+  });
+
+  it("rejects a handler that is not a function when built", () => {
+    assert.throws(
+      () => router({ "GET /x": undefined as unknown as () => Response }),
+      /not a function/,
+    );
+  });
+});
+
+describe("router route recording", () => {
+  const h = () => new Response();
+  const app = router({
+    "GET /users/me": h,
+    "GET /users/:id": h,
+    "PUT /users/:id": h,
+    "GET /files/*": h,
+  });
+  const routeOf = (req: Request) =>
+    withRequestScope(async () => {
+      const res = await app(req);
+      return [res.status, getRoute()];
+    });
+
+  it("records the most specific pattern of a path on a 405", async () => {
+    assert.deepEqual(await routeOf(get("/users/me", "DELETE")), [
+      405,
+      "/users/me",
+    ]);
+    assert.deepEqual(await routeOf(get("/users/7", "POST")), [
+      405,
+      "/users/:id",
+    ]);
+    assert.deepEqual(await routeOf(get("/files/a/b", "PUT")), [
+      405,
+      "/files/*",
+    ]);
+  });
+
+  it("records nothing on a 404", async () => {
+    assert.deepEqual(await routeOf(get("/nope")), [404, undefined]);
+  });
+
+  it("records the pattern that answered when a more specific one is another method's", async () => {
+    const mixed = router({ "PUT /users/me": h, "GET /users/:id": h });
+    const route = await withRequestScope(async () => {
+      await mixed(get("/users/me"));
+      return getRoute();
+    });
+    assert.equal(route, "/users/:id");
   });
 });

@@ -7,8 +7,7 @@
 // config/README.md`: the tables are padded by the formatter.)
 import { readFile, writeFile } from "node:fs/promises";
 import { type ConfigField, configFields, cqiSections } from "../mod.ts";
-import { unwrap } from "../introspect.ts";
-import type { SchemaNode } from "../introspect.ts";
+import { describe } from "../valibot_adapter.ts";
 
 /** The markers around the generated part of the README. */
 export const START =
@@ -23,9 +22,7 @@ const cell = (text: string) =>
   text.replaceAll("|", "\\|").replaceAll("\n", " ");
 
 function sectionNote(name: string): string {
-  const info = unwrap(
-    (cqiSections as Record<string, unknown>)[name] as SchemaNode,
-  );
+  const info = describe(cqiSections[name as keyof typeof cqiSections]);
   if (!info.optional) return "Required.";
   const fallback = info.default as Record<string, unknown> | undefined;
   if (fallback?.enabled === false) {

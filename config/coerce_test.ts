@@ -1,12 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as v from "valibot";
+import { coerce } from "./coerce.ts";
 import type { ConfigProblem } from "./error.ts";
-import type { SchemaNode } from "./introspect.ts";
-import { coerce, materialise } from "./materialise.ts";
-import { RawMap, RawScalar } from "./raw.ts";
+import { merge } from "./merge.ts";
+import { type ConfigSchema, describe as shape } from "./valibot_adapter.ts";
 
-const node = (schema: unknown) => schema as SchemaNode;
+const node = (schema: ConfigSchema) => shape(schema);
 const env = { kind: "env" as const, env: "X" };
 
 describe("coerce", () => {
@@ -50,7 +50,7 @@ describe("coerce", () => {
   });
 });
 
-describe("materialise", () => {
+describe("merge: coercion of structured values", () => {
   it("reads a JSON object where a mapping is expected", () => {
     const schema = node(v.object({
       limits: v.optional(
@@ -58,22 +58,32 @@ describe("materialise", () => {
       ),
     }));
     const warnings: ConfigProblem[] = [];
-    const root = new RawMap(
-      new Map([[
+    const root = {
+      value: new Map([[
         "limits",
-        new RawScalar('{"max_open": "3", "extra": 1}', env),
+        { value: '{"max_open": "3", "extra": 1}', source: env },
       ]]),
-      env,
-    );
-    const { value, problems } = materialise(schema, root, warnings);
+      source: env,
+    };
+    const problems: ConfigProblem[] = [];
+    const { value } = merge(schema, root, new Map(), problems, warnings);
     assert.deepEqual(problems, []);
     assert.deepEqual(value, { limits: { max_open: 3 } });
     assert.deepEqual(warnings.map((w) => w.path), ["limits.extra"]);
   });
 
   it("keeps values under a key the schema does not know", () => {
-    const root = new RawMap(new Map([["other", new RawScalar("1", env)]]), env);
-    const { value } = materialise(node(v.object({})), root, []);
-    assert.deepEqual(value, { other: "1" });
+    const root = {
+      value: new Map([["other", {
+        value: new Map([["x", { value: "1", source: env }]]),
+        source: env,
+      }]]),
+      source: env,
+    };
+    const warnings: ConfigProblem[] = [];
+    const schema = node(v.object({ other: v.any() }));
+    const { value } = merge(schema, root, new Map(), [], warnings);
+    assert.deepEqual(value, { other: { x: "1" } });
+    assert.deepEqual(warnings, []);
   });
 });
