@@ -2,8 +2,20 @@ import { createHealth, type Health } from "@cqi/health";
 import { createLogger, type Logger, setDefaultLogger } from "@cqi/logging";
 import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
 import { createTracing, type Tracing } from "@cqi/tracing";
-import type { ServiceIdentity } from "@cqi/http";
+import {
+  applyMiddleware,
+  type Handler,
+  type Middleware,
+  type ServiceIdentity,
+} from "@cqi/http";
+import { metricsHandler } from "@cqi/metrics";
 import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
+import { httpStack, type HttpStackOptions } from "./http_stack.ts";
+import { httpService } from "./http_service.ts";
+import { authFromConfig, type AuthSection } from "./auth_from_config.ts";
+import { createRunner, type ServiceEntry } from "./runner.ts";
+import { run, type RunOptions } from "./run.ts";
+import type { Service } from "./service.ts";
 
 /**
  * The sections of a CQI config that {@linkcode bootstrap} reads: a
@@ -34,6 +46,20 @@ export interface BootstrapConfig {
   };
   /** Whether there is a metrics registry. */
   metrics?: { enabled?: boolean };
+  /** API keys and JWT verification for {@linkcode Bootstrap.auth}. */
+  auth?: AuthSection;
+  /**
+   * The HTTP server of `run`: where it listens, how long requests get to
+   * finish (`shutdownTimeout`), how long it keeps serving after readiness
+   * failed (`shutdownDelay`), and Bun's idle timeout. All milliseconds.
+   */
+  server?: {
+    host?: string;
+    port?: number;
+    shutdownTimeout?: number;
+    shutdownDelay?: number;
+    idleTimeout?: number;
+  };
   /** The options of `createTracing` from `@cqi/tracing`, without `service`. */
   tracing?: {
     enabled?: boolean;
@@ -146,6 +172,69 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
    *   service's final line after every export failure line.
    */
   shutdown(last?: () => void | Promise<void>): Promise<void>;
+  /**
+   * The canonical HTTP stack ({@linkcode httpStack}) on this logger and
+   * registry, as one middleware.
+   *
+   * @param options Tracing options and auth for every request.
+   */
+  httpStack(
+    options?: Omit<HttpStackOptions, "logger" | "registry">,
+  ): Middleware;
+  /**
+   * The auth middleware the `auth` section describes: `apiKey` for its
+   * API keys, `jwt` for its JWT section, `anyOf` both when it has both.
+   * With neither, a `development` service gets one freshly generated API
+   * key, printed on stderr (never logged) with a warning line; any other
+   * environment throws, so a service meant to be guarded never starts
+   * open. Attach it to the routes it guards, such
+   * as `group("/api", [svc.auth()], routes)` of `@cqi/http`.
+   *
+   * @throws {Error} When nothing is configured outside `development`.
+   */
+  auth(): Middleware;
+  /**
+   * The operational routes for a `router` of `@cqi/http`: the health
+   * probes (`/health/live`, `/health/ready`, `/health/startup`) and, with a
+   * registry, `GET /metrics`.
+   */
+  routes(): Record<string, Handler>;
+  /**
+   * Runs the service until SIGTERM or SIGINT: serves `handler` behind
+   * {@linkcode httpStack} per the `server` section (after `options.services`
+   * started, which it depends on), logs where it listens, reports server
+   * errors through {@linkcode serverHooks}; on the signal readiness fails,
+   * requests are served for `server.shutdownDelay`, in-flight ones get
+   * `server.shutdownTimeout` to finish, services stop last-started first,
+   * then {@linkcode Bootstrap.shutdown} flushes and writes a last line.
+   *
+   * @param handler The application (its routes, with their own auth).
+   * @param options Services to run beside it, the stack's options, and
+   *   `run`'s signal and exit for tests.
+   * @returns The exit code: 0 after a clean shutdown, else 1.
+   */
+  run(handler: Handler, options?: BootstrapRunOptions): Promise<number>;
+}
+
+/**
+ * Options for `run` of a {@linkcode Bootstrap}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { BootstrapRunOptions } from "@cqi/service";
+ *
+ * const options: BootstrapRunOptions = { stack: { tracing: { returnTraceparent: true } } };
+ * ```
+ */
+export interface BootstrapRunOptions {
+  /** Services started before the HTTP server (a database, a consumer). */
+  services?: readonly (Service | ServiceEntry)[];
+  /** Options of the stack around the handler. */
+  stack?: Omit<HttpStackOptions, "logger" | "registry">;
+  /** Stops the service as a signal would (tests). */
+  signal?: RunOptions["signal"];
+  /** Called with the address once the server listens, after the log line. */
+  onListen?: (addr: { hostname: string; port: number }) => void;
 }
 
 /**
@@ -274,6 +363,73 @@ export function bootstrap<C extends BootstrapConfig>(
     breakerHooks: (breaker) => breakerHooks(breaker, { logger, registry }),
     serverHooks: (server) => serverHooks(server, { logger, registry }),
     shutdown,
+    httpStack: (options) => httpStack({ ...options, logger, registry }),
+    auth: () => authFromConfig(config.auth, config.service.environment, logger),
+    routes: () => ({
+      ...(registry && { "GET /metrics": metricsHandler({ registry }) }),
+      ...health.routes(),
+    }),
+    run: (handler, options = {}) =>
+      runService(handler, options, {
+        config,
+        logger,
+        registry,
+        health,
+        shutdown,
+      }),
     [Symbol.asyncDispose]: () => shutdown(),
   };
+}
+
+/** `run` of a Bootstrap: the HTTP service beside the given ones, until a signal. */
+function runService(
+  handler: Handler,
+  options: BootstrapRunOptions,
+  parts: {
+    config: BootstrapConfig;
+    logger: Logger;
+    registry: MetricsRegistry | undefined;
+    health: Health;
+    shutdown: (last?: () => void | Promise<void>) => Promise<void>;
+  },
+): Promise<number> {
+  const { config, logger, registry, health, shutdown } = parts;
+  const server = config.server ?? {};
+  const gracePeriod = server.shutdownTimeout ?? 10_000;
+  const others = options.services ?? [];
+  const stack = httpStack({ ...options.stack, logger, registry });
+  const services = createRunner({
+    services: [
+      ...others,
+      httpService(applyMiddleware(handler, stack), {
+        hostname: server.host,
+        port: server.port,
+        gracePeriod,
+        idleTimeout: server.idleTimeout,
+        dependsOn: others.map((s) => "service" in s ? s.service.name : s.name),
+        onListen: (addr) => {
+          logger.info("listening", {
+            url: `http://${addr.hostname}:${addr.port}/`,
+          });
+          options.onListen?.(addr);
+        },
+        ...serverHooks("http", { logger, registry }),
+      }),
+    ],
+  });
+  health.register("services", services);
+  return run(services, {
+    health,
+    drainDelay: server.shutdownDelay,
+    // counted from the end of the drain delay; the server's own cut-off first
+    gracePeriod: gracePeriod + 1_000,
+    signal: options.signal,
+    onShutdown: [
+      (code) => shutdown(() => logger.info("stopped", { clean: code === 0 })),
+    ],
+    log: {
+      info: (message) => logger.info(message),
+      error: (message, error) => logger.error(message, { error }),
+    },
+  });
 }

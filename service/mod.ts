@@ -67,9 +67,12 @@ export {
   retryHooks,
   serverHooks,
 } from "./observe.ts";
+export { httpStack, type HttpStackOptions } from "./http_stack.ts";
+export { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 export {
   type Bootstrap,
   bootstrap,
   type BootstrapConfig,
   type BootstrapOptions,
+  type BootstrapRunOptions,
 } from "./bootstrap.ts";

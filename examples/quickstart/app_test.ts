@@ -1,17 +1,28 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { serve } from "@cqi/http";
+import { applyMiddleware, serve } from "@cqi/http";
+import { apiKey } from "@cqi/auth";
 import { createLogger, memorySink } from "@cqi/logging";
-import { createRegistry } from "@cqi/metrics";
+import { createRegistry, metricsHandler } from "@cqi/metrics";
+import { httpStack } from "@cqi/service";
 import { createApp } from "./app.ts";
 import { memoryStore } from "./store.ts";
 import { spawnScript } from "../../tests/_util.ts";
 
+const KEY = "qs-app-test-key-0123456789";
+const auth = { authorization: `Bearer ${KEY}` };
+const get = (url: string) => fetch(url, { headers: auth });
+
 async function withApp(fn: (base: string) => Promise<void>) {
   const logger = createLogger({ output: memorySink() });
-  const registry = createRegistry({ namespace: "quickstart" });
+  const registry = createRegistry({ service: { name: "quickstart" } });
+  const app = createApp({
+    store: memoryStore(),
+    auth: apiKey({ keys: [{ id: "t", key: KEY, serviceId: "tests" }] }),
+    routes: { "GET /metrics": metricsHandler({ registry }) },
+  });
   await using server = serve(
-    createApp({ store: memoryStore(), logger, registry }),
+    applyMiddleware(app, httpStack({ logger, registry })),
     {
       port: 0,
       hostname: "127.0.0.1",
@@ -25,7 +36,7 @@ const put = (url: string, body: string) =>
   fetch(url, {
     method: "PUT",
     body,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...auth },
   });
 
 describe("quickstart position API", () => {
@@ -35,7 +46,7 @@ describe("quickstart position API", () => {
       const res = await put(`${base}/api/positions/p1`, JSON.stringify(body));
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), body);
-      const got = await fetch(`${base}/api/positions/p1`);
+      const got = await get(`${base}/api/positions/p1`);
       assert.equal(got.status, 200);
       assert.deepEqual(await got.json(), body);
     });
@@ -43,7 +54,7 @@ describe("quickstart position API", () => {
 
   it("answers 404 NOT_FOUND for an unknown position", async () => {
     await withApp(async (base) => {
-      const res = await fetch(`${base}/api/positions/nope`);
+      const res = await get(`${base}/api/positions/nope`);
       assert.equal(res.status, 404);
       assert.deepEqual(await res.json(), {
         error: 'position "nope" not found',
@@ -81,7 +92,7 @@ describe("quickstart position API", () => {
       const res = await put(`${base}/api/positions/p2`, "{oops");
       assert.equal(res.status, 400);
       assert.equal((await res.json()).code, "INVALID_INPUT");
-      assert.equal((await fetch(`${base}/api/positions/p2`)).status, 404);
+      assert.equal((await get(`${base}/api/positions/p2`)).status, 404);
     });
   });
 });
@@ -89,9 +100,22 @@ describe("quickstart position API", () => {
 describe("quickstart metrics", () => {
   it("exposes per-route HTTP metrics at /metrics", async () => {
     await withApp(async (base) => {
-      await (await fetch(`${base}/api/positions/a1`)).body?.cancel();
-      await (await fetch(`${base}/api/positions/a2`)).body?.cancel();
+      await (await get(`${base}/api/positions/a1`)).body?.cancel();
+      await (await get(`${base}/api/positions/a2`)).body?.cancel();
+      const refused = await fetch(`${base}/api/positions/a1`); // no key
+      assert.equal(refused.status, 401);
+      await refused.body?.cancel();
       const text = await (await fetch(`${base}/metrics`)).text();
+      assert.match(
+        text,
+        /quickstart_http_request_count_total\{[^}]*path="\/api\/positions\/:id"[^}]*status_code="401"[^}]*\} 1/,
+        "a refused request to a real route keeps its route label",
+      );
+      assert.match(
+        text,
+        /quickstart_http_response_size_bytes_count\{[^}]*path="\/api\/positions\/:id"[^}]*status_code="404"[^}]*\} 2/,
+        "JSON answers have a size",
+      );
       assert.match(
         text,
         /quickstart_http_request_count_total\{[^}]*path="\/api\/positions\/:id"[^}]*status_code="404"[^}]*\} 2/,
@@ -113,7 +137,7 @@ describe("quickstart main (child process)", () => {
     const child = spawnScript(new URL("./main.ts", import.meta.url), {
       env: { PORT: "0", CQI_AUTH_API_KEYS: "tests:qs-test-key-0123456789" },
     });
-    const line = await child.line((l) => l.includes('"quickstart listening"'));
+    const line = await child.line((l) => l.includes('"listening"'));
     const base = `http://127.0.0.1:${new URL(JSON.parse(line).url).port}`;
     const key = { authorization: "Bearer qs-test-key-0123456789" };
 
@@ -148,7 +172,7 @@ describe("quickstart main (child process)", () => {
       !child.lines.some((l) => l.includes("qs-test-key")),
       "the key never reaches a log",
     );
-    const stopped = records.find((r) => r.message === "quickstart stopped");
+    const stopped = records.find((r) => r.message === "stopped");
     assert.equal(stopped?.clean, true);
     assert.equal(records.at(-1).message, "runner: stopped", "nothing after");
   });

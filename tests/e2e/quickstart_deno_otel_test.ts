@@ -30,7 +30,7 @@ describe("quickstart under OTEL_DENO=true (issue 9)", () => {
     });
     try {
       const listening = JSON.parse(
-        await child.line((l) => l.includes('"quickstart listening"'), 30_000),
+        await child.line((l) => l.includes('"listening"'), 30_000),
       );
       const base = `http://127.0.0.1:${new URL(listening.url).port}`;
       const res = await fetch(`${base}/api/positions/p9`, {

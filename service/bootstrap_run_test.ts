@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { group, router } from "@cqi/http";
+import { memorySink } from "@cqi/logging";
+import { bootstrap } from "./mod.ts";
+
+const KEY = "bootstrap-run-key-0123456789";
+
+function app(environment = "production", apiKeys = [{ id: "t", key: KEY }]) {
+  const sink = memorySink();
+  const svc = bootstrap({
+    service: { name: "svc", environment },
+    metrics: { enabled: true },
+    auth: { apiKeys },
+    server: { host: "127.0.0.1", port: 0, shutdownTimeout: 1_000 },
+  }, { logOutput: sink, setDefaultLogger: false, defaultMetrics: false });
+  return { svc, sink };
+}
+
+describe("bootstrap's auth, routes and run", () => {
+  it("serves behind the stack, guards only the group, stops on the signal with exit 0", async () => {
+    const { svc, sink } = app();
+    const stop = new AbortController();
+    const handler = router({
+      ...svc.routes(),
+      ...group("/api", [svc.auth()], {
+        "GET /hello/:name": (_req, { name }) => Response.json({ name }),
+      }),
+    });
+    let listening!: (url: string) => void;
+    const heard = new Promise<string>((resolve) => listening = resolve);
+    const exited = svc.run(handler, {
+      signal: stop.signal,
+      onListen: ({ port }) => listening(`http://127.0.0.1:${port}/`),
+    });
+    const url = await heard;
+    const refused = await fetch(`${url}api/hello/x`);
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+    const ok = await fetch(`${url}api/hello/x`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    assert.deepEqual(await ok.json(), { name: "x" });
+    const ready = await fetch(`${url}health/ready`);
+    assert.equal(ready.status, 200);
+    await ready.body?.cancel();
+    const metrics = await (await fetch(`${url}metrics`)).text();
+    assert.match(
+      metrics,
+      /svc_http_request_count_total\{[^}]*path="\/api\/hello\/:name"[^}]*status_code="401"/,
+    );
+    stop.abort();
+    assert.equal(await exited, 0);
+    const messages = sink.records.map((r) => r.message);
+    const access = sink.records.filter((r) =>
+      r.message === "request completed"
+    );
+    assert.deepEqual(access.map((r) => r.status), [401, 200, 200, 200]);
+    assert.equal(access[1].route, "/api/hello/:name");
+    assert.deepEqual(messages.slice(-2), ["stopped", "runner: stopped"]);
+  });
+
+  it("auth: refuses to start open outside development, generates a key in it", () => {
+    assert.throws(() => app("production", []).svc.auth(), /no API keys or JWT/);
+    const { svc, sink } = app("development", []);
+    const printed: unknown[] = [];
+    const original = console.error;
+    console.error = (line: unknown) => void printed.push(line);
+    try {
+      assert.equal(typeof svc.auth(), "function");
+    } finally {
+      console.error = original;
+    }
+    assert.match(String(printed[0]), /^development API key: \S{20,}$/);
+    assert.ok(sink.records.some((r) => r.level === "warn"));
+  });
+});
