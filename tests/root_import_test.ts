@@ -6,7 +6,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
 import { runtimeBinary, spawnScript } from "./_util.ts";
+import * as cqi from "../mod.ts";
 
 const HEAVY =
   /\/node_modules\/(postgres|ioredis|kafkajs|@confluentinc|@electric-sql\/pglite|nats|@nats-io|hono)\//;
@@ -44,5 +46,34 @@ describe("root mod.ts", () => {
       loaded.some((m) => m.includes("/node_modules/@opentelemetry/api/")),
     );
     assert.deepEqual(loaded.filter((m) => HEAVY.test(m)), []);
+  });
+});
+
+describe("root mod.ts and the README", () => {
+  it("re-exports, as namespaces, exactly the modules the README's table calls ready", async () => {
+    const readme = readFileSync(
+      new URL("../README.md", import.meta.url),
+      "utf8",
+    );
+    const ready = [
+      ...readme.matchAll(
+        /^\| \[`@cqi\/(\w+)`\]\((\w+)\/README\.md\)[^\n]*\| ready +\|$/gm,
+      ),
+    ]
+      .map(([, name, folder]) => {
+        assert.equal(name, folder, "the row links its own module");
+        return name;
+      });
+    assert.ok(ready.length >= 10, `ready modules in the README: ${ready}`);
+    assert.deepEqual(Object.keys(cqi).sort(), ready.sort());
+    for (const name of ready) {
+      // each namespace is the module itself, not a copy or a subset
+      const module = await import(`@cqi/${name}`);
+      assert.deepEqual(
+        Object.keys(cqi[name as keyof typeof cqi]).sort(),
+        Object.keys(module).sort(),
+        name,
+      );
+    }
   });
 });
