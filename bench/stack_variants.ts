@@ -3,10 +3,11 @@
 // carries `authorization: Bearer <key>`; they differ in what wraps it:
 //
 // - bare: the handler alone.
-// - cqi-never / cqi-always: the example service's stack, outermost first,
-//   httpTracing, accessLog (to /dev/null), httpMetrics, recovery, apiKey,
-//   around `router` (so the route pattern is recorded), with the tracing
-//   sampler `never` or `always` (spans batched, then discarded).
+// - cqi-never / cqi-always: the example service's stack, `httpStack` of
+//   @cqi/service (httpTracing, accessLog to /dev/null, httpMetrics, recovery
+//   with its logging, metrics and tracing hooks) around a `router` whose
+//   `group("/api", [apiKey])` guards the route, with the tracing sampler
+//   `never` or `always` (spans batched, then discarded).
 // - hono: a Hono app with hono/logger (no-op print), @hono/prometheus and
 //   bearerAuth on the same route.
 // - hono-otel-never / hono-otel: the same with @hono/otel outermost, sampling
@@ -28,16 +29,12 @@ import {
   BatchSpanProcessor,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import { applyMiddleware, router } from "@cqi/http";
-import { recovery } from "@cqi/errors";
-import { accessLog, createLogger } from "@cqi/logging";
-import { createRegistry, httpMetrics } from "@cqi/metrics";
-import {
-  createTracing,
-  httpTracing,
-  type SpanExporterLike,
-} from "@cqi/tracing";
+import { applyMiddleware, group, router } from "@cqi/http";
+import { createLogger } from "@cqi/logging";
+import { createRegistry } from "@cqi/metrics";
+import { createTracing, type SpanExporterLike } from "@cqi/tracing";
 import { apiKey } from "@cqi/auth";
+import { httpStack } from "@cqi/service";
 
 /** The API key every benchmark request sends as `Bearer`. */
 export const KEY = "bench-key-0123456789abcdef0123456789abcdef";
@@ -70,22 +67,19 @@ function cqi(sampler: "never" | "always"): () => Handler {
       service: { name: "bench" },
       output: "/dev/null",
     });
-    const registry = createRegistry({ namespace: "bench" });
+    const registry = createRegistry({ service: { name: "bench" } });
     const api = router({
-      "GET /api/positions/:id": async (_req, { id }) => {
-        const position = await getPosition(id);
-        if (position === undefined) return new Response(null, { status: 404 });
-        return Response.json(position);
-      },
+      ...group("/api", [apiKey({ keys: [{ id: "bench", key: KEY }] })], {
+        "GET /positions/:id": async (_req, { id }) => {
+          const position = await getPosition(id);
+          if (position === undefined) {
+            return new Response(null, { status: 404 });
+          }
+          return Response.json(position);
+        },
+      }),
     });
-    return applyMiddleware(
-      api,
-      httpTracing(),
-      accessLog({ logger }),
-      httpMetrics({ registry }),
-      recovery(),
-      apiKey({ keys: [{ id: "bench", key: KEY }] }),
-    );
+    return applyMiddleware(api, httpStack({ logger, registry }));
   };
 }
 
