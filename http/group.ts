@@ -1,5 +1,10 @@
 import { compose } from "./compose.ts";
-import type { RouteHandler, RouteParams } from "./router.ts";
+import {
+  GUARD,
+  type RouteHandler,
+  type RouteParams,
+  unmatched,
+} from "./router.ts";
 import type { Middleware, Next } from "./types.ts";
 
 /**
@@ -8,9 +13,14 @@ import type { Middleware, Next } from "./types.ts";
  * outermost; auth belongs to the routes it guards. `"GET /positions/:id"`
  * under `"/api"` becomes `"GET /api/positions/:id"` (and `"GET /"` becomes
  * `"GET /api"`); each handler's parameters are typed from the whole
- * pattern, prefix included. The middleware is composed once, here; the router records the
- * route pattern before it runs, so a 401 from auth is logged and counted
- * under its route. A prefix of `""` gives per-route middleware; groups nest.
+ * pattern, prefix included. The middleware is composed once, here; the
+ * router records the route pattern before it runs, so a 401 from auth is
+ * logged and counted under its route. Under a prefix the middleware also
+ * guards the paths no route takes, as Hono's `app.use("/api/*", auth)`
+ * does: `GET /api/nope` and `POST /api/positions/7` get their 404 and 405
+ * only once auth let them through, so a client without credentials cannot
+ * tell which routes exist. A prefix of `""` gives per-route middleware (and
+ * guards nothing else); groups nest.
  *
  * @example Usage
  * ```ts
@@ -88,6 +98,12 @@ export function group<Prefix extends string, R>(
       path === "/" && prefix !== "" ? prefix : prefix + path
     }`;
     out[full] = chain === undefined ? handler : wrap(chain, handler);
+  }
+  // Under a prefix the middleware also guards the paths no route takes, as
+  // Hono's app.use("/api/*") does: no 404 or 405 before auth said yes, so
+  // a client without credentials cannot tell which routes exist.
+  if (prefix !== "" && chain !== undefined) {
+    out[`${GUARD} ${prefix}/*`] = wrap(chain, unmatched);
   }
   return out as never; // the keys and handlers the signature spells out
 }

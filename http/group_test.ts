@@ -92,6 +92,60 @@ describe("group", () => {
     assert.equal((await app(get("/api/ping"))).headers.get("x-chain"), "api");
   });
 
+  it("guards the paths under its prefix no route takes: 401 first, then 404 or 405", async () => {
+    const app = router({
+      "GET /health": () => new Response("ok"),
+      ...group("/api", [auth], {
+        "GET /positions/:id": (_req, { id }) => new Response(id),
+        "PUT /positions/:id": (_req, { id }) => new Response(id),
+      }),
+    });
+    const ok = { authorization: "Bearer ok" };
+    const status = async (
+      path: string,
+      method = "GET",
+      headers?: HeadersInit,
+    ) => (await app(get(path, method, headers))).status;
+    // without credentials nothing under /api tells a route from no route
+    assert.equal(await status("/api/nope"), 401);
+    assert.equal(await status("/api"), 401);
+    assert.equal(await status("/api/positions/7", "POST"), 401);
+    assert.equal(await status("/api/positions/7"), 401);
+    // with them, the router's own answers
+    assert.equal(await status("/api/nope", "GET", ok), 404);
+    const post = await app(get("/api/positions/7", "POST", ok));
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get("allow"), "GET, HEAD, PUT");
+    assert.equal(await status("/api/positions/7", "GET", ok), 200);
+    // outside the prefix the group has no say
+    assert.equal(await status("/nope"), 404);
+    assert.equal(await status("/apiary"), 404);
+    assert.equal(await status("/health"), 200);
+  });
+
+  it("guards with the most specific group: nested prefixes, inner middleware inside", async () => {
+    const app = router({
+      ...group("/api", [tag("api")], {
+        ...group("/admin", [tag("admin")], {
+          "GET /users/:id": (_req, { id }) => new Response(id),
+        }),
+      }),
+    });
+    const inner = await app(get("/api/admin/nope"));
+    assert.equal(inner.status, 404);
+    assert.equal(inner.headers.get("x-chain"), "admin, api");
+    const outer = await app(get("/api/nope"));
+    assert.equal(outer.status, 404);
+    assert.equal(outer.headers.get("x-chain"), "api");
+    // a group without middleware, or without a prefix, guards nothing
+    const plain = router({
+      ...group("/open", [], { "GET /x": () => new Response() }),
+      ...group("", [auth], { "GET /y": () => new Response() }),
+    });
+    assert.equal((await plain(get("/open/nope"))).status, 404);
+    assert.equal((await plain(get("/nope"))).status, 404);
+  });
+
   it("records the route before the middleware runs, so a 401 has its route", async () => {
     const app = router({
       ...group("/api", [auth], {

@@ -133,7 +133,11 @@ export function router<R>(
     compile(key, handler)
   );
   rejectDuplicates(compiled);
-  compiled.sort(bySpecificity);
+  // a group's guard (method "!") only after every route, most specific first
+  compiled.sort((a, b) =>
+    Number(a.method === GUARD) - Number(b.method === GUARD) ||
+    bySpecificity(a, b)
+  );
   const notFound = options.notFound ?? defaultNotFound;
   return (req) => {
     const parts = requestPath(req.url).slice(1).split("/");
@@ -142,9 +146,14 @@ export function router<R>(
     }
     let allowed: Set<string> | undefined;
     let other: string | undefined; // the most specific pattern, for a 405
+    let guard: CompiledRoute | undefined;
     for (const route of compiled) {
       const params = match(route, parts);
       if (params === undefined) continue;
+      if (route.method === GUARD) {
+        guard = route;
+        break;
+      }
       if (
         route.method === "*" || route.method === req.method ||
         (req.method === "HEAD" && route.method === "GET")
@@ -155,21 +164,45 @@ export function router<R>(
       (allowed ??= new Set()).add(route.method);
       other ??= route.pattern;
     }
-    if (allowed === undefined || other === undefined) return notFound(req);
-    setRoute(other);
-    if (allowed.has("GET")) allowed.add("HEAD");
-    const allow = [...allowed].sort().join(", ");
-    return jsonError(
-      405,
-      `method ${req.method} not allowed`,
-      "METHOD_NOT_ALLOWED",
-      { allow },
-    );
+    if (other !== undefined) setRoute(other);
+    const answer = () =>
+      allowed === undefined ? notFound(req) : methodNotAllowed(req, allowed);
+    if (guard === undefined) return answer();
+    // the group's middleware (its auth) decides before the 404 or 405 does
+    const params = {};
+    answers.set(params, answer);
+    return guard.handler(req, params);
   };
 }
 
+/** The route-table method of a group's guard: `"! /api/*"`. */
+export const GUARD = "!";
+
+const answers = new WeakMap<
+  object,
+  () => Response | Promise<Response>
+>();
+
+/**
+ * The innermost handler of a group's guard: the router's own answer (404
+ * or 405) for a request under the group's prefix that no route took, once
+ * the group's middleware let it through.
+ */
+export const unmatched: RouteHandler = (_req, params) => answers.get(params)!();
+
+function methodNotAllowed(req: Request, allowed: Set<string>): Response {
+  if (allowed.has("GET")) allowed.add("HEAD");
+  const allow = [...allowed].sort().join(", ");
+  return jsonError(
+    405,
+    `method ${req.method} not allowed`,
+    "METHOD_NOT_ALLOWED",
+    { allow },
+  );
+}
+
 function compile(key: string, handler: RouteHandler): CompiledRoute {
-  const parsed = /^(\*|[A-Z]+) (\/[^\s?#]*)$/.exec(key);
+  const parsed = /^(\*|!|[A-Z]+) (\/[^\s?#]*)$/.exec(key);
   if (parsed === null) {
     throw new TypeError(
       `invalid route "${key}": expected "METHOD /path", such as "GET /users/:id"`,
