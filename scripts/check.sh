@@ -36,7 +36,7 @@ rm -f "$doc_log"
 step "deno doc --lint"
 # (@types/node, which Deno finds in package.json, makes doc print unresolved-type noise)
 deno doc --lint $entrypoints 2>&1 | { grep -v -e "Failed resolving types" -e "@types/node/index.d.ts" || true; }
-# step "README API tables"; deno run -A scripts/api_table.ts --check # enabled once every README has its table
+step "README API tables"; deno run -A scripts/api_table.ts --check
 step "versions agree"; node -e '
   const root = require("./deno.json"), jsr = require("./jsr.json");
   if (root.name !== jsr.name || root.version !== jsr.version) {
