@@ -188,7 +188,12 @@ const answers = new WeakMap<
  * or 405) for a request under the group's prefix that no route took, once
  * the group's middleware let it through.
  */
-export const unmatched: RouteHandler = (_req, params) => answers.get(params)!();
+export function unmatched(
+  _req: Request,
+  params: object,
+): Response | Promise<Response> {
+  return answers.get(params)!();
+}
 
 function methodNotAllowed(req: Request, allowed: Set<string>): Response {
   if (allowed.has("GET")) allowed.add("HEAD");

@@ -363,7 +363,10 @@ async function readAhead(
     }
   }
   observe(bytes);
-  const body = chunks.length === 1 ? chunks[0] : concat(chunks, bytes);
+  // bytes, not a Blob or a stream: the one body Deno sends with its length
+  const body = chunks.length === 1
+    ? chunks[0]
+    : await new Blob(chunks as BlobPart[]).bytes();
   return respond(res, body as Uint8Array<ArrayBuffer>);
 }
 
@@ -382,16 +385,6 @@ function replay(
     },
     cancel: (reason) => reader.cancel(reason),
   });
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /** `res` with another body, same status and headers. */

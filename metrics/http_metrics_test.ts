@@ -128,6 +128,18 @@ describe("httpMetrics on a real server", () => {
           }),
           { headers: { "content-type": "application/json" } },
         ),
+      // a JSON stream within the read-ahead, in parts: sent with its length
+      "GET /parts": () =>
+        new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(encoder.encode('{"a":'));
+              controller.enqueue(encoder.encode("[1,2]}"));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "application/json; charset=utf-8" } },
+        ),
       // an event stream is never read ahead: its headers come at once
       "GET /events": () =>
         new Response(
@@ -145,6 +157,9 @@ describe("httpMetrics on a real server", () => {
         const small = await fetch(`${base}/small`);
         assert.equal(small.headers.get("content-length"), "12");
         assert.deepEqual(await small.json(), { id: "é1" });
+        const parts = await fetch(`${base}/parts`);
+        assert.equal(parts.headers.get("content-length"), "11");
+        assert.deepEqual(await parts.json(), { a: [1, 2] });
         const bigRes = await fetch(`${base}/big`);
         assert.equal((await bigRes.json()).length, big.length);
         const events = await fetch(`${base}/events`);
@@ -156,6 +171,7 @@ describe("httpMetrics on a real server", () => {
     const sum = (path: string) =>
       value(text, "shop_http_response_size_bytes_sum", ok("GET", path, 200));
     assert.equal(sum("/small"), 12);
+    assert.equal(sum("/parts"), 11);
     assert.equal(sum("/big"), big.length + 2);
     const events = ok("GET", "/events", 200);
     assert.equal(value(text, "shop_http_response_size_bytes_count", events), 0);
