@@ -106,12 +106,12 @@ export async function loadConfig<T = CqiConfig>(
   const vars = file.root === undefined
     ? new Set<string>()
     : await interpolate(file.root, layers);
-  const fromEnv = await readFields(layers, fields);
+  const fromEnv = await readFields(layers, fields, problems);
 
   // 3. Merged by precedence: the environment over the file over defaults.
   const merged = merge(shape, file.root, fromEnv, problems, warnings);
   const known = [...fields.map((field) => field.envKey), configKey, ...vars];
-  warnings.push(...unknownKeys(layers, prefix, known));
+  warnings.push(...unknownKeys(layers, prefix, known), ...merged.jsonWarnings);
   if (file.failed) throw configError(problems, warnings);
 
   // 4. Validated once; 5. every issue a problem of one ConfigError.
