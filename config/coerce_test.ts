@@ -66,10 +66,11 @@ describe("merge: coercion of structured values", () => {
       source: env,
     };
     const problems: ConfigProblem[] = [];
-    const { value } = merge(schema, root, new Map(), problems, warnings);
+    const merged = merge(schema, root, new Map(), problems, warnings);
     assert.deepEqual(problems, []);
-    assert.deepEqual(value, { limits: { max_open: 3 } });
-    assert.deepEqual(warnings.map((w) => w.path), ["limits.extra"]);
+    assert.deepEqual(merged.value, { limits: { max_open: 3 } });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(merged.jsonWarnings.map((w) => w.path), ["limits.extra"]);
   });
 
   it("keeps values under a key the schema does not know", () => {

@@ -136,15 +136,24 @@ export async function lookup(
   return undefined;
 }
 
-/** The value of each field whose environment key is set, by field. */
+/**
+ * The value of each field whose environment key is set, by field. A key
+ * that cannot be read is a problem, and its field is then unset.
+ */
 export async function readFields(
   layers: readonly EnvLayer[],
   fields: readonly Field[],
+  problems: ConfigProblem[],
 ): Promise<Map<Field, Raw>> {
   const values = new Map<Field, Raw>();
   for (const field of fields) {
     const found = await lookup(layers, field.envKey);
-    if (found !== undefined) values.set(field, found);
+    if (found === undefined) continue;
+    const { problem: message, source } = found;
+    if (message !== undefined) {
+      problems.push({ path: field.path.join("."), message, source });
+    }
+    values.set(field, message === undefined ? found : { value: null, source });
   }
   return values;
 }

@@ -1,3 +1,8 @@
+// loadConfig in five steps, one direction: the schema walked once into the
+// field table (valibot_adapter.ts, fields.ts); each source read into Raw
+// values with their origins (env.ts, file.ts, interpolate.ts); merged by
+// precedence and coerced (merge.ts); validated once (valibot_adapter.ts);
+// the issues turned into one ConfigError (issues.ts, error.ts).
 import process from "node:process";
 import { readEnvLayers, readFields, unknownKeys } from "./env.ts";
 import {
@@ -106,12 +111,13 @@ export async function loadConfig<T = CqiConfig>(
   const vars = file.root === undefined
     ? new Set<string>()
     : await interpolate(file.root, layers);
-  const fromEnv = await readFields(layers, fields);
+  const fromEnv = await readFields(layers, fields, problems);
 
-  // 3. Merged by precedence: the environment over the file over defaults.
+  // 3. Merged by precedence: the environment over .env over the file (the
+  // schema fills in its defaults when validating).
   const merged = merge(shape, file.root, fromEnv, problems, warnings);
   const known = [...fields.map((field) => field.envKey), configKey, ...vars];
-  warnings.push(...unknownKeys(layers, prefix, known));
+  warnings.push(...unknownKeys(layers, prefix, known), ...merged.jsonWarnings);
   if (file.failed) throw configError(problems, warnings);
 
   // 4. Validated once; 5. every issue a problem of one ConfigError.

@@ -18,6 +18,8 @@ export interface Merged {
   value: Record<string, unknown>;
   /** Where each came from. */
   sources: Map<string, ConfigSource>;
+  /** Unknown keys inside JSON texts, reported after the other warnings. */
+  jsonWarnings: ConfigProblem[];
 }
 
 /**
@@ -32,19 +34,26 @@ export function merge(
   warnings: ConfigProblem[],
 ): Merged {
   const sources = new Map<string, ConfigSource>();
+  const jsonWarnings: ConfigProblem[] = [];
+  let sink = warnings;
   const fromEnv = new Set([...env.keys()].map((f) => f.path.join(".")));
+  // `dry`: a file value the environment replaces, only read for its keys.
   const walk = (
     node: Raw,
     shape: Shape | undefined,
     path: string[],
+    dry = false,
   ): unknown => {
-    sources.set(path.join("."), node.source);
     const { value } = node;
-    if (value instanceof Map) return mapping(value, shape, path);
+    if (!dry) sources.set(path.join("."), node.source);
+    if (value instanceof Map) return mapping(value, shape, path, dry);
     if (Array.isArray(value)) {
       const item = shape?.kind === "list" ? shape.item : undefined;
-      return value.map((child, i) => walk(child, item, [...path, String(i)]));
+      return value.map((child, i) =>
+        walk(child, item, [...path, String(i)], dry)
+      );
     }
+    if (dry) return undefined;
     if (node.problem !== undefined) {
       const { problem: message, source } = node;
       problems.push({ path: path.join("."), message, source });
@@ -54,9 +63,12 @@ export function merge(
     if (value === null || value === "") return undefined;
     if (shape === undefined) return value;
     const structured = structure(shape, node as Raw & { value: string }, path);
-    return structured === undefined
-      ? coerce(shape, value)
-      : walk(structured, shape, path);
+    if (structured === undefined) return coerce(shape, value);
+    const outer = sink;
+    sink = jsonWarnings;
+    const out = walk(structured, shape, path);
+    sink = outer;
+    return out;
   };
 
   // A mapping's keys as the schema's: a record's as they are, an object's
@@ -66,6 +78,7 @@ export function merge(
     entries: Map<string, Raw>,
     shape: Shape | undefined,
     path: string[],
+    dry: boolean,
   ): Record<string, unknown> => {
     const fields = shape?.kind === "record" ? undefined : entriesOf(shape);
     const names = new Map<string, string>();
@@ -77,14 +90,16 @@ export function merge(
       const name = fields === undefined ? key : names.get(key);
       if (name === undefined) {
         const known = Object.keys(fields!).map(snakeCase);
-        warnings.push({
+        sink.push({
           path: [...path, key].join("."),
           message: unknownMessage("key in the config file", key, known),
           source: child.source,
         });
-      } else if (!fromEnv.has([...path, name].join("."))) {
+      } else {
         const item = shape?.kind === "record" ? shape.item : fields?.[name];
-        out.push([name, walk(child, item, [...path, name])]);
+        const replaced = dry || fromEnv.has([...path, name].join("."));
+        const value = walk(child, item, [...path, name], replaced);
+        if (!replaced) out.push([name, value]);
       }
     }
     return Object.fromEntries(out);
@@ -122,24 +137,23 @@ export function merge(
     };
   };
 
-  const values = [...env].map(([f, raw]) => [f, walk(raw, f.shape, f.path)]);
   const value = file === undefined
     ? {}
-    : mapping(aliased(root, file, warnings), root, []);
-  for (const [field, fieldValue] of values as [Field, unknown][]) {
+    : mapping(aliased(root, file, warnings), root, [], false);
+  for (const [field, raw] of env) {
+    const fieldValue = walk(raw, field.shape, field.path);
     let section = value;
     field.path.slice(0, -1).forEach((key, i) => {
       const next = section[key];
       if (typeof next !== "object" || next === null || Array.isArray(next)) {
         section[key] = {};
-        const source = env.get(field)!.source;
-        sources.set(field.path.slice(0, i + 1).join("."), source);
+        sources.set(field.path.slice(0, i + 1).join("."), raw.source);
       }
       section = section[key] as Record<string, unknown>;
     });
     section[field.path.at(-1)!] = fieldValue;
   }
-  return { value, sources };
+  return { value, sources, jsonWarnings };
 }
 
 // The file's top level with `logging:` read as `log:` and `service_name:`

@@ -91,7 +91,7 @@ describe("environment values over the file", () => {
         CQI_EVENT_BUS_BROKERS: "a,b",
       }),
     }];
-    const env = await readFields(layers, fields);
+    const env = await readFields(layers, fields, problems);
     const merged = merge(root, undefined, env, problems, []);
     assert.deepEqual(problems, []);
     assert.ok(fields.some((f) => f.envKey === "CQI_AUTH_JWT_JWKS_URL"));
@@ -131,5 +131,28 @@ describe("environment values over the file", () => {
       log: { level: undefined },
     });
     assert.deepEqual(problems.map((p) => p.path), ["log.level"]);
+  });
+
+  it("still warns of unknown keys in a file value it replaces", () => {
+    const { root: file } = parseConfigText(
+      "auth:\n  api_keys:\n    - { id: a, typo: 1 }\n",
+      "c.yaml",
+    );
+    const root = shapeOf(cqiSchema);
+    const field = fieldTable(root, "CQI").find((f) =>
+      f.envKey === "CQI_AUTH_API_KEYS"
+    )!;
+    const source = { kind: "env" as const, env: "CQI_AUTH_API_KEYS" };
+    const warnings: ConfigProblem[] = [];
+    const merged = merge(
+      root,
+      file,
+      new Map([[field, { value: "k1", source }]]),
+      [],
+      warnings,
+    );
+    assert.deepEqual(merged.value, { auth: { apiKeys: ["k1"] } });
+    assert.deepEqual(warnings.map((w) => w.path), ["auth.apiKeys.0.typo"]);
+    assert.deepEqual(merged.sources.get("auth.apiKeys.0"), source);
   });
 });

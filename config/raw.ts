@@ -1,7 +1,7 @@
 // The loader's values as read, before coercion: text as written (the schema
 // decides its type), lists and mappings, each with where it came from.
-// Sources are merged as Raw values, then coerced and validated. Not
-// exported from mod.ts.
+// Every source is read into Raw values; merge.ts turns them into the plain
+// values that are validated. Not exported from mod.ts.
 import type { ConfigSource } from "./error.ts";
 
 /** A value as read, with its origin. */

@@ -86,7 +86,7 @@ export class Secret {
   }
 }
 
-/** Marks a schema as secret for {@linkcode isSecretSchema} and the docs. */
+/** Marks a schema as secret: kept out of error reports and documented so. */
 export const SECRET_METADATA: { readonly secret: true } = { secret: true };
 
 /**

@@ -37,8 +37,12 @@ export function closest(
 ): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.min(3, Math.floor(name.length / 3)));
+  const lower = name.toLowerCase();
   for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    const other = candidate.toLowerCase();
+    // Lengths further apart than that take more edits: skip the table.
+    if (Math.abs(other.length - lower.length) > bestDistance) continue;
+    const distance = editDistance(lower, other);
     if (
       distance <= bestDistance &&
       (best === undefined || distance < bestDistance)

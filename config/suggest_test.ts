@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { closest, editDistance, unknownMessage } from "./suggest.ts";
 
 describe("suggestions", () => {
@@ -28,5 +29,31 @@ describe("suggestions", () => {
       unknownMessage("key", "zzzzzz", ["host"]),
       "unknown key (ignored)",
     );
+  });
+});
+
+describe("suggestions for any name", () => {
+  it("suggest only candidates within the allowed edits, quickly for long names", () => {
+    const name = fc.string({ maxLength: 12, unit: "binary" });
+    fc.assert(
+      fc.property(name, fc.array(name, { maxLength: 8 }), (n, candidates) => {
+        const guess = closest(n, candidates);
+        const allowed = Math.max(1, Math.min(3, Math.floor(n.length / 3)));
+        if (guess === undefined) {
+          for (const c of candidates) {
+            assert.ok(editDistance(n.toLowerCase(), c.toLowerCase()) > allowed);
+          }
+        } else {
+          const d = editDistance(n.toLowerCase(), guess.toLowerCase());
+          assert.ok(d <= allowed);
+          for (const c of candidates) {
+            assert.ok(editDistance(n.toLowerCase(), c.toLowerCase()) >= d);
+          }
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+    const long = `CQI_${"X".repeat(100_000)}`;
+    assert.equal(closest(long, ["CQI_DATABASE_HOST"]), undefined);
   });
 });
