@@ -124,10 +124,6 @@ export function listen(
     return {
       addr: { hostname: server.hostname, port: server.port },
       stop: async () => {
-        // One turn of the event loop first: a request whose bytes arrived
-        // before the signal but that Bun has not read yet is no request to
-        // it, and stop(false) closes its connection as an idle one.
-        await new Promise((resolve) => setTimeout(resolve, 0));
         const graceful = server.stop(false);
         // Bun counts a response until it is written in full; a connection
         // that never finishes a head would hold `graceful` until its idle

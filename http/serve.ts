@@ -199,7 +199,12 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   // its listener keeps accepting until every response is out (see
   // `Listener.stop`) and new requests get a 503 meanwhile; Bun stops
   // accepting and lets them finish.
-  const stopListener = (): Promise<void> => {
+  // One turn of the event loop first: a request whose bytes arrived before
+  // shutdown began, but which the runtime has not read yet, is a request
+  // like the others. Without it Bun closed its connection as an idle one and
+  // Deno answered it 503 and closed with its body still arriving.
+  const stopListener = async (): Promise<void> => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
     if (!listener.stopsAcceptingFirst) draining = true;
     return listener.stop();
   };

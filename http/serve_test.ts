@@ -111,6 +111,8 @@ describe("serve", () => {
     await entered;
     const stopping = server.shutdown();
     assert.equal(server.shutdown(), stopping, "shutdown is idempotent");
+    // the event-loop turn serve lets pass first (its timer fires before ours)
+    await new Promise((resolve) => setTimeout(resolve, 0));
     // Refused (Bun), or turned away with a 503 while it drains (Deno).
     const late = await fetch(url, { headers: { connection: "close" } }).then(
       (res) => res.status,
