@@ -395,7 +395,7 @@ function runService(
 ): Promise<number> {
   const { config, logger, registry, health, shutdown } = parts;
   const server = config.server ?? {};
-  const gracePeriod = server.shutdownTimeout ?? 10_000;
+  const gracePeriod = server.shutdownTimeout ?? 30_000; // as @cqi/config
   const others = options.services ?? [];
   const stack = httpStack({ ...options.stack, logger, registry });
   const services = createRunner({

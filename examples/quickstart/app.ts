@@ -4,8 +4,11 @@ import { notFound, readJson } from "@cqi/errors";
 import type { PositionStore } from "./store.ts";
 
 const PositionBody = v.object({
-  assetId: v.pipe(v.string(), v.nonEmpty("must not be empty")),
-  quantity: v.pipe(v.number(), v.finite("must be finite")),
+  assetId: v.pipe(
+    v.string("must be a string"),
+    v.nonEmpty("must not be empty"),
+  ),
+  quantity: v.pipe(v.number("must be a number"), v.finite("must be finite")),
 });
 
 /** Options for {@linkcode createApp}. */

@@ -37,9 +37,17 @@ const config = await mustLoad({
 // canonical stack; the one signal path (readiness fails, requests drain,
 // spans and logs flush) and its exit code.
 const svc = bootstrap(config);
+const guard = (() => {
+  try {
+    return svc.auth(); // CQI_AUTH_API_KEYS; in development a generated key
+  } catch (error) {
+    console.error(`quickstart: ${(error as Error).message}`); // no keys
+    return process.exit(1);
+  }
+})();
 const app = createApp({
   store: memoryStore(),
-  auth: svc.auth(), // CQI_AUTH_API_KEYS; in development a generated key
+  auth: guard,
   routes: svc.routes(), // health probes and /metrics, open to all
 });
 process.exit(

@@ -32,6 +32,14 @@ describe("quickstart start-up failures", () => {
       assert.match(level.stderr, /^invalid configuration/);
       assert.match(level.stderr, /CQI_LOG_LEVEL/);
       assert.doesNotMatch(level.stderr, /\n\s+at /, "no stack trace");
+      // a production service with no keys refuses to start open
+      const open = start(rt, {
+        CQI_SERVICE_ENVIRONMENT: "production",
+        CQI_AUTH_API_KEYS: "",
+      });
+      assert.equal(open.status, 1);
+      assert.match(open.stderr.trim(), /^quickstart: auth: no API keys or JWT/);
+      assert.doesNotMatch(open.stderr, /\n\s+at /, "no stack trace");
     });
   }
 });
