@@ -29,7 +29,7 @@ import {
   BatchSpanProcessor,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import { applyMiddleware, group, router } from "@cqi/http";
+import { applyMiddleware, group, json, router } from "@cqi/http";
 import { createLogger } from "@cqi/logging";
 import { createRegistry } from "@cqi/metrics";
 import { createTracing, type SpanExporterLike } from "@cqi/tracing";
@@ -75,7 +75,7 @@ function cqi(sampler: "never" | "always"): () => Handler {
           if (position === undefined) {
             return new Response(null, { status: 404 });
           }
-          return Response.json(position);
+          return json(position); // declares its length for the size metric
         },
       }),
     });

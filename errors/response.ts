@@ -1,3 +1,4 @@
+import { json } from "@cqi/http";
 import { CqiError, isWrapper } from "./error.ts";
 import { mappingOf } from "./mapping.ts";
 
@@ -66,7 +67,7 @@ export function errorResponse(error: unknown): Response {
   ) {
     headers.set("retry-after", String(Math.ceil(retryAfter / 1000)));
   }
-  return new Response(JSON.stringify(body), { status, headers });
+  return json(body, { status, headers }); // with its Content-Length
 }
 
 function publicSource(error: unknown): CqiError | undefined {

@@ -1,3 +1,5 @@
+import { byteLength } from "./json.ts";
+
 /**
  * The error body every CQI module answers with, `{"error","code"}`, as the
  * router and `serve` build it (`@cqi/errors` sits above this module). Not
@@ -9,8 +11,13 @@ export function jsonError(
   code: string,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify({ error, code }), {
+  const body = JSON.stringify({ error, code });
+  return new Response(body, {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(byteLength(body)),
+      ...headers,
+    },
   });
 }

@@ -40,6 +40,7 @@ export type { Handler, Middleware, Next } from "./types.ts";
 export { applyMiddleware, compose } from "./compose.ts";
 export { ContextKey } from "./context.ts";
 export { withHeaders } from "./headers.ts";
+export { json } from "./json.ts";
 export { HTTP_METHODS } from "./methods.ts";
 export type { ServiceIdentity } from "./service_identity.ts";
 export { requestPath } from "./request_path.ts";

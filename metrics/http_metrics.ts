@@ -44,13 +44,11 @@ export interface HttpMetricsOptions {
   maxPaths?: number;
   /**
    * How response sizes are known. `declared` (default): from
-   * `Content-Length`, 0 without a body; a JSON body without one (what
-   * `Response.json()` gives) is read ahead — up to 1 MiB, then it streams
-   * on and is counted — and sent with its `Content-Length`; another body of
-   * unknown length (a stream, such as server-sent events) is not observed.
-   * `counted`: such bodies are counted as they stream out and observed
-   * when they end — exact, but each one goes through an extra stream (a
-   * few µs, and it is sent chunked).
+   * `Content-Length`, 0 without a body; a body of unknown length is not
+   * observed — `Response.json()` declares none, `json()` of `@cqi/http`
+   * does (0.3 µs). `counted`: such bodies are counted as they stream out
+   * and observed when they end — exact, but each one goes through an extra
+   * stream (2–6 µs a request, and it is sent chunked).
    */
   responseSize?: "declared" | "counted";
   /**
@@ -222,7 +220,7 @@ export function httpMetrics(
     bodySize: number,
     res: Response | undefined,
     error: unknown,
-  ): Response | Promise<Response> | undefined => {
+  ): Response | undefined => {
     const seconds = (performance.now() - start) / 1000;
     inFlight.dec();
     const route = getRoute() || routeFallback(req) || UNMATCHED;
@@ -257,11 +255,9 @@ export function httpMetrics(
       ? 0
       : declaredSize(res.headers.get("content-length"));
     if (size !== undefined) bundle.responseSize.observe(size);
-    else if (res.body === null) {
-      if (counted) bundle.responseSize.observe(0);
-    } else if (counted || isJson(res.headers.get("content-type"))) {
-      const observe = (n: number) => bundle.responseSize.observe(n);
-      return counted ? countBody(res, observe) : readAhead(res, observe);
+    else if (counted) {
+      if (res.body === null) bundle.responseSize.observe(0);
+      else return countBody(res, (n) => bundle.responseSize.observe(n));
     }
     return res;
   };
@@ -324,81 +320,6 @@ function traceExemplar(): ExemplarLabels | undefined {
     : { trace_id: traceId, span_id: spanId };
 }
 
-/** `application/json` and `*+json`, whatever the parameters. */
-function isJson(type: string | null): boolean {
-  if (type === null) return false;
-  const end = type.indexOf(";");
-  const essence = (end === -1 ? type : type.slice(0, end)).trim()
-    .toLowerCase();
-  return essence === "application/json" || essence.endsWith("+json");
-}
-
-const READ_AHEAD = 1 << 20;
-
-/**
- * Reads a body of unknown length ahead: when it ends within 1 MiB it is
- * observed and sent as bytes (with its Content-Length); past that it
- * streams on through {@linkcode countBody}, the bytes read first included.
- */
-async function readAhead(
-  res: Response,
-  observe: (bytes: number) => void,
-): Promise<Response> {
-  const reader = res.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    let read: ReadableStreamReadResult<Uint8Array>;
-    try {
-      read = await reader.read();
-    } catch {
-      // the handler's body failed: send what there is, failing as it did
-      return countBody(respond(res, replay(chunks, reader)), observe);
-    }
-    if (read.done) break;
-    chunks.push(read.value);
-    bytes += read.value.byteLength;
-    if (bytes > READ_AHEAD) {
-      return countBody(respond(res, replay(chunks, reader)), observe);
-    }
-  }
-  observe(bytes);
-  // bytes, not a Blob or a stream: the one body Deno sends with its length
-  const body = chunks.length === 1
-    ? chunks[0]
-    : await new Blob(chunks as BlobPart[]).bytes();
-  return respond(res, body as Uint8Array<ArrayBuffer>);
-}
-
-/** The chunks read so far, then the rest of the reader's stream. */
-function replay(
-  chunks: Uint8Array[],
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (i < chunks.length) return controller.enqueue(chunks[i++]);
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
-
-/** `res` with another body, same status and headers. */
-function respond(
-  res: Response,
-  body: BodyInit,
-): Response {
-  return new Response(body, {
-    status: res.status,
-    statusText: res.statusText,
-    headers: res.headers,
-  });
-}
-
 /** Passes the body through, counting its bytes; observes them at its end. */
 function countBody(res: Response, observe: (bytes: number) => void): Response {
   const reader = res.body!.getReader();
@@ -431,5 +352,9 @@ function countBody(res: Response, observe: (bytes: number) => void): Response {
       return reader.cancel(reason);
     },
   });
-  return respond(res, body);
+  return new Response(body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: res.headers,
+  });
 }

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { group, type Handler, type Middleware, router } from "@cqi/http";
+import { group, type Handler, json, type Middleware, router } from "@cqi/http";
 import { notFound, readJson } from "@cqi/errors";
 import type { PositionStore } from "./store.ts";
 
@@ -32,12 +32,12 @@ export function createApp({ store, auth, routes }: AppOptions): Handler {
       "GET /positions/:id": async (_req, { id }) => {
         const position = await store.get(id);
         if (position === undefined) throw notFound("position", id);
-        return Response.json(position);
+        return json(position);
       },
       "PUT /positions/:id": async (req, { id }) => {
         const position = await readJson(req, PositionBody);
         await store.put(id, position);
-        return Response.json(position);
+        return json(position);
       },
     }),
   });

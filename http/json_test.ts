@@ -1,0 +1,35 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { json, serve } from "./mod.ts";
+
+describe("json", () => {
+  it("declares the Content-Length the wire carries, for any JSON value", async () => {
+    let value: unknown;
+    await using server = serve(() => json(value, { status: 201 }), {
+      port: 0,
+      hostname: "127.0.0.1",
+      handleSignals: false,
+      onListen: () => {},
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (v) => {
+        value = v;
+        const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        assert.equal(res.status, 201);
+        assert.equal(res.headers.get("content-length"), String(bytes.length));
+        assert.deepEqual(
+          JSON.parse(new TextDecoder().decode(bytes)),
+          JSON.parse(JSON.stringify(v)),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("throws as Response.json does for a value with no JSON form", () => {
+    assert.throws(() => json(undefined), TypeError);
+    assert.throws(() => json(1n), TypeError);
+  });
+});
