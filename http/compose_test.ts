@@ -72,6 +72,34 @@ describe("compose", () => {
     assert.deepEqual(log, ["a in", "b in", "c in", "c out", "b out", "a out"]);
   });
 
+  it("flattens a composed middleware composed again: same order, same checks, reusable", async () => {
+    const log: string[] = [];
+    const inner = compose(tracer("b", log), tracer("c", log));
+    const handler = applyMiddleware(ok, tracer("a", log), inner);
+    await handler(request());
+    await inner(request(), ok); // still a middleware of its own
+    assert.deepEqual(log, [
+      "a in",
+      "b in",
+      "c in",
+      "c out",
+      "b out",
+      "a out",
+      "b in",
+      "c in",
+      "c out",
+      "b out",
+    ]);
+    const twice: Middleware = async (req, next) => {
+      await next(req);
+      return next(req);
+    };
+    await assert.rejects(
+      () => applyMiddleware(ok, compose(tracer("x", []), twice))(request()),
+      /next\(\) called more than once by middleware #1/,
+    );
+  });
+
   it("turns a synchronous throw into a rejection", async () => {
     const boom: Middleware = () => {
       throw new Error("sync boom");
