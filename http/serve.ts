@@ -123,8 +123,8 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 const MAX_TIMER = 2 ** 31 - 1;
 
 /**
- * Serves `handler` over HTTP on Deno (`Deno.serve`) or Bun (`Bun.serve`) with
- * graceful shutdown: on SIGTERM/SIGINT, on `signal`, or on `shutdown()`, it
+ * Serves `handler` over HTTP on Deno or Bun, with graceful shutdown. On
+ * SIGTERM/SIGINT, on `signal`, or on `shutdown()`, it
  * stops accepting, lets in-flight requests finish within the grace period,
  * then runs the close hooks in reverse order. A handler that throws still
  * answers a plain 500; the error goes to `onError`, never to the client.

@@ -50,8 +50,9 @@ const CLIENT_CLOSED = 499;
 const VALID_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
- * Middleware writing one line per request when its response is ready:
- * `method`, `route` (the pattern where a router recorded one, else the
+ * The access log: one line per request, written when its response is
+ * ready. Fields: `method`, `route` (the pattern where a router recorded one,
+ * else the
  * path), `status`, `duration_ms`, `request_bytes` and `response_bytes` (from
  * `content-length`, when known), `user_agent`, `remote_addr` (see the
  * option), `request_id`, and every field other middleware added with

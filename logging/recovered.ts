@@ -23,8 +23,9 @@ export interface LogRecoveredOptions {
 }
 
 /**
- * Returns an `onError` hook for `recovery` (from `@cqi/errors`) that logs
- * each recovered error with its whole cause chain — which the client never
+ * An `onError` hook for `recovery` of `@cqi/errors` that logs what it
+ * caught: each recovered error with its whole cause chain — which the client
+ * never
  * sees — as `request error` at `error` for a 5xx answer and `warn` for a
  * 4xx, with `method`, `route` and `status`. A `canceled` error (the client
  * went away, say mid-body; answered 499) is no fault of the service and any

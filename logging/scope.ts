@@ -10,7 +10,8 @@ const requestLogger = new RequestSlot<Logger | (() => Logger)>(
 let fallback: Logger | undefined;
 
 /**
- * Returns the logger of the current request — bound by `accessLog` to the
+ * The logger of the current request, else the default one. The request's
+ * logger is bound by `accessLog` to the
  * request id, writing the trace ids of the active span and the request's
  * extra log fields (such as the caller's identity once auth has run) — or,
  * outside a request, the default logger.

@@ -24,8 +24,9 @@ const RETRYABLE: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
 ]);
 
 /**
- * The default policy: retries `temporary`, `timeout` and `rate_limited`
- * errors (the kind of the first `CqiError` on the cause chain decides, as
+ * The default policy: retries what may succeed next time: `temporary`,
+ * `timeout` and `rate_limited` errors (the kind of the first `CqiError` on the
+ * cause chain decides, as
  * with `kindOf`) and, for errors without a kind, network failures: a refused,
  * reset or timed-out connection (`ECONNREFUSED`, `ECONNRESET`, ... on the
  * error or its causes) and `fetch` failing to reach the server. Everything

@@ -81,7 +81,7 @@ export interface HttpService extends Service {
 }
 
 /**
- * Runs `serve` from `@cqi/http` as a service, with `handleSignals: false`:
+ * Runs `serve` of `@cqi/http` as a `Service` (signals are the runner's).
  * `start` listens (and rejects when it cannot, such as a port in use);
  * `stop` shuts down gracefully, letting in-flight requests finish within
  * `gracePeriod`, and rejects when the grace period ran out. Aborting the

@@ -79,8 +79,9 @@ export function retryHooks(
 const STATE_VALUES = { closed: 0, half_open: 1, open: 2 } as const;
 
 /**
- * The `onStateChange` hook for `createCircuitBreaker()` from `@cqi/retry`,
- * reporting the breaker named `breaker`: `{ns}_circuit_breaker_state`
+ * The `onStateChange` hook for `createCircuitBreaker()` of `@cqi/retry`:
+ * state changes become metrics and log lines. For the breaker named
+ * `breaker`: `{ns}_circuit_breaker_state`
  * (0 closed, 1 half open, 2 open), `{ns}_circuit_breaker_transitions_total`
  * by target state, and a log line per change (`warn` when it opens, `info`
  * otherwise). `bootstrap()` gives one bound to its logger and registry.
@@ -143,8 +144,9 @@ export function breakerHooks(
 }
 
 /**
- * The `onError` and `onRefused` hooks for `httpService()` (or `serve` from `@cqi/http`),
- * reporting the server named `server`: an `error` line `server error` with
+ * Server hooks for `httpService()` (or `serve` of `@cqi/http`): errors are
+ * logged and counted, refused requests counted. For the server named
+ * `server`, `onError` writes an `error` line `server error` with
  * `server` and the error, and `{ns}_http_server_errors_total{server, kind}`,
  * where `kind` is `listener` for a `ListenerError` of `@cqi/http` (an accept
  * loop failed, say out of file descriptors, and the server listens again)

@@ -5,7 +5,7 @@ import type { Service } from "./service.ts";
 import { milliseconds } from "./milliseconds.ts";
 
 /**
- * What a runner does when a service's `check` fails: `never` leaves it
+ * What a runner does when a service's `check` fails. `never` leaves it
  * failed (the runner reports unhealthy); `on-failure` stops and restarts it,
  * giving up after `maxAttempts` failed restarts in a row; `always` keeps
  * restarting it for as long as the runner runs (the backoff stays at its

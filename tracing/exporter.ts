@@ -5,11 +5,11 @@ import { temporary } from "@cqi/errors";
 import { readEnv } from "@cqi/http";
 
 /**
- * Where spans go: OTLP (`otlp` picks the protocol from
+ * Where spans go: OTLP, the `console`, or `memory` (tests read the spans
+ * back from the handle). `otlp` picks the protocol from
  * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`/`OTEL_EXPORTER_OTLP_PROTOCOL`,
  * default `http/protobuf`; `otlp-http` is HTTP, protobuf unless that
- * variable says `http/json`; `otlp-grpc` is gRPC), the `console`, or
- * `memory` (tests read the spans back from the handle).
+ * variable says `http/json`; `otlp-grpc` is gRPC.
  *
  * @example Usage
  * ```ts

@@ -13,8 +13,9 @@ import { mode, tracer } from "./state.ts";
 import { METHODS } from "./methods.ts";
 
 /**
- * `fetch` with a client span: each call gets its own span (a child of the
- * active one, named `{METHOD}`, with `http.request.method`,
+ * `fetch` with a client span, whose trace continues in the called service.
+ * Each call gets its own span (a child of the active one, named `{METHOD}`,
+ * with `http.request.method`,
  * `server.address`, `server.port`, `url.full` without credentials and
  * `http.response.status_code`), and the request carries that span's
  * `traceparent` (plus `tracestate` and `baggage`), so every outgoing call

@@ -169,9 +169,9 @@ const EXPORTERS: ReadonlySet<string> = new Set<ExporterName>([
 ]);
 
 /**
- * Sets up OpenTelemetry tracing for the process: a tracer provider with the
+ * Sets up OpenTelemetry tracing for the process. A tracer provider with the
  * service's resource attributes, the sampler, a batch span processor and
- * the exporter, registered as the `@opentelemetry/api` global (so other
+ * the exporter is registered as the `@opentelemetry/api` global (so other
  * instrumentation uses it too) with CQI's W3C propagator. The span context
  * travels in the async context `@cqi/http` registers. Under Deno's
  * built-in OpenTelemetry (`OTEL_DENO=true`) it registers nothing and CQI

@@ -91,8 +91,9 @@ export function inject(
 }
 
 /**
- * Reads `traceparent`, `tracestate` and `baggage` from `carrier` into a copy
- * of `ctx` (default: the active context), following W3C Trace Context
+ * Reads a caller's trace context from incoming headers. `traceparent`,
+ * `tracestate` and `baggage` from `carrier` go into a copy of `ctx`
+ * (default: the active context), following W3C Trace Context
  * Level 1: a missing, malformed or all-zero `traceparent` adds no parent (so
  * a span started in the result begins a new trace), an invalid `tracestate`
  * is dropped and an over-long one truncated. Never throws.
