@@ -12,5 +12,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KEY=bench-key-0123456789abcdef0123456789abcdef # stack_variants.ts KEY
 ROUNDS=${ROUNDS:-5} bash bench/wrk_rounds.sh bench/stack_server.ts \
-  "bare cqi-never cqi-always hono hono-otel-never hono-otel" /api/positions/p1 \
+  "bare cqi-never cqi-always cqi-json hono hono-otel-never hono-otel" /api/positions/p1 \
   "authorization: Bearer $KEY"

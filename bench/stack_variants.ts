@@ -7,7 +7,9 @@
 //   @cqi/service (httpTracing, accessLog to /dev/null, httpMetrics, recovery
 //   with its logging, metrics and tracing hooks) around a `router` whose
 //   `group("/api", [apiKey])` guards the route, with the tracing sampler
-//   `never` or `always` (spans batched, then discarded).
+//   `never` or `always` (spans batched, then discarded). The handler answers
+//   with Response.json, as bare does; cqi-json answers with json() of
+//   @cqi/http instead, which declares the length for the size metric.
 // - hono: a Hono app with hono/logger (no-op print), @hono/prometheus and
 //   bearerAuth on the same route.
 // - hono-otel-never / hono-otel: the same with @hono/otel outermost, sampling
@@ -60,7 +62,10 @@ function bare(): Handler {
   };
 }
 
-function cqi(sampler: "never" | "always"): () => Handler {
+function cqi(
+  sampler: "never" | "always",
+  respond: (position: unknown) => Response = (p) => Response.json(p),
+): () => Handler {
   return () => {
     createTracing({ service: { name: "bench" }, exporter: discard, sampler });
     const logger = createLogger({
@@ -75,7 +80,7 @@ function cqi(sampler: "never" | "always"): () => Handler {
           if (position === undefined) {
             return new Response(null, { status: 404 });
           }
-          return json(position); // declares its length for the size metric
+          return respond(position);
         },
       }),
     });
@@ -113,6 +118,8 @@ export const variants: Record<string, () => Handler> = {
   bare,
   "cqi-never": cqi("never"),
   "cqi-always": cqi("always"),
+  // json() of @cqi/http declares the length, so the size metric sees it
+  "cqi-json": cqi("never", json),
   hono: hono(),
   "hono-otel-never": hono("never"),
   "hono-otel": hono("always"),
