@@ -1,4 +1,4 @@
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\u{10ffff}]/u;
 const encoder = new TextEncoder();
 
 /**
@@ -8,7 +8,7 @@ const encoder = new TextEncoder();
  * @returns Its UTF-8 length.
  */
 export function byteLength(text: string): number {
-  return ASCII.test(text) ? text.length : encoder.encode(text).byteLength;
+  return NON_ASCII.test(text) ? encoder.encode(text).byteLength : text.length;
 }
 
 /**
