@@ -1,21 +1,14 @@
+const TYPE = "application/json; charset=utf-8";
 const NON_ASCII = /[\u0080-\u{10ffff}]/u;
 const encoder = new TextEncoder();
 
 /**
- * The length in bytes of `text` as UTF-8. Internal.
- *
- * @param text The text.
- * @returns Its UTF-8 length.
- */
-export function byteLength(text: string): number {
-  return NON_ASCII.test(text) ? encoder.encode(text).byteLength : text.length;
-}
-
-/**
- * `Response.json(data, init)` that also declares its `Content-Length`, so
- * that `httpMetrics` of `@cqi/metrics` observes its size (a body of unknown
- * length it does not read) at a cost of about 0.3 µs. Throws as
- * `Response.json` does for a value with no JSON form.
+ * A JSON response that declares its `Content-Length`, so that `httpMetrics`
+ * of `@cqi/metrics` observes its size (a body of unknown length, as
+ * `Response.json` gives, it does not read). The value is stringified once
+ * and its content type is `application/json; charset=utf-8` on every
+ * runtime unless `init` sets one. Throws a `TypeError` for a value with no
+ * JSON form, as `Response.json` does.
  *
  * @example Usage
  * ```ts
@@ -30,8 +23,20 @@ export function byteLength(text: string): number {
  * @returns The response.
  */
 export function json(data: unknown, init?: ResponseInit): Response {
-  const res = Response.json(data, init);
-  // the same text Response.json encodes (it stringifies the same way)
-  res.headers.set("content-length", String(byteLength(JSON.stringify(data))));
+  const text = JSON.stringify(data);
+  if (text === undefined) {
+    throw new TypeError("json: the value has no JSON form");
+  }
+  // Headers set afterwards rather than in `init`: Deno converts a headers
+  // object in `init` ten times slower (3.7 µs against 0.4 µs in all).
+  const res = new Response(text, init);
+  // a text body got text/plain: JSON's type unless the caller chose one
+  const chosen = init?.headers !== undefined &&
+    new Headers(init.headers).has("content-type");
+  if (!chosen) res.headers.set("content-type", TYPE);
+  const bytes = NON_ASCII.test(text)
+    ? encoder.encode(text).byteLength
+    : text.length;
+  res.headers.set("content-length", String(bytes));
   return res;
 }

@@ -28,6 +28,21 @@ describe("json", () => {
     );
   });
 
+  it("is JSON on every runtime unless the caller chose a type", () => {
+    const type = "application/json; charset=utf-8";
+    assert.equal(json(1).headers.get("content-type"), type);
+    assert.equal(json(1, { status: 201 }).headers.get("content-type"), type);
+    assert.equal(
+      json(1, { headers: { "x-a": "b" } }).headers.get("content-type"),
+      type,
+    );
+    assert.equal(
+      json(1, { headers: { "content-type": "application/problem+json" } })
+        .headers.get("content-type"),
+      "application/problem+json",
+    );
+  });
+
   it("throws as Response.json does for a value with no JSON form", () => {
     assert.throws(() => json(undefined), TypeError);
     assert.throws(() => json(1n), TypeError);

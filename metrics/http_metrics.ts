@@ -46,7 +46,7 @@ export interface HttpMetricsOptions {
    * How response sizes are known. `declared` (default): from
    * `Content-Length`, 0 without a body; a body of unknown length is not
    * observed — `Response.json()` declares none, `json()` of `@cqi/http`
-   * does (0.3 µs). `counted`: such bodies are counted as they stream out
+   * does (0.2 µs). `counted`: such bodies are counted as they stream out
    * and observed when they end — exact, but each one goes through an extra
    * stream (2–6 µs a request, and it is sent chunked).
    */
