@@ -1,6 +1,10 @@
 import { createHealth, type Health } from "@cqi/health";
 import { createLogger, type Logger, setDefaultLogger } from "@cqi/logging";
-import { createRegistry, type MetricsRegistry } from "@cqi/metrics";
+import {
+  createRegistry,
+  metricsHandler,
+  type MetricsRegistry,
+} from "@cqi/metrics";
 import { createTracing, type Tracing } from "@cqi/tracing";
 import {
   applyMiddleware,
@@ -8,7 +12,6 @@ import {
   type Middleware,
   type ServiceIdentity,
 } from "@cqi/http";
-import { metricsHandler } from "@cqi/metrics";
 import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
 import { httpStack, type HttpStackOptions } from "./http_stack.ts";
 import { httpService } from "./http_service.ts";
@@ -344,7 +347,7 @@ export function bootstrap<C extends BootstrapConfig>(
       if (failures.length > 0) throw failures[0];
     })();
 
-  return {
+  const app: Bootstrap<C> = {
     config,
     logger,
     registry,
@@ -369,39 +372,26 @@ export function bootstrap<C extends BootstrapConfig>(
       ...(registry && { "GET /metrics": metricsHandler({ registry }) }),
       ...health.routes(),
     }),
-    run: (handler, options = {}) =>
-      runService(handler, options, {
-        config,
-        logger,
-        registry,
-        health,
-        shutdown,
-      }),
+    run: (handler, options = {}) => runService(app, handler, options),
     [Symbol.asyncDispose]: () => shutdown(),
   };
+  return app;
 }
 
 /** `run` of a Bootstrap: the HTTP service beside the given ones, until a signal. */
 function runService(
+  app: Bootstrap,
   handler: Handler,
   options: BootstrapRunOptions,
-  parts: {
-    config: BootstrapConfig;
-    logger: Logger;
-    registry: MetricsRegistry | undefined;
-    health: Health;
-    shutdown: (last?: () => void | Promise<void>) => Promise<void>;
-  },
 ): Promise<number> {
-  const { config, logger, registry, health, shutdown } = parts;
-  const server = config.server ?? {};
+  const { logger, health } = app;
+  const server = app.config.server ?? {};
   const gracePeriod = server.shutdownTimeout ?? 30_000; // as @cqi/config
   const others = options.services ?? [];
-  const stack = httpStack({ ...options.stack, logger, registry });
   const services = createRunner({
     services: [
       ...others,
-      httpService(applyMiddleware(handler, stack), {
+      httpService(applyMiddleware(handler, app.httpStack(options.stack)), {
         hostname: server.host,
         port: server.port,
         gracePeriod,
@@ -413,7 +403,7 @@ function runService(
           });
           options.onListen?.(addr);
         },
-        ...serverHooks("http", { logger, registry }),
+        ...app.serverHooks("http"),
       }),
     ],
   });
@@ -425,7 +415,8 @@ function runService(
     gracePeriod: gracePeriod + 1_000,
     signal: options.signal,
     onShutdown: [
-      (code) => shutdown(() => logger.info("stopped", { clean: code === 0 })),
+      (code) =>
+        app.shutdown(() => logger.info("stopped", { clean: code === 0 })),
     ],
     log: {
       info: (message) => logger.info(message),
