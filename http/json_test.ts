@@ -28,6 +28,14 @@ describe("json", () => {
     );
   });
 
+  it("declares the length of the body it sends when toJSON answers differently each time", async () => {
+    let calls = 0;
+    const restless = { toJSON: () => "x".repeat(++calls) };
+    const res = json(restless);
+    const body = await res.text();
+    assert.equal(res.headers.get("content-length"), String(body.length));
+  });
+
   it("is JSON on every runtime unless the caller chose a type", () => {
     const type = "application/json; charset=utf-8";
     assert.equal(json(1).headers.get("content-type"), type);
