@@ -1,0 +1,125 @@
+// PGlite: PostgreSQL compiled to WebAssembly, in this process, in memory or
+// in a directory. It is one connection, so one lock serialises everything:
+// a statement holds it while it runs, a transaction from BEGIN to its end.
+import { resolve } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
+import type { Driver, DriverResult, Session } from "../driver.ts";
+import { Lock } from "../lock.ts";
+import { settleOrAbort } from "../abort.ts";
+
+/** A PGlite driver for a data directory, or memory when `dataDir` is undefined. */
+export function pgliteDriver(dataDir: string | undefined): Driver {
+  const unclaim = dataDir === undefined ? () => {} : claimDir(dataDir);
+  const ready = open(dataDir);
+  ready.catch(() => {}); // reported by the first call (and by check)
+  const lock = new Lock();
+
+  const statement = async (
+    pg: PGlite,
+    text: string,
+    params: readonly unknown[],
+    signal: AbortSignal,
+  ): Promise<DriverResult> => {
+    signal.throwIfAborted();
+    // A running statement cannot be interrupted from JavaScript; a timeout
+    // set on the server (below) ends a long one, and the caller stops
+    // waiting at once.
+    // Without parameters, the simple protocol: a script of several
+    // statements (a migration) runs, and the last one's rows are returned.
+    const results = params.length === 0
+      ? (await settleOrAbort(pg.exec(text), signal)).at(-1)
+      : await settleOrAbort(
+        pg.query<Record<string, unknown>>(text, params as unknown[]),
+        signal,
+      );
+    if (results === undefined) return { rows: [], rowCount: 0 };
+    return {
+      rows: results.rows,
+      rowCount: results.rowCount ?? results.affectedRows ?? results.rows.length,
+    };
+  };
+
+  return {
+    backend: "pglite",
+    target: { system: "postgresql", namespace: "postgres" },
+    run: async (text, params, signal) => {
+      const release = await lock.acquire(signal);
+      try {
+        return await statement(await ready, text, params, signal);
+      } finally {
+        release();
+      }
+    },
+    session: async (signal): Promise<Session> => {
+      const release = await lock.acquire(signal);
+      let pg: PGlite;
+      try {
+        pg = await ready;
+      } catch (error) {
+        release();
+        throw error;
+      }
+      return {
+        run: (text, params, signal) => statement(pg, text, params, signal),
+        release: async (broken) => {
+          // A transaction that could not end cleanly must not leave the one
+          // connection inside it for the next caller.
+          if (broken) await pg.query("ROLLBACK").catch(() => {});
+          release();
+        },
+      };
+    },
+    stats: () => ({
+      total: 1,
+      idle: lock.held ? 0 : 1,
+      waiting: lock.waiting,
+    }),
+    close: async () => {
+      const pg = await ready.catch(() => undefined);
+      try {
+        if (pg !== undefined && !pg.closed) await pg.close();
+      } finally {
+        unclaim();
+      }
+    },
+  };
+}
+
+const INT8 = 20;
+
+// Data directories open in this process: PGlite takes no lock on one, and
+// two instances on one directory silently lose each other's writes.
+const openDirs = new Set<string>();
+
+// A fresh memory instance runs initdb (3-5 s here); after the first one,
+// each starts from a copy of that first one's empty data directory (about
+// 1 s). Taken before the first instance runs anything of its caller's.
+let template: Promise<Blob | File | undefined> | undefined;
+
+/** Claims `dataDir` for this process, or throws if an instance has it. */
+export function claimDir(dataDir: string): () => void {
+  const key = resolve(dataDir);
+  if (openDirs.has(key)) {
+    throw new TypeError(
+      `createDatabase: pglite://${key} is already open in this process; share that database (two PGlite instances on one directory lose writes)`,
+    );
+  }
+  openDirs.add(key);
+  return () => openDirs.delete(key);
+}
+
+async function open(dataDir: string | undefined): Promise<PGlite> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  // int8 as a string, as postgres.js gives it: a number would lose digits
+  // past 2^53, and code tested on PGlite must see what production sees.
+  const parsers = { [INT8]: (value: string) => value };
+  if (dataDir !== undefined) return await PGlite.create({ dataDir, parsers });
+  const loadDataDir = await template?.catch(() => undefined);
+  if (loadDataDir !== undefined) {
+    return await PGlite.create({ loadDataDir, parsers });
+  }
+  const pg = await PGlite.create({ parsers });
+  template ??= pg.dumpDataDir("none");
+  await template.catch(() => {});
+  return pg;
+}

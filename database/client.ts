@@ -1,0 +1,290 @@
+// The database every backend shares: statements, transactions (with
+// retries and savepoints), health, counts and a draining close.
+import { ContextKey } from "@cqi/http";
+import { retry } from "@cqi/retry";
+import { CLOSED, Deadline } from "./deadline.ts";
+import type { Driver } from "./driver.ts";
+import { DatabaseError, toDatabaseError } from "./error.ts";
+import type { DatabaseHooks } from "./hooks.ts";
+import {
+  execResult,
+  firstRow,
+  parseArgs,
+  runStatement,
+  type StatementArgs,
+  type StatementContext,
+} from "./statement.ts";
+import { Tx } from "./transaction.ts";
+import type {
+  Database,
+  ExecResult,
+  PoolStats,
+  Row,
+  Transaction,
+  TransactionOptions,
+  WithTransactionOptions,
+} from "./types.ts";
+
+/** Settings of the core, resolved by createDatabase. */
+export interface ClientSettings {
+  queryTimeout: number;
+  closeTimeout: number;
+  hooks: DatabaseHooks;
+}
+
+// The transaction `withTransaction` is running, per database, so that a
+// nested call becomes a savepoint of it.
+const current = new ContextKey<{ client: Client; tx: Tx }>(
+  "cqi.database.transaction",
+);
+
+const ISOLATION = new Set([
+  "read committed",
+  "repeatable read",
+  "serializable",
+]);
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+/** A database on a driver (see `Database` in types.ts). */
+export class Client implements Database {
+  readonly #driver: Driver;
+  readonly #settings: ClientSettings;
+  readonly #context: StatementContext;
+  readonly #closing = new AbortController();
+  #active = 0;
+  #drained: PromiseWithResolvers<void> | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(driver: Driver, settings: ClientSettings) {
+    this.#driver = driver;
+    this.#settings = settings;
+    this.#context = {
+      run: driver.run,
+      hooks: settings.hooks,
+      target: driver.target,
+      timeout: settings.queryTimeout,
+      signals: [this.#closing.signal],
+    };
+    settings.hooks.onPool?.(() => driver.stats());
+  }
+
+  get backend(): "postgres" | "pglite" {
+    return this.#driver.backend;
+  }
+
+  query<T extends Row = Row>(...args: StatementArgs): Promise<T[]> {
+    return this.#statement("query", args).then((r) => r.rows as T[]);
+  }
+
+  queryRow<T extends Row = Row>(...args: StatementArgs): Promise<T> {
+    return this.#statement("queryRow", args).then((r) => firstRow<T>(r));
+  }
+
+  exec(...args: StatementArgs): Promise<ExecResult> {
+    return this.#statement("exec", args).then(execResult);
+  }
+
+  async begin(options: TransactionOptions = {}): Promise<Transaction> {
+    const begin = beginStatement(options);
+    this.#checkNotInside("begin");
+    this.#enter("begin");
+    const timeout = options.timeout ?? this.#settings.queryTimeout;
+    const deadline = new Deadline(timeout, [
+      options.signal,
+      this.#closing.signal,
+    ]);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      deadline.dispose();
+      this.#leave();
+    };
+    let session;
+    try {
+      session = await this.#driver.session(deadline.signal);
+    } catch (error) {
+      end();
+      throw deadline.error("transaction") ?? toDatabaseError(error);
+    }
+    // The transaction's own deadline ends it as a whole; its statements
+    // carry their own timeouts too (the default, or the call's).
+    const signal = deadline.signal;
+    const expired = new AbortController();
+    const onAbort = () =>
+      expired.abort(deadline.error("transaction") ?? signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    const tx = new Tx({
+      session,
+      context: {
+        ...this.#context,
+        run: session.run,
+        signals: [expired.signal],
+      },
+      signal: expired.signal,
+      onEnd: () => {
+        signal.removeEventListener("abort", onAbort);
+        end();
+      },
+    });
+    try {
+      await tx.exec(begin);
+    } catch (error) {
+      await tx.rollback();
+      throw error;
+    }
+    return tx;
+  }
+
+  async withTransaction<T>(
+    fn: (tx: Transaction) => Promise<T>,
+    options: WithTransactionOptions = {},
+  ): Promise<T> {
+    if (typeof fn !== "function") {
+      throw new TypeError("withTransaction: fn must be a function");
+    }
+    const outer = current.get();
+    if (outer?.client === this) return outer.tx.withTransaction(fn);
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0) {
+      throw new RangeError(
+        `withTransaction: retries must be an integer >= 0, got ${retries}`,
+      );
+    }
+    return await retry(async () => {
+      const tx = await this.begin(options) as Tx;
+      let result: T;
+      try {
+        result = await current.with({ client: this, tx }, () => fn(tx));
+      } catch (error) {
+        await tx.rollback();
+        throw error;
+      }
+      await tx.commit();
+      return result;
+    }, {
+      maxAttempts: retries + 1,
+      retryIf: serializationFailure,
+      initialDelay: 5,
+      maxDelay: 250,
+    });
+  }
+
+  async check(signal?: AbortSignal): Promise<void> {
+    await this.query("SELECT 1", [], { signal });
+  }
+
+  stats(): PoolStats {
+    return this.#driver.stats();
+  }
+
+  close(options: { timeout?: number } = {}): Promise<void> {
+    const timeout = options.timeout ?? this.#settings.closeTimeout;
+    if (!(timeout >= 0)) {
+      throw new RangeError(
+        `close: timeout must be milliseconds >= 0, got ${timeout}`,
+      );
+    }
+    this.#closed ??= this.#close(timeout);
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #close(timeout: number): Promise<void> {
+    if (this.#active > 0) {
+      this.#drained = Promise.withResolvers();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeout);
+      });
+      await Promise.race([this.#drained.promise, late]);
+      clearTimeout(timer);
+      if (this.#active > 0) {
+        // Past the deadline: cancel what still runs and wait for it to end.
+        this.#closing.abort(CLOSED);
+        await this.#drained.promise;
+      }
+    }
+    this.#closing.abort(CLOSED);
+    await this.#driver.close();
+  }
+
+  async #statement(method: string, args: StatementArgs) {
+    const [text, params, options] = parseArgs(method, args);
+    this.#checkNotInside(method);
+    this.#enter(method);
+    try {
+      return await runStatement(this.#context, text, params, options);
+    } finally {
+      this.#leave();
+    }
+  }
+
+  // PGlite is one connection: a call on the database from inside one of its
+  // transactions would wait for that transaction, which waits for the call.
+  #checkNotInside(method: string): void {
+    if (this.#driver.backend !== "pglite") return;
+    if (current.get()?.client !== this) return;
+    throw new DatabaseError(
+      "permanent",
+      "database error",
+      {},
+      new Error(
+        `db.${method} inside withTransaction on PGlite would wait for that transaction forever: use the tx it gave`,
+      ),
+    );
+  }
+
+  #enter(method: string): void {
+    if (this.#closed !== undefined) {
+      throw new DatabaseError(
+        "temporary",
+        "database closed",
+        {},
+        new Error(`${method} after close()`),
+      );
+    }
+    this.#active++;
+  }
+
+  #leave(): void {
+    if (--this.#active === 0) this.#drained?.resolve();
+  }
+}
+
+function beginStatement(options: TransactionOptions): string {
+  let text = "BEGIN";
+  if (options.isolation !== undefined) {
+    if (!ISOLATION.has(options.isolation)) {
+      throw new TypeError(
+        `begin: isolation must be one of ${[...ISOLATION].join(", ")}, got ${
+          JSON.stringify(options.isolation)
+        }`,
+      );
+    }
+    text += ` ISOLATION LEVEL ${options.isolation.toUpperCase()}`;
+  }
+  if (options.readOnly === true) text += " READ ONLY";
+  const timeout = options.timeout;
+  if (timeout !== undefined && !(timeout > 0)) {
+    throw new RangeError(
+      `begin: timeout must be milliseconds > 0, got ${timeout}`,
+    );
+  }
+  return text;
+}
+
+function serializationFailure(error: unknown): boolean {
+  for (let e = error, depth = 0; depth < 16; depth++) {
+    if (e instanceof DatabaseError) {
+      return e.sqlState !== undefined && RETRYABLE.has(e.sqlState);
+    }
+    if (!(e instanceof Error)) return false;
+    e = e.cause;
+  }
+  return false;
+}

@@ -1,0 +1,38 @@
+// What a backend gives the database core (client.ts): statements on any
+// connection, a session that holds one connection, counts, and shutdown.
+// Internal: backends implement it, nothing outside this module sees it.
+import type { QueryInfo } from "./hooks.ts";
+import type { PoolStats, Row } from "./types.ts";
+
+/** Rows and row count of one statement. */
+export interface DriverResult {
+  rows: Row[];
+  rowCount: number;
+}
+
+/** Runs one statement; aborting `signal` cancels it on the server. */
+export type RunFn = (
+  text: string,
+  params: readonly unknown[],
+  signal: AbortSignal,
+) => Promise<DriverResult>;
+
+/** One connection held by a transaction until released. */
+export interface Session {
+  run: RunFn;
+  /** Gives the connection back; `broken` destroys it instead. */
+  release(broken: boolean): Promise<void>;
+}
+
+/** A backend. */
+export interface Driver {
+  readonly backend: "postgres" | "pglite";
+  /** What spans and hooks say about where statements go. */
+  readonly target: Omit<QueryInfo, "operation" | "text">;
+  run: RunFn;
+  /** A session of its own; waiting for it ends when `signal` aborts. */
+  session(signal: AbortSignal): Promise<Session>;
+  stats(): PoolStats;
+  /** Closes every connection now (the core has drained or cancelled calls). */
+  close(): Promise<void>;
+}
