@@ -172,7 +172,29 @@ export class Client implements Database {
   }
 
   async check(signal?: AbortSignal): Promise<void> {
-    await this.query("SELECT 1", [], { signal });
+    try {
+      await this.query("SELECT 1", [], { signal });
+    } catch (error) {
+      const { total, idle, max, waiting } = this.stats();
+      if (
+        error instanceof DatabaseError &&
+        (error.kind === "canceled" || error.kind === "timeout") &&
+        idle === 0 && total >= max
+      ) {
+        // It waited for a connection and none came free: say so, as an
+        // outage of this dependency, not as the probe's own cancellation.
+        throw new DatabaseError(
+          "temporary",
+          "database unavailable",
+          {},
+          new Error(
+            `pool exhausted: ${total} of ${max} connections busy, ${waiting} calls waiting`,
+            { cause: error },
+          ),
+        );
+      }
+      throw error;
+    }
   }
 
   stats(): PoolStats {

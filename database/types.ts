@@ -227,7 +227,7 @@ export interface Transaction extends Queryable {
  * import { createDatabase } from "@cqi/database";
  *
  * await using db = createDatabase("pglite://");
- * console.log(db.stats()); // { total: 1, idle: 1, waiting: 0 }
+ * console.log(db.stats()); // { total: 1, idle: 1, waiting: 0, max: 1 }
  * ```
  */
 export interface PoolStats {
@@ -237,6 +237,8 @@ export interface PoolStats {
   idle: number;
   /** Calls waiting for a connection. */
   waiting: number;
+  /** Most connections the pool opens (`maxConnections`; 1 for PGlite). */
+  max: number;
 }
 
 /**

@@ -73,6 +73,7 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
       total: 1,
       idle: lock.held ? 0 : 1,
       waiting: lock.waiting,
+      max: 1,
     }),
     close: async () => {
       const pg = await ready.catch(() => undefined);

@@ -50,6 +50,11 @@ export function postgresDriver(settings: PostgresSettings): Driver {
     // call that waits for a connection.
     max_pipeline: 1,
     onnotice: false,
+    // Reconnect attempts after failures: 50 ms doubling to 2 s, with
+    // jitter (postgres.js's own grows to 20 s, which kept a pool away from
+    // a restarted server for many seconds). Calls in between fail fast.
+    backoff: (attempt: number) =>
+      Math.min(0.05 * 2 ** attempt, 2) * (0.5 + Math.random() / 2),
     connection: settings.applicationName === undefined
       ? {}
       : { application_name: settings.applicationName },
@@ -105,7 +110,12 @@ export function postgresDriver(settings: PostgresSettings): Driver {
     },
     stats: () => {
       const { connections, opening, idle, waiting } = sql.stats;
-      return { total: connections + opening, idle, waiting };
+      return {
+        total: connections + opening,
+        idle,
+        waiting,
+        max: settings.maxConnections,
+      };
     },
     close: () => sql.end({ timeout: 0 }),
   };
