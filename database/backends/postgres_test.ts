@@ -16,7 +16,7 @@ describe("postgres backend", () => {
   let ready = false;
   const table = `cqi_pg_${crypto.randomUUID().slice(0, 8)}`;
 
-  before(async () => {
+  before(() => {
     db = createDatabase(POSTGRES_URL, {
       service: { name: APP },
       maxConnections: 6,
@@ -106,7 +106,7 @@ describe("postgres backend", () => {
     const rows = await db.query(`select 1 from ${table} where g = -1`);
     assert.equal(rows.length, 0);
     await until(
-      async () => db.stats().idle === db.stats().total,
+      () => Promise.resolve(db.stats().idle === db.stats().total),
       "every connection is idle",
     );
   });
