@@ -14,6 +14,7 @@ import {
 } from "@cqi/http";
 import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
 import { httpStack, type HttpStackOptions } from "./http_stack.ts";
+import { databaseHooks } from "./database_hooks.ts";
 import { httpService } from "./http_service.ts";
 import { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 import { createRunner, type ServiceEntry } from "./runner.ts";
@@ -163,6 +164,17 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
    * @param server A low-cardinality name for the server, such as `http`.
    */
   serverHooks(server: string): ReturnType<typeof serverHooks>;
+  /**
+   * {@linkcode databaseHooks} reporting to this logger, registry and
+   * tracing: spread the result into `createDatabase()`'s options.
+   *
+   * @param database A low-cardinality name for the database, such as `main`.
+   * @param options The slow-statement threshold (default 200 ms).
+   */
+  databaseHooks(
+    database: string,
+    options?: { slowQuery?: number },
+  ): ReturnType<typeof databaseHooks>;
   /**
    * Runs the `onShutdown` hooks last first, then closes the health
    * registry, then tracing (exporting every ended span, within
@@ -365,6 +377,8 @@ export function bootstrap<C extends BootstrapConfig>(
     retryHooks: (operation) => retryHooks(operation, { logger, registry }),
     breakerHooks: (breaker) => breakerHooks(breaker, { logger, registry }),
     serverHooks: (server) => serverHooks(server, { logger, registry }),
+    databaseHooks: (database, options) =>
+      databaseHooks(database, { logger, registry, ...options }),
     shutdown,
     httpStack: (options) => httpStack({ ...options, logger, registry }),
     auth: () => authFromConfig(config.auth, config.service.environment, logger),

@@ -59,6 +59,34 @@ describe("bootstrap", () => {
     assert.equal(sink.records[0].check, "db");
   });
 
+  it("gives database hooks bound to its logger and registry", async () => {
+    const config = await loadConfig({
+      env: { CQI_SERVICE_NAME: "order-service", CQI_METRICS_ENABLED: "true" },
+      file: false,
+      envFile: false,
+    });
+    const sink = memorySink();
+    const app = bootstrap(config, {
+      logOutput: sink,
+      defaultMetrics: false,
+      setDefaultLogger: false,
+    });
+    const { onQuery } = app.databaseHooks("main", { slowQuery: 0 });
+    const info = {
+      operation: "SELECT",
+      text: "select 1",
+      system: "postgresql",
+    };
+    assert.equal(await onQuery(info, () => Promise.resolve(1)), 1);
+    assert.match(
+      await app.registry!.metrics(),
+      /order_service_db_query_duration_seconds_count\{database="main",operation="SELECT",outcome="ok"\} 1/,
+    );
+    await app.shutdown();
+    assert.equal(sink.records[0].message, "slow query");
+    assert.equal(sink.records[0].statement, "select 1");
+  });
+
   it("has no registry when metrics are disabled or absent", async () => {
     const config = await loadConfig({
       env: { CQI_SERVICE_NAME: "svc", CQI_METRICS_ENABLED: "false" },

@@ -14,9 +14,10 @@
  *   exit code.
  * - {@linkcode bootstrap}: the logger, metrics registry, tracing and health
  *   registry from the config in one call, with LIFO shutdown hooks.
- * - {@linkcode retryHooks}, {@linkcode breakerHooks}, {@linkcode serverHooks}:
- *   retries, breaker state changes and server errors reported to a logger
- *   and a metrics registry (`bootstrap` gives them bound to its own).
+ * - {@linkcode retryHooks}, {@linkcode breakerHooks}, {@linkcode serverHooks},
+ *   {@linkcode databaseHooks}: retries, breaker state changes, server errors
+ *   and database statements reported to a logger, a metrics registry and
+ *   traces (`bootstrap` gives them bound to its own).
  *
  * @example Usage
  * ```ts
@@ -67,6 +68,10 @@ export {
   retryHooks,
   serverHooks,
 } from "./observe.ts";
+export {
+  databaseHooks,
+  type DatabaseObserveOptions,
+} from "./database_hooks.ts";
 export { httpStack, type HttpStackOptions } from "./http_stack.ts";
 export { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 export {
