@@ -74,6 +74,10 @@ export interface DatabaseConfig {
   connectionTimeout: number;
   /** Milliseconds allowed for one query. Default 30 s. */
   queryTimeout: number;
+  /** Milliseconds after which an idle connection above `minConnections` closes. Default 10 min. */
+  idleTimeout: number;
+  /** Milliseconds after which a connection is replaced. Default 1 h. */
+  maxLifetime: number;
   /** TLS mode, as libpq's `sslmode`. Default `prefer`. */
   sslMode: SslMode;
 }
@@ -102,6 +106,16 @@ export const databaseSchema: ConfigSchema<DatabaseConfig> = v.pipe(
       "Time allowed to open a connection.",
     ),
     queryTimeout: withDefault(duration(), "30s", "Time allowed for one query."),
+    idleTimeout: withDefault(
+      duration(),
+      "10m",
+      "Time after which an idle connection above `min_connections` closes.",
+    ),
+    maxLifetime: withDefault(
+      duration(),
+      "1h",
+      "Time after which a connection is replaced (spread by up to a third).",
+    ),
     sslMode: withDefault(
       oneOf(SSL_MODES),
       "prefer",

@@ -69,6 +69,8 @@ describe("the spec's sample file", () => {
       minConnections: 2,
       connectionTimeout: 5_000,
       queryTimeout: 30_000,
+      idleTimeout: 600_000,
+      maxLifetime: 3_600_000,
       sslMode: "prefer",
     });
     assert.ok(dbPassword instanceof Secret);

@@ -84,6 +84,8 @@ describe("CQI sections", () => {
       minConnections: 2,
       connectionTimeout: 30_000,
       queryTimeout: 30_000,
+      idleTimeout: 600_000,
+      maxLifetime: 3_600_000,
       sslMode: "prefer",
     });
     assert.deepEqual(out.cache, {

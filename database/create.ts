@@ -23,11 +23,13 @@ export interface DatabaseOptions extends DatabaseHooks {
   service?: ServiceIdentity;
   /** Largest number of pooled connections. Default 25 (PGlite: always 1). */
   maxConnections?: number;
+  /** Connections kept open once the pool is used. Default 0 (the config's: 2). */
+  minConnections?: number;
   /** Time allowed to open a connection. Default 30 s. */
   connectionTimeout?: number;
   /** Default timeout of a statement, and of a transaction as a whole. Default 30 s. */
   queryTimeout?: number;
-  /** An idle connection is closed after this long. Default 10 min. */
+  /** An idle connection above `minConnections` is closed after this long. Default 10 min. */
   idleTimeout?: number;
   /** A connection is replaced after this long (with some jitter). Default 1 h. */
   maxLifetime?: number;
@@ -85,8 +87,15 @@ export function createDatabase(
   source?: DatabaseConfig | string | URL,
   options: DatabaseOptions = {},
 ): Database {
+  const config = typeof source === "object" && !(source instanceof URL)
+    ? source
+    : undefined;
   const settings = {
-    queryTimeout: positive(options.queryTimeout, 30_000, "queryTimeout"),
+    queryTimeout: positive(
+      options.queryTimeout ?? config?.queryTimeout,
+      30_000,
+      "queryTimeout",
+    ),
     closeTimeout: nonNegative(options.closeTimeout, 5_000, "closeTimeout"),
     hooks: { onQuery: options.onQuery, onPool: options.onPool },
   };
@@ -104,7 +113,7 @@ export function createDatabase(
       return new Client(pgliteDriver(pgliteDir(url)), settings);
     }
     return new Client(
-      postgresDriver(postgresFromUrl(url, options, settings.queryTimeout)),
+      postgresDriver(postgresFromUrl(url, options)),
       settings,
     );
   }
@@ -114,7 +123,7 @@ export function createDatabase(
     );
   }
   return new Client(
-    postgresDriver(postgresFromConfig(source, options, settings.queryTimeout)),
+    postgresDriver(postgresFromConfig(source, options)),
     settings,
   );
 }
@@ -163,7 +172,6 @@ function pgliteDir(url: URL): string | undefined {
 function postgresFromUrl(
   url: URL,
   options: DatabaseOptions,
-  queryTimeout: number,
 ): PostgresSettings {
   for (const key of url.searchParams.keys()) {
     if (!URL_PARAMS.has(key)) {
@@ -188,7 +196,7 @@ function postgresFromUrl(
       "createDatabase: a postgres:// URL needs a host and a database: postgres://user:password@host:5432/database",
     );
   }
-  return pool(options, queryTimeout, {
+  return pool(options, {
     host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
     port: url.port === "" ? 5432 : Number(url.port),
     database,
@@ -205,43 +213,42 @@ function postgresFromUrl(
 function postgresFromConfig(
   config: DatabaseConfig,
   options: DatabaseOptions,
-  queryTimeout: number,
 ): PostgresSettings {
   for (const field of ["host", "database"] as const) {
     if (typeof config[field] !== "string" || config[field] === "") {
       throw new TypeError(`createDatabase: config.${field} must be set`);
     }
   }
-  return pool(
-    {
-      maxConnections: config.maxConnections,
-      connectionTimeout: config.connectionTimeout,
-      queryTimeout: config.queryTimeout,
-      ...stripUndefined(options),
-    },
-    options.queryTimeout ?? config.queryTimeout ?? queryTimeout,
-    {
-      host: config.host,
-      port: config.port ?? 5432,
-      database: config.database,
-      user: config.user ?? "postgres",
-      password: config.password?.reveal(),
-      sslMode: config.sslMode ?? "prefer",
-      applicationName: options.service?.name,
-    },
-  );
+  const fromConfig: DatabaseOptions = {
+    maxConnections: config.maxConnections,
+    minConnections: config.minConnections,
+    connectionTimeout: config.connectionTimeout,
+    idleTimeout: config.idleTimeout,
+    maxLifetime: config.maxLifetime,
+  };
+  return pool({ ...stripUndefined(fromConfig), ...stripUndefined(options) }, {
+    host: config.host,
+    port: config.port ?? 5432,
+    database: config.database,
+    user: config.user ?? "postgres",
+    password: config.password?.reveal(),
+    sslMode: config.sslMode ?? "prefer",
+    applicationName: options.service?.name,
+  });
 }
 
+// Pool settings from the options, defaulted and checked.
 function pool(
   options: DatabaseOptions,
-  queryTimeout: number,
-  server: Omit<
+  server: Pick<
     PostgresSettings,
-    | "maxConnections"
-    | "connectionTimeout"
-    | "idleTimeout"
-    | "maxLifetime"
-    | "queryTimeout"
+    | "host"
+    | "port"
+    | "database"
+    | "user"
+    | "password"
+    | "sslMode"
+    | "applicationName"
   >,
 ): PostgresSettings {
   const maxConnections = options.maxConnections ?? 25;
@@ -250,9 +257,19 @@ function pool(
       `createDatabase: maxConnections must be an integer >= 1, got ${maxConnections}`,
     );
   }
+  const minConnections = options.minConnections ?? 0;
+  if (
+    !Number.isInteger(minConnections) || minConnections < 0 ||
+    minConnections > maxConnections
+  ) {
+    throw new RangeError(
+      `createDatabase: minConnections must be an integer from 0 to maxConnections (${maxConnections}), got ${minConnections}`,
+    );
+  }
   return {
     ...server,
     maxConnections,
+    minConnections,
     connectionTimeout: positive(
       options.connectionTimeout,
       30_000,
@@ -260,7 +277,6 @@ function pool(
     ),
     idleTimeout: positive(options.idleTimeout, 600_000, "idleTimeout"),
     maxLifetime: positive(options.maxLifetime, 3_600_000, "maxLifetime"),
-    queryTimeout,
   };
 }
 

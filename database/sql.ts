@@ -68,7 +68,15 @@ export function sql(
     }
   }
   let text = texts[0];
-  for (let i = 1; i < texts.length; i++) text += `$${i}${texts[i]}`;
+  for (let i = 1; i < texts.length; i++) {
+    if (/^[0-9]/.test(texts[i])) {
+      // "$1" then "0" would read as "$10": another parameter, silently.
+      throw new TypeError(
+        `sql: a digit right after a value would make $${i} read as another placeholder; put a space or a cast between them`,
+      );
+    }
+    text += `$${i}${texts[i]}`;
+  }
   return { text, params, [SQL]: { texts, params } };
 }
 

@@ -17,12 +17,11 @@ export interface PostgresSettings {
   sslMode: string;
   applicationName?: string;
   maxConnections: number;
-  minConnections?: number;
+  minConnections: number;
   /** Milliseconds; every duration here is. */
   connectionTimeout: number;
   idleTimeout: number;
   maxLifetime: number;
-  queryTimeout: number;
 }
 
 type Pool = ReturnType<typeof postgres>;
@@ -37,7 +36,7 @@ export function postgresDriver(settings: PostgresSettings): Driver {
     password: settings.password ?? "",
     ssl: sslOption(settings.sslMode),
     max: settings.maxConnections,
-    min: Math.min(settings.minConnections ?? 0, settings.maxConnections),
+    min: settings.minConnections,
     connect_timeout: seconds(settings.connectionTimeout),
     idle_timeout: seconds(settings.idleTimeout),
     // Replaced between one and two thirds of the way past the setting
