@@ -2,7 +2,7 @@
 // retries and savepoints), health, counts and a draining close.
 import { ContextKey } from "@cqi/http";
 import { retry } from "@cqi/retry";
-import { CLOSED, Deadline } from "./deadline.ts";
+import { CLOSED, closed, Deadline } from "./deadline.ts";
 import type { Driver } from "./driver.ts";
 import { DatabaseError, toDatabaseError } from "./error.ts";
 import type { DatabaseHooks } from "./hooks.ts";
@@ -63,7 +63,7 @@ export class Client implements Database {
       hooks: settings.hooks,
       target: driver.target,
       timeout: settings.queryTimeout,
-      signals: [this.#closing.signal],
+      active: new Set(),
     };
     settings.hooks.onPool?.(() => driver.stats());
   }
@@ -120,7 +120,7 @@ export class Client implements Database {
       context: {
         ...this.#context,
         run: session.run,
-        signals: [expired.signal],
+        active: new Set(),
       },
       signal: expired.signal,
       onEnd: () => {
@@ -226,8 +226,10 @@ export class Client implements Database {
       await Promise.race([this.#drained.promise, late]);
       clearTimeout(timer);
       if (this.#active > 0) {
-        // Past the deadline: cancel what still runs and wait for it to end.
+        // Past the deadline: stop what still runs (transactions through
+        // their deadlines, which roll them back) and wait for it to end.
         this.#closing.abort(CLOSED);
+        for (const stop of this.#context.active) stop(closed());
         await this.#drained.promise;
       }
     }

@@ -166,7 +166,19 @@ function pgliteDir(url: URL): string | undefined {
   }
   return url.pathname === "" || url.pathname === "/"
     ? undefined
-    : decodeURIComponent(url.pathname);
+    : decode(url.pathname, "path");
+}
+
+// Percent-decoding that names the part it failed on, never its text (a
+// password, say).
+function decode(text: string, part: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new TypeError(
+      `createDatabase: the URL's ${part} has malformed percent-encoding`,
+    );
+  }
 }
 
 function postgresFromUrl(
@@ -190,7 +202,7 @@ function postgresFromUrl(
       }, got ${JSON.stringify(sslMode)}`,
     );
   }
-  const database = decodeURIComponent(url.pathname.slice(1));
+  const database = decode(url.pathname.slice(1), "database name");
   if (url.hostname === "" || database === "" || database.includes("/")) {
     throw new TypeError(
       "createDatabase: a postgres:// URL needs a host and a database: postgres://user:password@host:5432/database",
@@ -200,10 +212,10 @@ function postgresFromUrl(
     host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
     port: url.port === "" ? 5432 : Number(url.port),
     database,
-    user: url.username === "" ? "postgres" : decodeURIComponent(url.username),
+    user: url.username === "" ? "postgres" : decode(url.username, "user"),
     password: url.password === ""
       ? undefined
-      : decodeURIComponent(url.password),
+      : decode(url.password, "password"),
     sslMode,
     applicationName: url.searchParams.get("application_name") ??
       options.service?.name,

@@ -36,6 +36,14 @@ describe("createDatabase", () => {
     refuse("pglite://u:p@h/x", /takes no user, password or parameters/);
     refuse("pglite:///x?mode=1", /takes no user, password or parameters/);
     refuse("memory:///x", /memory:\/\/ takes no path/);
+    refuse(
+      "postgres://u:p%zz@db/app",
+      /URL's password has malformed percent-encoding/,
+    );
+    refuse(
+      "postgres://db/%",
+      /URL's database name has malformed percent-encoding/,
+    );
     assert.throws(
       () => createDatabase("postgres://db/app", { maxConnections: 0 }),
       RangeError,

@@ -1,6 +1,8 @@
-// One abort signal for a call: the caller's signal, a timeout and the
-// database's own shutdown, with the reason kept apart so that the call
-// rejects `canceled`, `timeout` or `temporary` as it should.
+// One abort signal for opening a transaction and for its lifetime: the
+// caller's signal, a timeout and the database's own shutdown, with the
+// reason kept apart so that the call rejects `canceled`, `timeout` or
+// `temporary` as it should. (A statement uses expiry.ts instead: no
+// controller and no timer of its own.)
 import { DatabaseError } from "./error.ts";
 
 /** Why a call's signal aborted when it was not the caller's signal. */
@@ -45,17 +47,10 @@ export class Deadline {
     const signal = this.#controller.signal;
     if (!signal.aborted) return;
     const reason = signal.reason;
-    if (reason === TIMED_OUT) {
-      return new DatabaseError(
-        "timeout",
-        `${what} timed out after ${this.timeout} ms`,
-      );
-    }
-    if (reason === CLOSED) {
-      return new DatabaseError("temporary", "database closed");
-    }
+    if (reason === TIMED_OUT) return timedOut(what, this.timeout);
+    if (reason === CLOSED) return closed();
     if (reason instanceof DatabaseError) return reason;
-    return new DatabaseError("canceled", `${what} canceled`, {}, reason);
+    return canceled(what, reason);
   }
 
   dispose(): void {
@@ -64,4 +59,19 @@ export class Deadline {
       signal.removeEventListener("abort", this.#onAbort);
     }
   }
+}
+
+/** A call past its timeout. */
+export function timedOut(what: string, ms: number): DatabaseError {
+  return new DatabaseError("timeout", `${what} timed out after ${ms} ms`);
+}
+
+/** A call whose signal aborted; the signal's reason is the cause. */
+export function canceled(what: string, reason: unknown): DatabaseError {
+  return new DatabaseError("canceled", `${what} canceled`, {}, reason);
+}
+
+/** A call the database's shutdown stopped. */
+export function closed(): DatabaseError {
+  return new DatabaseError("temporary", "database closed");
 }

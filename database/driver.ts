@@ -10,12 +10,19 @@ export interface DriverResult {
   rowCount: number;
 }
 
-/** Runs one statement; aborting `signal` cancels it on the server. */
-export type RunFn = (
-  text: string,
-  params: readonly unknown[],
-  signal: AbortSignal,
-) => Promise<DriverResult>;
+/** A statement on its way: its result, and a way to stop it. */
+export interface Running {
+  readonly result: Promise<DriverResult>;
+  /**
+   * Stops the statement: one still waiting for a connection is never sent,
+   * one running is cancelled on the server where the backend can. The
+   * result may still settle either way.
+   */
+  cancel(): void;
+}
+
+/** Starts one statement. */
+export type RunFn = (text: string, params: readonly unknown[]) => Running;
 
 /** One connection held by a transaction until released. */
 export interface Session {

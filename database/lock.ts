@@ -1,9 +1,15 @@
-// A first-come first-served lock whose waiters give up when their signal
-// aborts: PGlite's one connection, held by a statement or a transaction.
+// A first-come first-served lock whose waiters can give up: PGlite's one
+// connection, held by a statement or a transaction.
+
+/** A place in the queue: the release function once the lock is ours. */
+export interface Waiting {
+  readonly promise: Promise<() => void>;
+  /** Leaves the queue, rejecting `promise` with `reason`; no-op once granted. */
+  cancel(reason: unknown): void;
+}
 
 interface Waiter {
-  resolve: (release: () => void) => void;
-  reject: (reason: unknown) => void;
+  grant: (release: () => void) => void;
 }
 
 /** The lock. */
@@ -21,29 +27,30 @@ export class Lock {
     return this.#held;
   }
 
-  /** Resolves with the release function once the lock is ours. */
-  acquire(signal: AbortSignal): Promise<() => void> {
-    if (signal.aborted) return Promise.reject(signal.reason);
+  /** Joins the queue (or takes the lock at once when it is free). */
+  acquire(): Waiting {
     if (!this.#held) {
       this.#held = true;
-      return Promise.resolve(this.#releaser());
+      return { promise: Promise.resolve(this.#releaser()), cancel: () => {} };
     }
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve: (release) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(release);
-        },
-        reject,
-      };
-      const onAbort = () => {
+    const { promise, resolve, reject } = Promise.withResolvers<() => void>();
+    let granted = false;
+    const waiter: Waiter = {
+      grant: (release) => {
+        granted = true;
+        resolve(release);
+      },
+    };
+    this.#queue.push(waiter);
+    return {
+      promise,
+      cancel: (reason) => {
+        if (granted) return;
         const i = this.#queue.indexOf(waiter);
         if (i !== -1) this.#queue.splice(i, 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#queue.push(waiter);
-    });
+        reject(reason);
+      },
+    };
   }
 
   #releaser(): () => void {
@@ -53,7 +60,7 @@ export class Lock {
       released = true;
       const next = this.#queue.shift();
       if (next === undefined) this.#held = false;
-      else next.resolve(this.#releaser());
+      else next.grant(this.#releaser());
     };
   }
 }

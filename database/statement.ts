@@ -2,9 +2,10 @@
 // a deadline from the caller's signal and timeout, the hooks around it, and
 // every failure mapped to a DatabaseError.
 import { notFound } from "@cqi/errors";
-import { Deadline } from "./deadline.ts";
-import type { DriverResult, RunFn } from "./driver.ts";
-import { toDatabaseError } from "./error.ts";
+import { canceled, timedOut } from "./deadline.ts";
+import type { DriverResult, RunFn, Running } from "./driver.ts";
+import { type DatabaseError, toDatabaseError } from "./error.ts";
+import { expireAfter } from "./expiry.ts";
 import type { DatabaseHooks, QueryInfo } from "./hooks.ts";
 import { operationOf } from "./operation.ts";
 import { isSql, type Sql } from "./sql.ts";
@@ -17,6 +18,9 @@ export type StatementArgs = [
   options?: QueryOptions,
 ];
 
+/** Stops a running call, rejecting it with `error`. */
+export type Stop = (error: DatabaseError) => void;
+
 /** What a statement runs with. */
 export interface StatementContext {
   run: RunFn;
@@ -24,8 +28,11 @@ export interface StatementContext {
   target: Omit<QueryInfo, "operation" | "text">;
   /** Timeout when the call gives none. */
   timeout: number;
-  /** Signals that also end the call (the database's shutdown, a transaction's deadline). */
-  signals: (AbortSignal | undefined)[];
+  /**
+   * The calls running in this scope (the database, or one transaction), so
+   * that shutdown or the end of a transaction can stop them.
+   */
+  active: Set<Stop>;
 }
 
 const MAX_TEXT = 2048;
@@ -73,45 +80,83 @@ export function parseArgs(
   return [text, params, options];
 }
 
-/** Runs a parsed statement under its deadline and the hooks. */
-export async function runStatement(
+/** Runs a parsed statement under its timeout, its signal and the hooks. */
+export function runStatement(
   context: StatementContext,
   text: string,
   params: readonly unknown[],
   options: QueryOptions,
 ): Promise<DriverResult> {
-  const deadline = new Deadline(options.timeout ?? context.timeout, [
-    options.signal,
-    ...context.signals,
-  ]);
+  const { onQuery } = context.hooks;
+  if (onQuery === undefined) return execute(context, text, params, options);
   let result: DriverResult | undefined;
-  const run = async (): Promise<number> => {
-    const aborted = deadline.error("query");
-    if (aborted !== undefined) throw aborted;
-    try {
-      result = await context.run(text, params, deadline.signal);
-    } catch (error) {
-      throw deadline.error("query") ?? toDatabaseError(error);
-    }
-    return result.rowCount;
+  const info = {
+    operation: operationOf(text),
+    text: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text,
+    ...context.target,
   };
-  try {
-    const { onQuery } = context.hooks;
-    if (onQuery === undefined) await run();
-    else {
-      await onQuery({
-        operation: operationOf(text),
-        text: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text,
-        ...context.target,
-      }, run);
+  return onQuery(info, async () => {
+    result = await execute(context, text, params, options);
+    return result.rowCount;
+  }).then(() => {
+    if (result === undefined) {
+      throw new TypeError("database: an onQuery hook must call run()");
     }
-  } finally {
-    deadline.dispose();
+    return result;
+  });
+}
+
+// One statement: rejected as `timeout` when its time is up, `canceled` when
+// its signal aborts, or with what a scope's stop says — at that moment, while
+// the statement is cancelled behind it (a silent server would otherwise keep
+// the caller for as long as the cancel takes).
+function execute(
+  context: StatementContext,
+  text: string,
+  params: readonly unknown[],
+  options: QueryOptions,
+): Promise<DriverResult> {
+  const signal = options.signal;
+  if (signal?.aborted) {
+    return Promise.reject(canceled("query", signal.reason));
   }
-  if (result === undefined) {
-    throw new TypeError("database: an onQuery hook must call run()");
-  }
-  return result;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let running: Running | undefined;
+    const finish = () => {
+      settled = true;
+      expiry.cancel();
+      context.active.delete(stop);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const stop: Stop = (error) => {
+      if (settled) return;
+      finish();
+      running?.cancel();
+      reject(error);
+    };
+    const onAbort = () => stop(canceled("query", signal!.reason));
+    const ms = options.timeout ?? context.timeout;
+    const expiry = expireAfter(ms, () => stop(timedOut("query", ms)));
+    context.active.add(stop);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      running = context.run(text, params);
+    } catch (error) {
+      finish();
+      reject(toDatabaseError(error));
+      return;
+    }
+    running.result.then((result) => {
+      if (settled) return;
+      finish();
+      resolve(result);
+    }, (error) => {
+      if (settled) return;
+      finish();
+      reject(toDatabaseError(error));
+    });
+  });
 }
 
 /** The first row, or `not_found`. */

@@ -102,15 +102,16 @@ export class Tx implements Transaction {
       return await runStatement(this.#parts.context, text, params, options);
     } catch (error) {
       this.#failed = true;
-      if (error instanceof DatabaseError && error.kind === "temporary") {
-        // The connection is gone, and with it the transaction: a later
-        // statement must not run on a new connection outside it.
-        this.#ended = error;
-        this.#release(true);
-      } else if (
-        error instanceof DatabaseError &&
-        (error.kind === "timeout" || error.kind === "canceled")
-      ) this.#abandon(error);
+      if (this.#ended === undefined && error instanceof DatabaseError) {
+        if (error.kind === "temporary") {
+          // The connection is gone, and with it the transaction: a later
+          // statement must not run on a new connection outside it.
+          this.#ended = error;
+          this.#release(true);
+        } else if (error.kind === "timeout" || error.kind === "canceled") {
+          this.#abandon(error);
+        }
+      }
       throw error;
     } finally {
       if (--this.#running === 0 && this.#idle !== undefined) {
@@ -143,10 +144,11 @@ export class Tx implements Transaction {
     );
     await this.#whenIdle();
     try {
-      await this.#parts.session.run(
+      await runStatement(
+        { ...this.#parts.context, hooks: {} },
         command,
         [],
-        AbortSignal.timeout(END_TIMEOUT),
+        { timeout: END_TIMEOUT },
       );
     } catch (error) {
       this.#release(true);
@@ -170,9 +172,11 @@ export class Tx implements Transaction {
   #abandon(error: DatabaseError): void {
     if (this.#ended !== undefined) return;
     this.#ended = error;
+    for (const stop of this.#parts.context.active) stop(error);
     void this.#whenIdle().then(() =>
-      this.#parts.session.run("ROLLBACK", [], AbortSignal.timeout(END_TIMEOUT))
-        .then(() => this.#release(false), () => this.#release(true))
+      runStatement({ ...this.#parts.context, hooks: {} }, "ROLLBACK", [], {
+        timeout: END_TIMEOUT,
+      }).then(() => this.#release(false), () => this.#release(true))
     );
   }
 

@@ -18,20 +18,14 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
     pg: PGlite,
     text: string,
     params: readonly unknown[],
-    signal: AbortSignal,
   ): Promise<DriverResult> => {
-    signal.throwIfAborted();
-    // A running statement cannot be interrupted from JavaScript; a timeout
-    // set on the server (below) ends a long one, and the caller stops
-    // waiting at once.
     // Without parameters, the simple protocol: a script of several
     // statements (a migration) runs, and the last one's rows are returned.
+    // A running statement cannot be interrupted (it holds the event loop);
+    // cancelling stops one still waiting for the lock.
     const results = params.length === 0
-      ? (await settleOrAbort(pg.exec(text), signal)).at(-1)
-      : await settleOrAbort(
-        pg.query<Record<string, unknown>>(text, params as unknown[]),
-        signal,
-      );
+      ? (await pg.exec(text)).at(-1)
+      : await pg.query<Record<string, unknown>>(text, params as unknown[]);
     if (results === undefined) return { rows: [], rowCount: 0 };
     return {
       rows: results.rows,
@@ -42,25 +36,50 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
   return {
     backend: "pglite",
     target: { system: "postgresql", namespace: "postgres" },
-    run: async (text, params, signal) => {
-      const release = await lock.acquire(signal);
-      try {
-        return await statement(await ready, text, params, signal);
-      } finally {
-        release();
-      }
+    run: (text, params) => {
+      const waiting = lock.acquire();
+      let cancelled = false;
+      const result = waiting.promise.then(async (release) => {
+        try {
+          const pg = await ready;
+          // Cancelled while the instance was starting: never run it.
+          if (cancelled) throw new Error("canceled before it ran");
+          return await statement(pg, text, params);
+        } finally {
+          release();
+        }
+      });
+      return {
+        result,
+        cancel: () => {
+          cancelled = true;
+          waiting.cancel(new Error("canceled while waiting"));
+        },
+      };
     },
     session: async (signal): Promise<Session> => {
-      const release = await lock.acquire(signal);
+      const waiting = lock.acquire();
+      const onAbort = () => waiting.cancel(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+      let release: () => void;
+      try {
+        release = await waiting.promise;
+      } finally {
+        signal.removeEventListener("abort", onAbort);
+      }
       let pg: PGlite;
       try {
-        pg = await ready;
+        pg = await settleOrAbort(ready, signal);
       } catch (error) {
         release();
         throw error;
       }
       return {
-        run: (text, params, signal) => statement(pg, text, params, signal),
+        run: (text, params) => ({
+          result: statement(pg, text, params),
+          cancel: () => {},
+        }),
         release: async (broken) => {
           // A transaction that could not end cleanly must not leave the one
           // connection inside it for the next caller.

@@ -59,23 +59,19 @@ export function postgresDriver(settings: PostgresSettings): Driver {
       : { application_name: settings.applicationName },
   });
 
-  const runOn = (target: Pool) =>
-  async (
-    text: string,
-    params: readonly unknown[],
-    signal: AbortSignal,
-  ): Promise<DriverResult> => {
-    // The caller is answered when its deadline passes, even while the
-    // cancel request is still on its way (a silent server would otherwise
-    // hold it for cancel_timeout more).
-    const rows = await settleOrAbort(
-      target.unsafe(text, params as never[], { prepare: true }).signal(signal),
-      signal,
-    );
-    // A plain array, as PGlite gives: postgres.js's Result subclass carries
-    // fields (statement, state) that would make the two backends differ.
-    return { rows: Array.from(rows), rowCount: rows.count ?? rows.length };
-  };
+  const runOn =
+    (target: Pool) => (text: string, params: readonly unknown[]) => {
+      const query = target.unsafe(text, params as never[], { prepare: true });
+      return {
+        // A plain array, as PGlite gives: postgres.js's Result subclass
+        // carries fields (statement, state) that would make the two differ.
+        result: query.then((rows): DriverResult => ({
+          rows: Array.from(rows),
+          rowCount: rows.count ?? rows.length,
+        })),
+        cancel: () => void query.cancel().catch(() => {}),
+      };
+    };
 
   return {
     backend: "postgres",
