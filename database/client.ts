@@ -64,6 +64,7 @@ export class Client implements Database {
       target: driver.target,
       timeout: settings.queryTimeout,
       active: new Set(),
+      infos: new Map(),
     };
     settings.hooks.onPool?.(() => driver.stats());
   }

@@ -12,7 +12,7 @@ const refuse = (source: string, pattern: RegExp) =>
   });
 
 describe("createDatabase", () => {
-  it("chooses the backend by URL", async () => {
+  it("chooses the backend by URL", { timeout: 60_000 }, async () => {
     const memory = createDatabase("memory://");
     assert.equal(memory.backend, "pglite");
     const server = createDatabase(

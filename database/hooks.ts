@@ -53,9 +53,13 @@ export interface DatabaseHooks {
    * Wraps every statement: call `run()` exactly once and return (or await)
    * what it returns, the row count; it rejects with the
    * {@linkcode DatabaseError}. Time spent waiting for a connection is
-   * included.
+   * included. `info` is shared by every run of one statement text: read it,
+   * never change it.
    */
-  onQuery?: (info: QueryInfo, run: () => Promise<number>) => Promise<number>;
+  onQuery?: (
+    info: Readonly<QueryInfo>,
+    run: () => Promise<number>,
+  ) => Promise<number>;
   /**
    * Called once when the database is created, with a reader of its
    * connection counts (for pool gauges read at scrape time).

@@ -33,9 +33,14 @@ export interface StatementContext {
    * that shutdown or the end of a transaction can stop them.
    */
   active: Set<Stop>;
+  /** What the hooks are told about each statement text, computed once. */
+  infos: Map<string, QueryInfo>;
 }
 
 const MAX_TEXT = 2048;
+// Statements whose hook description is kept (a service has a few hundred
+// distinct statements; the cache starts over past this).
+const MAX_INFOS = 1024;
 
 /** Parses either call form into text, parameters and options. */
 export function parseArgs(
@@ -90,11 +95,16 @@ export function runStatement(
   const { onQuery } = context.hooks;
   if (onQuery === undefined) return execute(context, text, params, options);
   let result: DriverResult | undefined;
-  const info = {
-    operation: operationOf(text),
-    text: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text,
-    ...context.target,
-  };
+  let info = context.infos.get(text);
+  if (info === undefined) {
+    if (context.infos.size >= MAX_INFOS) context.infos.clear();
+    info = {
+      operation: operationOf(text),
+      text: text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text,
+      ...context.target,
+    };
+    context.infos.set(text, info);
+  }
   return onQuery(info, async () => {
     result = await execute(context, text, params, options);
     return result.rowCount;

@@ -378,7 +378,13 @@ export function bootstrap<C extends BootstrapConfig>(
     breakerHooks: (breaker) => breakerHooks(breaker, { logger, registry }),
     serverHooks: (server) => serverHooks(server, { logger, registry }),
     databaseHooks: (database, options) =>
-      databaseHooks(database, { logger, registry, ...options }),
+      databaseHooks(database, {
+        logger,
+        registry,
+        // no span work at all when tracing is off
+        tracing: tracing.mode !== "disabled",
+        ...options,
+      }),
     shutdown,
     httpStack: (options) => httpStack({ ...options, logger, registry }),
     auth: () => authFromConfig(config.auth, config.service.environment, logger),

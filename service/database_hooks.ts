@@ -1,4 +1,4 @@
-import type { MetricsRegistry } from "@cqi/metrics";
+import type { HistogramSeries, MetricsRegistry } from "@cqi/metrics";
 import { startSpan } from "@cqi/tracing";
 import type { ObserveOptions } from "./observe.ts";
 
@@ -116,33 +116,50 @@ export function databaseHooks(
     buckets: BUCKETS,
   });
 
-  const measure = async (info: QueryInfo, run: () => Promise<number>) => {
-    const started = performance.now();
-    let rows: number | undefined;
-    let error: unknown;
-    try {
-      rows = await run();
-      return rows;
-    } catch (e) {
-      error = e;
-      throw e;
-    } finally {
-      const ms = performance.now() - started;
-      const outcome = error === undefined ? "ok" : kindOf(error);
-      durations?.observe(
-        { database, operation: info.operation, outcome },
-        ms / 1000,
-      );
-      if (ms >= slow && logger !== undefined) {
-        logger.warn("slow query", {
-          database,
-          operation: info.operation,
-          statement: info.text,
-          duration_ms: Math.round(ms),
-          ...(error === undefined ? { rows } : { error }),
-        });
-      }
+  // One series per operation and outcome, looked up once (the label set of
+  // each observation would otherwise be rebuilt and hashed every time).
+  const series = new Map<string, HistogramSeries>();
+  const record = (operation: string, outcome: string, seconds: number) => {
+    if (durations === undefined) return;
+    const key = `${operation}\0${outcome}`;
+    let found = series.get(key);
+    if (found === undefined) {
+      found = durations.labels({ database, operation, outcome });
+      series.set(key, found);
     }
+    found.observe(seconds);
+  };
+  const report = (
+    info: QueryInfo,
+    started: number,
+    rows: number | undefined,
+    error: unknown,
+  ) => {
+    const ms = performance.now() - started;
+    record(
+      info.operation,
+      error === undefined ? "ok" : kindOf(error),
+      ms / 1000,
+    );
+    if (ms >= slow && logger !== undefined) {
+      logger.warn("slow query", {
+        database,
+        operation: info.operation,
+        statement: info.text,
+        duration_ms: Math.round(ms),
+        ...(error === undefined ? { rows } : { error }),
+      });
+    }
+  };
+  const measure = (info: QueryInfo, run: () => Promise<number>) => {
+    const started = performance.now();
+    return run().then((rows) => {
+      report(info, started, rows, undefined);
+      return rows;
+    }, (error) => {
+      report(info, started, undefined, error);
+      throw error;
+    });
   };
 
   const onQuery = options.tracing === false ? measure : (

@@ -25,7 +25,7 @@ describe("databaseHooks", () => {
     );
     await db.exec("create table accounts (id text primary key)");
     tracing.reset();
-  });
+  }, { timeout: 60_000 });
 
   after(async () => {
     await db.close();

@@ -23,7 +23,7 @@ describe("pglite backend", () => {
       },
     });
     await db.exec("create table marks (label text)");
-  });
+  }, { timeout: 60_000 });
 
   after(() => db.close());
 
@@ -80,20 +80,27 @@ describe("pglite backend", () => {
     assert.equal(rows.length, 1);
   });
 
-  it("keeps a data directory across close and reopen, and never opens it twice", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "cqi-pglite-"));
-    try {
-      const url = `pglite://${dir}`;
-      const first = createDatabase(url);
-      await first.exec("create table kept (v text)");
-      await first.exec("insert into kept values ($1)", ["still here"]);
-      assert.throws(() => createDatabase(url), /already open in this process/);
-      await first.close();
-      await using second = createDatabase(url);
-      const row = await second.queryRow<{ v: string }>("select v from kept");
-      assert.equal(row.v, "still here");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    "keeps a data directory across close and reopen, and never opens it twice",
+    { timeout: 60_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "cqi-pglite-"));
+      try {
+        const url = `pglite://${dir}`;
+        const first = createDatabase(url);
+        await first.exec("create table kept (v text)");
+        await first.exec("insert into kept values ($1)", ["still here"]);
+        assert.throws(
+          () => createDatabase(url),
+          /already open in this process/,
+        );
+        await first.close();
+        await using second = createDatabase(url);
+        const row = await second.queryRow<{ v: string }>("select v from kept");
+        assert.equal(row.v, "still here");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -111,71 +111,75 @@ describe("postgres backend", () => {
     );
   });
 
-  it("connections killed inside transactions under load: no crash, no half transaction", async (t) => {
-    if (!await requirePostgres(t)) return;
-    const failures: unknown[] = [];
-    let committed = 0;
-    let stop = false;
-    let group = 0;
-    const worker = async (explicit: boolean) => {
-      while (!stop) {
-        const g = ++group;
-        try {
-          if (explicit) {
-            const tx = await db.begin();
-            try {
-              await tx.exec(`insert into ${table} values ($1, 1)`, [g]);
-              await tx.query("select pg_sleep(0.005)");
-              await tx.exec(`insert into ${table} values ($1, 2)`, [g]);
-              await tx.commit();
-            } catch (error) {
-              await tx.rollback();
-              throw error;
+  it(
+    "connections killed inside transactions under load: no crash, no half transaction",
+    { timeout: 60_000 },
+    async (t) => {
+      if (!await requirePostgres(t)) return;
+      const failures: unknown[] = [];
+      let committed = 0;
+      let stop = false;
+      let group = 0;
+      const worker = async (explicit: boolean) => {
+        while (!stop) {
+          const g = ++group;
+          try {
+            if (explicit) {
+              const tx = await db.begin();
+              try {
+                await tx.exec(`insert into ${table} values ($1, 1)`, [g]);
+                await tx.query("select pg_sleep(0.005)");
+                await tx.exec(`insert into ${table} values ($1, 2)`, [g]);
+                await tx.commit();
+              } catch (error) {
+                await tx.rollback();
+                throw error;
+              }
+            } else {
+              await db.withTransaction(async (tx) => {
+                await tx.exec(`insert into ${table} values ($1, 1)`, [g]);
+                await tx.query("select pg_sleep(0.005)");
+                await tx.exec(`insert into ${table} values ($1, 2)`, [g]);
+              }, { retries: 0 });
             }
-          } else {
-            await db.withTransaction(async (tx) => {
-              await tx.exec(`insert into ${table} values ($1, 1)`, [g]);
-              await tx.query("select pg_sleep(0.005)");
-              await tx.exec(`insert into ${table} values ($1, 2)`, [g]);
-            }, { retries: 0 });
+            committed++;
+          } catch (error) {
+            failures.push(error);
           }
-          committed++;
-        } catch (error) {
-          failures.push(error);
         }
-      }
-    };
-    const workers = Array.from({ length: 8 }, (_, i) => worker(i % 2 === 0));
-    let kills = 0;
-    for (let round = 0; round < 40; round++) {
-      const killed = await admin.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity
+      };
+      const workers = Array.from({ length: 8 }, (_, i) => worker(i % 2 === 0));
+      let kills = 0;
+      for (let round = 0; round < 40; round++) {
+        const killed = await admin.query(
+          `select pg_terminate_backend(pid) from pg_stat_activity
           where application_name = $1 and state like 'idle in transaction%' or
             (application_name = $1 and query like '%pg_sleep(0.005)%' and state = 'active')`,
-        [APP],
+          [APP],
+        );
+        kills += killed.length;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      stop = true;
+      await Promise.all(workers);
+      assert.ok(kills > 0, "some connections were killed");
+      assert.ok(failures.length > 0, "some transactions failed");
+      assert.ok(committed > 0, "some transactions committed");
+      for (const error of failures) {
+        assert.ok(error instanceof DatabaseError, String(error));
+        assert.equal(error.kind, "temporary", String(error.cause));
+      }
+      const halves = await db.query(
+        `select g, count(*) from ${table} where g > 0 group by g having count(*) <> 2`,
       );
-      kills += killed.length;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    stop = true;
-    await Promise.all(workers);
-    assert.ok(kills > 0, "some connections were killed");
-    assert.ok(failures.length > 0, "some transactions failed");
-    assert.ok(committed > 0, "some transactions committed");
-    for (const error of failures) {
-      assert.ok(error instanceof DatabaseError, String(error));
-      assert.equal(error.kind, "temporary", String(error.cause));
-    }
-    const halves = await db.query(
-      `select g, count(*) from ${table} where g > 0 group by g having count(*) <> 2`,
-    );
-    assert.deepEqual(halves, [], "a transaction was half applied");
-    const whole = await db.queryRow<{ n: string }>(
-      `select count(distinct g) as n from ${table} where g > 0`,
-    );
-    assert.equal(Number(whole.n), committed);
-    await db.check(AbortSignal.timeout(5_000)); // and the pool serves again
-  });
+      assert.deepEqual(halves, [], "a transaction was half applied");
+      const whole = await db.queryRow<{ n: string }>(
+        `select count(distinct g) as n from ${table} where g > 0`,
+      );
+      assert.equal(Number(whole.n), committed);
+      await db.check(AbortSignal.timeout(5_000)); // and the pool serves again
+    },
+  );
 
   it("concurrent transactions never share a connection", async (t) => {
     if (!await requirePostgres(t)) return;

@@ -63,7 +63,7 @@ export function databaseContract(name: string, open: OpenDatabase): void {
           qty numeric not null
         )`,
       );
-    });
+    }, { timeout: 60_000 });
 
     after(async () => {
       for (const table of dropped.reverse()) {
@@ -398,7 +398,9 @@ export function databaseContract(name: string, open: OpenDatabase): void {
       }
     });
 
-    it("close waits for running calls, then refuses new ones as temporary", async () => {
+    it("close waits for running calls, then refuses new ones as temporary", {
+      timeout: 60_000,
+    }, async () => {
       const started = Promise.withResolvers<void>();
       const own = open({
         onQuery: (info, run) => {
