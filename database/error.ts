@@ -25,7 +25,9 @@ export interface DatabaseErrorDetails {
 
 /**
  * A failure of a database call, with a `@cqi/errors` kind chosen from what
- * went wrong (see the module README's table): an unreachable or restarting
+ * went wrong.
+ *
+ * The module README has the table: an unreachable or restarting
  * server is `temporary`, a unique violation `conflict`, another constraint
  * or a bad value `invalid_input`, a serialization failure or deadlock that
  * outlived its retries `conflict`, a statement past its timeout `timeout`,
