@@ -1,12 +1,12 @@
 // The database every backend shares: statements, transactions (with
 // retries and savepoints), health, counts and a draining close.
-import { ContextKey } from "@cqi/http";
 import { retry } from "@cqi/retry";
 import { CLOSED, closed, Deadline } from "./deadline.ts";
 import type { Driver } from "./driver.ts";
 import { DatabaseError, toDatabaseError } from "./error.ts";
 import type { DatabaseHooks } from "./hooks.ts";
 import {
+  checkTimeout,
   execResult,
   firstRow,
   parseArgs,
@@ -14,7 +14,7 @@ import {
   type StatementArgs,
   type StatementContext,
 } from "./statement.ts";
-import { Tx } from "./transaction.ts";
+import { current, Tx } from "./transaction.ts";
 import type {
   Database,
   ExecResult,
@@ -31,12 +31,6 @@ export interface ClientSettings {
   closeTimeout: number;
   hooks: DatabaseHooks;
 }
-
-// The transaction `withTransaction` is running, per database, so that a
-// nested call becomes a savepoint of it.
-const current = new ContextKey<{ client: Client; tx: Tx }>(
-  "cqi.database.transaction",
-);
 
 const ISOLATION = new Set([
   "read committed",
@@ -117,6 +111,7 @@ export class Client implements Database {
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     const tx = new Tx({
+      owner: this,
       session,
       context: {
         ...this.#context,
@@ -145,8 +140,8 @@ export class Client implements Database {
     if (typeof fn !== "function") {
       throw new TypeError("withTransaction: fn must be a function");
     }
-    const outer = current.get();
-    if (outer?.client === this) return outer.tx.withTransaction(fn);
+    const outer = current.get()?.tx;
+    if (outer?.owner === this && outer.open) return outer.withTransaction(fn);
     const retries = options.retries ?? 3;
     if (!Number.isInteger(retries) || retries < 0) {
       throw new RangeError(
@@ -157,7 +152,7 @@ export class Client implements Database {
       const tx = await this.begin(options) as Tx;
       let result: T;
       try {
-        result = await current.with({ client: this, tx }, () => fn(tx));
+        result = await tx.run(() => fn(tx));
       } catch (error) {
         await tx.rollback();
         throw error;
@@ -204,11 +199,7 @@ export class Client implements Database {
 
   close(options: { timeout?: number } = {}): Promise<void> {
     const timeout = options.timeout ?? this.#settings.closeTimeout;
-    if (!(timeout >= 0)) {
-      throw new RangeError(
-        `close: timeout must be milliseconds >= 0, got ${timeout}`,
-      );
-    }
+    if (timeout !== 0) checkTimeout(timeout, "close: timeout");
     this.#closed ??= this.#close(timeout);
     return this.#closed;
   }
@@ -222,7 +213,7 @@ export class Client implements Database {
       this.#drained = Promise.withResolvers();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeout);
+        if (timeout !== Infinity) timer = setTimeout(resolve, timeout);
       });
       await Promise.race([this.#drained.promise, late]);
       clearTimeout(timer);
@@ -253,7 +244,8 @@ export class Client implements Database {
   // transactions would wait for that transaction, which waits for the call.
   #checkNotInside(method: string): void {
     if (this.#driver.backend !== "pglite") return;
-    if (current.get()?.client !== this) return;
+    const tx = current.get()?.tx;
+    if (tx?.owner !== this || !tx.open) return;
     throw new DatabaseError(
       "permanent",
       "database error",
@@ -294,11 +286,8 @@ function beginStatement(options: TransactionOptions): string {
     text += ` ISOLATION LEVEL ${options.isolation.toUpperCase()}`;
   }
   if (options.readOnly === true) text += " READ ONLY";
-  const timeout = options.timeout;
-  if (timeout !== undefined && !(timeout > 0)) {
-    throw new RangeError(
-      `begin: timeout must be milliseconds > 0, got ${timeout}`,
-    );
+  if (options.timeout !== undefined) {
+    checkTimeout(options.timeout, "begin: timeout");
   }
   return text;
 }

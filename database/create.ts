@@ -3,6 +3,7 @@ import type { ServiceIdentity } from "@cqi/http";
 import { pgliteDriver } from "./backends/pglite.ts";
 import { postgresDriver, type PostgresSettings } from "./backends/postgres.ts";
 import { Client } from "./client.ts";
+import { checkTimeout } from "./statement.ts";
 import type { DatabaseHooks } from "./hooks.ts";
 import type { Database } from "./types.ts";
 
@@ -91,12 +92,12 @@ export function createDatabase(
     ? source
     : undefined;
   const settings = {
-    queryTimeout: positive(
+    queryTimeout: timeoutOption(
       options.queryTimeout ?? config?.queryTimeout,
       30_000,
       "queryTimeout",
     ),
-    closeTimeout: nonNegative(options.closeTimeout, 5_000, "closeTimeout"),
+    closeTimeout: closeTimeoutOption(options.closeTimeout),
     hooks: { onQuery: options.onQuery, onPool: options.onPool },
   };
   for (const [name, hook] of Object.entries(settings.hooks)) {
@@ -164,6 +165,11 @@ function pgliteDir(url: URL): string | undefined {
   if (url.protocol === "memory:" && url.pathname !== "") {
     throw new TypeError("createDatabase: memory:// takes no path");
   }
+  if (url.pathname !== "" && !url.pathname.startsWith("/")) {
+    throw new TypeError(
+      `createDatabase: a ${url.protocol} directory must be absolute: ${url.protocol}///absolute/dir`,
+    );
+  }
   return url.pathname === "" || url.pathname === "/"
     ? undefined
     : decode(url.pathname, "path");
@@ -187,19 +193,19 @@ function postgresFromUrl(
 ): PostgresSettings {
   for (const key of url.searchParams.keys()) {
     if (!URL_PARAMS.has(key)) {
+      // Not named: with a "?" in an unescaped password, the "parameter" is
+      // the rest of the password.
       throw new TypeError(
-        `createDatabase: unsupported URL parameter ${
-          JSON.stringify(key)
-        } (supported: ${[...URL_PARAMS].join(", ")}; the rest are options)`,
+        `createDatabase: a URL parameter is not supported (supported: ${
+          [...URL_PARAMS].join(", ")
+        }; the rest are options; percent-encode ? # / @ in a password)`,
       );
     }
   }
   const sslMode = url.searchParams.get("sslmode") ?? "prefer";
   if (!SSL_MODES.has(sslMode)) {
     throw new TypeError(
-      `createDatabase: sslmode must be one of ${
-        [...SSL_MODES].join(", ")
-      }, got ${JSON.stringify(sslMode)}`,
+      `createDatabase: sslmode must be one of ${[...SSL_MODES].join(", ")}`,
     );
   }
   const database = decode(url.pathname.slice(1), "database name");
@@ -210,7 +216,7 @@ function postgresFromUrl(
   }
   return pool(options, {
     host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: url.port === "" ? 5432 : Number(url.port),
+    port: checkPort(url.port === "" ? 5432 : Number(url.port)),
     database,
     user: url.username === "" ? "postgres" : decode(url.username, "user"),
     password: url.password === ""
@@ -240,13 +246,25 @@ function postgresFromConfig(
   };
   return pool({ ...stripUndefined(fromConfig), ...stripUndefined(options) }, {
     host: config.host,
-    port: config.port ?? 5432,
+    port: checkPort(config.port ?? 5432),
     database: config.database,
     user: config.user ?? "postgres",
-    password: config.password?.reveal(),
+    // a Secret from @cqi/config, or a plain string from a hand-made section
+    password: typeof config.password === "string"
+      ? config.password
+      : config.password?.reveal(),
     sslMode: config.sslMode ?? "prefer",
     applicationName: options.service?.name,
   });
+}
+
+function checkPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new TypeError(
+      `createDatabase: the server port must be from 1 to 65535, got ${port}`,
+    );
+  }
+  return port;
 }
 
 // Pool settings from the options, defaulted and checked.
@@ -298,30 +316,35 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   ) as Partial<T>;
 }
 
+// A pool setting in milliseconds: finite, above 0, within a timer's range.
 function positive(
   value: number | undefined,
   fallback: number,
   name: string,
 ): number {
   if (value === undefined) return fallback;
-  if (!(value > 0)) {
+  if (!(value > 0 && value <= 2 ** 31 - 1)) {
     throw new RangeError(
-      `createDatabase: ${name} must be milliseconds > 0, got ${value}`,
+      `createDatabase: ${name} must be milliseconds from 1 to ${
+        2 ** 31 - 1
+      }, got ${value}`,
     );
   }
   return value;
 }
 
-function nonNegative(
+function timeoutOption(
   value: number | undefined,
   fallback: number,
   name: string,
 ): number {
   if (value === undefined) return fallback;
-  if (!(value >= 0)) {
-    throw new RangeError(
-      `createDatabase: ${name} must be milliseconds >= 0, got ${value}`,
-    );
-  }
+  checkTimeout(value, `createDatabase: ${name}`);
+  return value;
+}
+
+function closeTimeoutOption(value: number | undefined): number {
+  if (value === undefined) return 5_000;
+  if (value !== 0) checkTimeout(value, "createDatabase: closeTimeout");
   return value;
 }

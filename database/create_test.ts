@@ -27,10 +27,13 @@ describe("createDatabase", () => {
     refuse("mysql://db/app", /unsupported scheme "mysql:"/);
     refuse("not a url", /does not parse/);
     refuse("postgres://db", /needs a host and a database/);
-    refuse("postgres://db/app?sslmode=sometimes", /sslmode must be one of/);
+    refuse(
+      "postgres://db/app?sslmode=sometimes",
+      /sslmode must be one of disable, allow/,
+    );
     refuse(
       "postgres://db/app?options=-c%20x",
-      /unsupported URL parameter "options"/,
+      /a URL parameter is not supported \(supported: sslmode, application_name/,
     );
     refuse("pglite://data", /names a host/);
     refuse("pglite://u:p@h/x", /takes no user, password or parameters/);

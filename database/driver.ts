@@ -8,6 +8,8 @@ import type { PoolStats, Row } from "./types.ts";
 export interface DriverResult {
   rows: Row[];
   rowCount: number;
+  /** The command tag's verb (`SELECT`, `COMMIT`, `ROLLBACK`, ...), when known. */
+  command?: string;
 }
 
 /** A statement on its way: its result, and a way to stop it. */

@@ -143,6 +143,7 @@ function classify(state: string): [ErrorKind, string] {
   if (cls === "22") return ["invalid_input", "invalid value"];
   // 08 connection exception, 53 insufficient resources (too many
   // connections), 57P0x the server shutting down or starting up.
+  if (state === "08P01") return ["permanent", "database error"];
   if (cls === "08" || cls === "53" || /^57P0[1-3]$/.test(state)) {
     return ["temporary", "database unavailable"];
   }
@@ -162,7 +163,10 @@ function classify(state: string): [ErrorKind, string] {
  * 22, whose messages quote the bad value); the driver's own error, which
  * may carry the statement's parameters, is not kept.
  */
-export function toDatabaseError(error: unknown): DatabaseError {
+export function toDatabaseError(
+  error: unknown,
+  params: readonly unknown[] = [],
+): DatabaseError {
   if (error instanceof DatabaseError) return error;
   const e = (typeof error === "object" && error !== null ? error : {}) as
     & Record<string, unknown>
@@ -180,7 +184,9 @@ export function toDatabaseError(error: unknown): DatabaseError {
       column: text0(e.column_name ?? e.column),
     };
     const name = CONDITIONS[code] ?? `class ${code.slice(0, 2)}`;
-    const said = code.startsWith("22") ? "" : `: ${firstLine(message)}`;
+    const said = code.startsWith("22")
+      ? ""
+      : `: ${firstLine(scrub(message, params))}`;
     return new DatabaseError(
       kind,
       text,
@@ -197,15 +203,61 @@ export function toDatabaseError(error: unknown): DatabaseError {
       "temporary",
       "database unavailable",
       {},
-      new Error(`${code ?? errno}: ${firstLine(message)}`),
+      new Error(`${code ?? errno}: ${firstLine(scrub(message, params))}`),
     );
   }
   return new DatabaseError(
     "permanent",
     "database error",
     {},
-    new Error(firstLine(message)),
+    new Error(firstLine(scrub(message, params))),
   );
+}
+
+// The server quotes parameter values in some messages (to_tsquery,
+// current_setting, a ::regclass cast, lower-cased or not): every value of
+// the statement, and every word of four characters or more in a text value,
+// is cut out of the message, whatever its case; with values too large for
+// that, the message is withheld.
+function scrub(message: string, params: readonly unknown[]): string {
+  const needles = new Set<string>();
+  const add = (value: unknown) => {
+    if (typeof value === "string") {
+      if (value.length >= 3) needles.add(value);
+      for (const word of value.split(/[\s"'(),;&|!:.]+/)) {
+        if (word.length >= 4) needles.add(word);
+      }
+    } else if (typeof value === "number" || typeof value === "bigint") {
+      const text = String(value);
+      if (text.length >= 3) needles.add(text);
+    }
+  };
+  for (const param of params) {
+    if (Array.isArray(param)) param.forEach(add);
+    else add(param);
+  }
+  if (needles.size === 0) return message;
+  // Large values would make a large pattern: say nothing of the message.
+  let size = 0;
+  for (const needle of needles) size += needle.length;
+  if (size > 16_384) return "(message withheld: it may quote a parameter)";
+  const pattern = [...needles]
+    .sort((a, b) => b.length - a.length)
+    .map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join("|");
+  return message.replace(new RegExp(pattern, "gi"), "…");
+}
+
+/**
+ * Whether a statement failed because its connection went away (so the
+ * transaction on it is over), as opposed to an error the server raised in a
+ * session that is still there (a lock timeout, say).
+ */
+export function connectionLost(error: DatabaseError): boolean {
+  if (error.kind !== "temporary") return false;
+  const state = error.sqlState;
+  return state === undefined ||
+    (state.startsWith("08") && state !== "08P01") || /^57P0[1-3]$/.test(state);
 }
 
 function text0(value: unknown): string | undefined {

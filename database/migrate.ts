@@ -93,32 +93,36 @@ export async function migrate(
       }`,
     );
   }
+  const quoted = `"${table}"`; // a lower-case identifier: reserved words too
   const migrations = typeof source === "string" || source instanceof URL
     ? await readDirectory(source)
     : checkList(source);
   const timeout = options.timeout ?? 300_000;
-  await db.exec(
-    `CREATE TABLE IF NOT EXISTS ${table} (
-      version bigint PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`,
-    [],
-    { signal: options.signal },
-  );
+  // The table is made under the lock too: replicas starting together on a
+  // fresh database would otherwise race on CREATE TABLE IF NOT EXISTS.
+  await db.withTransaction(async (tx) => {
+    await tx.exec("SELECT pg_advisory_xact_lock($1)", [LOCK_KEY]);
+    await tx.exec(
+      `CREATE TABLE IF NOT EXISTS ${quoted} (
+        version bigint PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    );
+  }, { timeout, signal: options.signal, retries: 0 });
   const applied: number[] = [];
   for (const migration of migrations) {
     options.signal?.throwIfAborted();
     const done = await db.withTransaction(async (tx) => {
       await tx.exec("SELECT pg_advisory_xact_lock($1)", [LOCK_KEY]);
       const found = await tx.query(
-        `SELECT 1 FROM ${table} WHERE version = $1`,
+        `SELECT 1 FROM ${quoted} WHERE version = $1`,
         [migration.version],
       );
       if (found.length > 0) return false;
       await runScript(tx, migration);
       await tx.exec(
-        `INSERT INTO ${table} (version, name) VALUES ($1, $2)`,
+        `INSERT INTO ${quoted} (version, name) VALUES ($1, $2)`,
         [migration.version, migration.name],
       );
       return true;
@@ -174,7 +178,8 @@ function checkList(list: readonly Migration[]): Migration[] {
 async function readDirectory(dir: string | URL): Promise<Migration[]> {
   const { readdir, readFile } = await import("node:fs/promises");
   const { join } = await import("node:path");
-  const path = dir instanceof URL ? dir.pathname : dir;
+  const { fileURLToPath } = await import("node:url");
+  const path = dir instanceof URL ? fileURLToPath(dir) : dir;
   const list: Migration[] = [];
   for (const file of (await readdir(path)).sort()) {
     if (!file.endsWith(".sql")) continue;

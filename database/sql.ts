@@ -1,4 +1,7 @@
 const SQL: unique symbol = Symbol("cqi.sql");
+// The statements this tag made: only these are spliced as fragments (a
+// look-alike object, or a Proxy that answers every key, is a parameter).
+const made = new WeakSet<object>();
 
 /**
  * A statement and its parameters, as built by the {@linkcode sql} tag:
@@ -77,7 +80,9 @@ export function sql(
     }
     text += `$${i}${texts[i]}`;
   }
-  return { text, params, [SQL]: { texts, params } };
+  const statement: Sql = { text, params, [SQL]: { texts, params } };
+  made.add(statement);
+  return statement;
 }
 
 /**
@@ -87,6 +92,5 @@ export function sql(
  * @returns True for a statement from the tag.
  */
 export function isSql(value: unknown): value is Sql {
-  return typeof value === "object" && value !== null &&
-    (value as Partial<Sql>)[SQL] !== undefined;
+  return typeof value === "object" && value !== null && made.has(value);
 }

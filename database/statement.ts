@@ -38,6 +38,7 @@ export interface StatementContext {
 }
 
 const MAX_TEXT = 2048;
+const NEVER = { cancel() {} };
 // Statements whose hook description is kept (a service has a few hundred
 // distinct statements; the cache starts over past this).
 const MAX_INFOS = 1024;
@@ -70,19 +71,37 @@ export function parseArgs(
     options = third ?? {};
   }
   for (let i = 0; i < params.length; i++) {
-    if (params[i] === undefined) {
+    const type = typeof params[i];
+    if (type === "undefined") {
       throw new TypeError(
         `${method}: parameter $${i + 1} is undefined (pass null for NULL)`,
       );
     }
+    if (type === "symbol" || type === "function") {
+      throw new TypeError(
+        `${method}: parameter $${i + 1} is a ${type}, which no column stores`,
+      );
+    }
   }
-  const timeout = options.timeout;
-  if (timeout !== undefined && !(timeout > 0)) {
-    throw new RangeError(
-      `${method}: timeout must be milliseconds > 0, got ${timeout}`,
-    );
+  if (options.timeout !== undefined) {
+    checkTimeout(options.timeout, `${method}: timeout`);
   }
   return [text, params, options];
+}
+
+// The longest delay a timer holds (a longer one fires at once).
+const MAX_TIMER = 2 ** 31 - 1;
+
+/**
+ * Checks a timeout in milliseconds: above 0 and at most 2^31 - 1 (about 24
+ * days), or Infinity for none.
+ */
+export function checkTimeout(ms: number, what: string): void {
+  if (!(ms > 0) || (ms > MAX_TIMER && ms !== Infinity)) {
+    throw new RangeError(
+      `${what} must be milliseconds from 1 to ${MAX_TIMER}, or Infinity, got ${ms}`,
+    );
+  }
 }
 
 /** Runs a parsed statement under its timeout, its signal and the hooks. */
@@ -147,14 +166,16 @@ function execute(
     };
     const onAbort = () => stop(canceled("query", signal!.reason));
     const ms = options.timeout ?? context.timeout;
-    const expiry = expireAfter(ms, () => stop(timedOut("query", ms)));
+    const expiry = ms === Infinity
+      ? NEVER
+      : expireAfter(ms, () => stop(timedOut("query", ms)));
     context.active.add(stop);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       running = context.run(text, params);
     } catch (error) {
       finish();
-      reject(toDatabaseError(error));
+      reject(toDatabaseError(error, params));
       return;
     }
     running.result.then((result) => {
@@ -164,7 +185,7 @@ function execute(
     }, (error) => {
       if (settled) return;
       finish();
-      reject(toDatabaseError(error));
+      reject(toDatabaseError(error, params));
     });
   });
 }

@@ -2,8 +2,10 @@
 // end, savepoints, and what happens when the connection is lost or the
 // deadline passes: the transaction is over, and no later statement of it can
 // run anywhere else.
+import { ContextKey } from "@cqi/http";
 import type { Session } from "./driver.ts";
-import { DatabaseError, toDatabaseError } from "./error.ts";
+import { connectionLost, DatabaseError, toDatabaseError } from "./error.ts";
+import { Lock } from "./lock.ts";
 import {
   execResult,
   firstRow,
@@ -16,6 +18,8 @@ import type { ExecResult, Row, Transaction } from "./types.ts";
 
 /** Where a transaction came from: its session and its statement context. */
 export interface TransactionParts {
+  /** The database it belongs to (nested calls on it become savepoints). */
+  owner: unknown;
   session: Session;
   context: StatementContext;
   /** Aborted by the transaction's deadline, the caller's signal or shutdown. */
@@ -24,23 +28,58 @@ export interface TransactionParts {
   onEnd: () => void;
 }
 
-// How long ROLLBACK or COMMIT may take once the transaction's own deadline
-// has passed (a hung server must not hold the connection forever).
+/**
+ * A level of savepoints: the transaction itself, or the body of one
+ * savepoint. Savepoints opened at one level run one after the other (two
+ * at once would interleave on the one connection, and rolling back to the
+ * first would undo the second).
+ */
+interface Level {
+  readonly lock: Lock;
+}
+
+/** The transaction whose `withTransaction` body is running, and its level. */
+export const current: ContextKey<{ tx: Tx; level: Level }> = new ContextKey(
+  "cqi.database.transaction",
+);
+
+// How long COMMIT or ROLLBACK may take (a hung server must not hold the
+// connection forever).
 const END_TIMEOUT = 5_000;
 
 /** A transaction (see `Transaction` in types.ts). */
 export class Tx implements Transaction {
   readonly #parts: TransactionParts;
+  readonly #root: Level = { lock: new Lock() };
+  /** Set once the transaction is over: why later calls fail. */
   #ended: DatabaseError | undefined;
+  /** Set by commit or rollback: refuses new statements, ends once idle. */
+  #ending: Promise<void> | undefined;
   #failed = false;
   #savepoints = 0;
   #running = 0;
   #idle: { promise: Promise<void>; resolve: () => void } | undefined;
+  #released = false;
 
   constructor(parts: TransactionParts) {
     this.#parts = parts;
     if (parts.signal.aborted) this.#expire();
     else parts.signal.addEventListener("abort", () => this.#expire());
+  }
+
+  /** Whether statements may still run in it. */
+  get open(): boolean {
+    return this.#ended === undefined && this.#ending === undefined;
+  }
+
+  /** The database it belongs to. */
+  get owner(): unknown {
+    return this.#parts.owner;
+  }
+
+  /** Runs `fn` with this transaction as the current one, at its top level. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return current.with({ tx: this, level: this.#root }, fn);
   }
 
   query<T extends Row = Row>(...args: StatementArgs): Promise<T[]> {
@@ -57,33 +96,45 @@ export class Tx implements Transaction {
 
   async commit(): Promise<void> {
     this.#checkOpen("commit");
-    if (this.#failed) {
-      await this.rollback();
-      throw new DatabaseError(
-        "permanent",
-        "database error",
-        { sqlState: "25P02" },
-        new Error("commit of a transaction a statement failed in: rolled back"),
-      );
-    }
-    await this.#end("COMMIT");
+    this.#ending = this.#commit(); // set at once: no statement starts after
+    return await this.#ending;
   }
 
-  async rollback(): Promise<void> {
-    if (this.#ended !== undefined) return;
-    await this.#end("ROLLBACK");
+  rollback(): Promise<void> {
+    if (this.#ended !== undefined) return Promise.resolve();
+    if (this.#ending !== undefined) return this.#ending.catch(() => {});
+    // Statements still running are stopped, not waited for.
+    const stopped = new DatabaseError(
+      "canceled",
+      "transaction rolled back",
+    );
+    for (const stop of this.#parts.context.active) stop(stopped);
+    this.#ending = this.#whenIdle().then(() => this.#end("ROLLBACK"));
+    return this.#ending;
   }
 
   async withTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const here = current.get();
+    const level = here?.tx === this ? here.level : this.#root;
     this.#checkOpen("withTransaction");
+    const release = await level.lock.acquire().promise;
+    try {
+      return await this.#savepoint(fn);
+    } finally {
+      release();
+    }
+  }
+
+  async #savepoint<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const name = `cqi_savepoint_${++this.#savepoints}`;
     await this.exec(`SAVEPOINT ${name}`);
     const failedBefore = this.#failed;
     let result: T;
     try {
-      result = await fn(this);
+      const inner: Level = { lock: new Lock() };
+      result = await current.with({ tx: this, level: inner }, () => fn(this));
     } catch (error) {
-      if (this.#ended === undefined) {
+      if (this.open) {
         await this.exec(`ROLLBACK TO SAVEPOINT ${name}`);
         this.#failed = failedBefore;
         await this.exec(`RELEASE SAVEPOINT ${name}`);
@@ -94,6 +145,23 @@ export class Tx implements Transaction {
     return result;
   }
 
+  // COMMIT once every statement still running has ended: one that failed
+  // meanwhile (a caller that did not await it) makes it a rollback.
+  async #commit(): Promise<void> {
+    await this.#whenIdle();
+    if (this.#ended !== undefined) throw this.#after("commit");
+    if (this.#failed) {
+      await this.#end("ROLLBACK");
+      throw new DatabaseError(
+        "permanent",
+        "database error",
+        { sqlState: "25P02" },
+        new Error("commit of a transaction a statement failed in: rolled back"),
+      );
+    }
+    await this.#end("COMMIT");
+  }
+
   async #statement(method: string, args: StatementArgs) {
     const [text, params, options] = parseArgs(`tx.${method}`, args);
     this.#checkOpen(method);
@@ -102,13 +170,18 @@ export class Tx implements Transaction {
       return await runStatement(this.#parts.context, text, params, options);
     } catch (error) {
       this.#failed = true;
-      if (this.#ended === undefined && error instanceof DatabaseError) {
-        if (error.kind === "temporary") {
+      if (
+        this.#ended === undefined && this.#ending === undefined &&
+        error instanceof DatabaseError
+      ) {
+        if (connectionLost(error)) {
           // The connection is gone, and with it the transaction: a later
           // statement must not run on a new connection outside it.
           this.#ended = error;
           this.#release(true);
         } else if (error.kind === "timeout" || error.kind === "canceled") {
+          // Its own timeout or signal: the cancel request may still be on
+          // its way, so nothing more is sent in this transaction.
           this.#abandon(error);
         }
       }
@@ -122,19 +195,31 @@ export class Tx implements Transaction {
   }
 
   #checkOpen(method: string): void {
-    if (this.#ended === undefined) return;
-    throw new DatabaseError(
-      this.#ended.kind,
-      this.#ended.message,
+    if (this.#ended !== undefined) throw this.#after(method);
+    if (this.#ending !== undefined) {
+      throw new DatabaseError(
+        "permanent",
+        "database error",
+        {},
+        new Error(`tx.${method} after commit() or rollback()`),
+      );
+    }
+  }
+
+  #after(method: string): DatabaseError {
+    const ended = this.#ended!;
+    return new DatabaseError(
+      ended.kind,
+      ended.message,
       {},
-      new Error(`tx.${method} after the transaction ended`, {
-        cause: this.#ended,
-      }),
+      new Error(`tx.${method} after the transaction ended`, { cause: ended }),
     );
   }
 
-  // Ends the transaction with COMMIT or ROLLBACK; a failure to say it leaves
-  // the connection in an unknown state, so it is destroyed, not reused.
+  // Says COMMIT or ROLLBACK (seen by the hooks, like any statement). A
+  // failure to say it leaves the connection in an unknown state, so it is
+  // destroyed, not reused; a COMMIT the server answered with ROLLBACK (the
+  // transaction had failed) is an error.
   async #end(command: "COMMIT" | "ROLLBACK"): Promise<void> {
     this.#ended = new DatabaseError(
       "permanent",
@@ -142,20 +227,27 @@ export class Tx implements Transaction {
       {},
       new Error(`transaction ended (${command})`),
     );
-    await this.#whenIdle();
+    let answer;
     try {
-      await runStatement(
-        { ...this.#parts.context, hooks: {} },
-        command,
-        [],
-        { timeout: END_TIMEOUT },
-      );
+      answer = await runStatement(this.#parts.context, command, [], {
+        timeout: END_TIMEOUT,
+      });
     } catch (error) {
       this.#release(true);
       if (command === "ROLLBACK") return; // the server rolls back on disconnect
       throw toDatabaseError(error);
     }
     this.#release(false);
+    if (command === "COMMIT" && answer.command === "ROLLBACK") {
+      throw new DatabaseError(
+        "permanent",
+        "database error",
+        { sqlState: "25P02" },
+        new Error(
+          "the server rolled the transaction back instead of committing it",
+        ),
+      );
+    }
   }
 
   // The deadline passed or the caller aborted: the running statement is
@@ -174,7 +266,7 @@ export class Tx implements Transaction {
     this.#ended = error;
     for (const stop of this.#parts.context.active) stop(error);
     void this.#whenIdle().then(() =>
-      runStatement({ ...this.#parts.context, hooks: {} }, "ROLLBACK", [], {
+      runStatement(this.#parts.context, "ROLLBACK", [], {
         timeout: END_TIMEOUT,
       }).then(() => this.#release(false), () => this.#release(true))
     );
@@ -186,7 +278,6 @@ export class Tx implements Transaction {
     return this.#idle.promise;
   }
 
-  #released = false;
   #release(broken: boolean): void {
     if (this.#released) return;
     this.#released = true;

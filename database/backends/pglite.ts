@@ -1,6 +1,7 @@
 // PGlite: PostgreSQL compiled to WebAssembly, in this process, in memory or
 // in a directory. It is one connection, so one lock serialises everything:
 // a statement holds it while it runs, a transaction from BEGIN to its end.
+import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import type { Driver, DriverResult, Session } from "../driver.ts";
@@ -30,6 +31,7 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
     return {
       rows: results.rows,
       rowCount: results.rowCount ?? results.affectedRows ?? results.rows.length,
+      command: results.command,
     };
   };
 
@@ -118,7 +120,13 @@ let template: Promise<Blob | File | undefined> | undefined;
 
 /** Claims `dataDir` for this process, or throws if an instance has it. */
 export function claimDir(dataDir: string): () => void {
-  const key = resolve(dataDir);
+  // The real path: a symlink to an open directory is that directory.
+  let key: string;
+  try {
+    key = realpathSync(dataDir);
+  } catch {
+    key = resolve(dataDir); // not there yet
+  }
   if (openDirs.has(key)) {
     throw new TypeError(
       `createDatabase: pglite://${key} is already open in this process; share that database (two PGlite instances on one directory lose writes)`,

@@ -59,6 +59,7 @@ export function postgresDriver(settings: PostgresSettings): Driver {
       : { application_name: settings.applicationName },
   });
 
+  let abandoned = 0; // reservations whose caller gave up, still queued
   const runOn =
     (target: Pool) => (text: string, params: readonly unknown[]) => {
       const query = target.unsafe(text, params as never[], { prepare: true });
@@ -87,8 +88,13 @@ export function postgresDriver(settings: PostgresSettings): Driver {
       const reserving = sql.reserve();
       const reserved = await settleOrAbort(reserving, signal).catch(
         (error) => {
-          // A connection granted after the caller gave up goes back at once.
-          reserving.then((r) => r.release(), () => {});
+          // postgres.js keeps the request queued: the connection it grants
+          // later goes back at once, and until then the request is not
+          // counted as waiting.
+          abandoned++;
+          reserving.then((r) => r.release(), () => {}).finally(() =>
+            abandoned--
+          );
           throw error;
         },
       );
@@ -108,7 +114,7 @@ export function postgresDriver(settings: PostgresSettings): Driver {
       return {
         total: connections + opening,
         idle,
-        waiting,
+        waiting: Math.max(0, waiting - abandoned),
         max: settings.maxConnections,
       };
     },

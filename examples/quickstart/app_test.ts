@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { applyMiddleware, serve } from "@cqi/http";
 import { apiKey } from "@cqi/auth";
@@ -6,18 +6,28 @@ import { createLogger, memorySink } from "@cqi/logging";
 import { createRegistry, metricsHandler } from "@cqi/metrics";
 import { httpStack } from "@cqi/service";
 import { createApp } from "./app.ts";
-import { memoryStore } from "./store.ts";
+import { createDatabase, type Database, migrate } from "@cqi/database";
+import { databaseStore } from "./store.ts";
 import { spawnScript } from "../../tests/_util.ts";
 
 const KEY = "qs-app-test-key-0123456789";
 const auth = { authorization: `Bearer ${KEY}` };
 const get = (url: string) => fetch(url, { headers: auth });
 
+// One PGlite instance for the file (it takes seconds to start), with the
+// quickstart's own migrations.
+let db: Database;
+before(async () => {
+  db = createDatabase("pglite://");
+  await migrate(db, new URL("./migrations/", import.meta.url));
+}, { timeout: 60_000 });
+after(() => db.close());
+
 async function withApp(fn: (base: string) => Promise<void>) {
   const logger = createLogger({ output: memorySink() });
   const registry = createRegistry({ service: { name: "quickstart" } });
   const app = createApp({
-    store: memoryStore(),
+    store: databaseStore(db),
     auth: apiKey({ keys: [{ id: "t", key: KEY, serviceId: "tests" }] }),
     routes: { "GET /metrics": metricsHandler({ registry }) },
   });
@@ -133,47 +143,51 @@ describe("quickstart metrics", () => {
 });
 
 describe("quickstart main (child process)", () => {
-  it("needs an API key for /api, keeps health and metrics open, exits 0 on SIGTERM", async () => {
-    const child = spawnScript(new URL("./main.ts", import.meta.url), {
-      env: { PORT: "0", CQI_AUTH_API_KEYS: "tests:qs-test-key-0123456789" },
-    });
-    const line = await child.line((l) => l.includes('"listening"'));
-    const base = `http://127.0.0.1:${new URL(JSON.parse(line).url).port}`;
-    const key = { authorization: "Bearer qs-test-key-0123456789" };
+  it(
+    "needs an API key for /api, keeps health and metrics open, exits 0 on SIGTERM",
+    { timeout: 60_000 },
+    async () => {
+      const child = spawnScript(new URL("./main.ts", import.meta.url), {
+        env: { PORT: "0", CQI_AUTH_API_KEYS: "tests:qs-test-key-0123456789" },
+      });
+      const line = await child.line((l) => l.includes('"listening"'));
+      const base = `http://127.0.0.1:${new URL(JSON.parse(line).url).port}`;
+      const key = { authorization: "Bearer qs-test-key-0123456789" };
 
-    const denied = await fetch(`${base}/api/positions/x`);
-    assert.equal(denied.status, 401);
-    assert.equal((await denied.json()).code, "UNAUTHORIZED");
+      const denied = await fetch(`${base}/api/positions/x`);
+      assert.equal(denied.status, 401);
+      assert.equal((await denied.json()).code, "UNAUTHORIZED");
 
-    const res = await fetch(`${base}/api/positions/x`, {
-      method: "PUT",
-      body: '{"assetId":"ETH","quantity":2}',
-      headers: key,
-    });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+      const res = await fetch(`${base}/api/positions/x`, {
+        method: "PUT",
+        body: '{"assetId":"ETH","quantity":2}',
+        headers: key,
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
 
-    for (const path of ["/health/live", "/health/ready", "/metrics"]) {
-      const open = await fetch(`${base}${path}`);
-      assert.equal(open.status, 200, path);
-      await open.body?.cancel();
-    }
+      for (const path of ["/health/live", "/health/ready", "/metrics"]) {
+        const open = await fetch(`${base}${path}`);
+        assert.equal(open.status, 200, path);
+        await open.body?.cancel();
+      }
 
-    child.signal("SIGTERM");
-    assert.equal(await child.exited, 0);
-    const records = child.lines.map((l) => JSON.parse(l));
-    const access = records.find((r) =>
-      r.message === "request completed" && r.method === "PUT"
-    );
-    assert.equal(access.route, "/api/positions/:id");
-    assert.equal(access.status, 200);
-    assert.equal(access.service_id, "tests");
-    assert.ok(
-      !child.lines.some((l) => l.includes("qs-test-key")),
-      "the key never reaches a log",
-    );
-    const stopped = records.find((r) => r.message === "stopped");
-    assert.equal(stopped?.clean, true);
-    assert.equal(records.at(-1).message, "runner: stopped", "nothing after");
-  });
+      child.signal("SIGTERM");
+      assert.equal(await child.exited, 0);
+      const records = child.lines.map((l) => JSON.parse(l));
+      const access = records.find((r) =>
+        r.message === "request completed" && r.method === "PUT"
+      );
+      assert.equal(access.route, "/api/positions/:id");
+      assert.equal(access.status, 200);
+      assert.equal(access.service_id, "tests");
+      assert.ok(
+        !child.lines.some((l) => l.includes("qs-test-key")),
+        "the key never reaches a log",
+      );
+      const stopped = records.find((r) => r.message === "stopped");
+      assert.equal(stopped?.clean, true);
+      assert.equal(records.at(-1).message, "runner: stopped", "nothing after");
+    },
+  );
 });

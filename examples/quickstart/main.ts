@@ -4,9 +4,10 @@
 import process from "node:process";
 import * as v from "valibot";
 import { cqiSections, mustLoad } from "@cqi/config";
+import { createDatabase, migrate } from "@cqi/database";
 import { bootstrap } from "@cqi/service";
 import { createApp } from "./app.ts";
-import { memoryStore } from "./store.ts";
+import { databaseStore } from "./store.ts";
 
 // Configuration: CQI_* variables (also from .env or CQI_CONFIG_FILE); PORT,
 // the name and metrics have defaults here; OTEL_EXPORTER_OTLP_ENDPOINT turns
@@ -19,9 +20,9 @@ if (PORT !== undefined && !(/^\d{1,5}$/.test(PORT) && Number(PORT) <= 65535)) {
   );
   process.exit(1);
 }
-const { service, server, log, metrics, tracing, auth } = cqiSections;
+const { service, server, log, metrics, tracing, auth, database } = cqiSections;
 const config = await mustLoad({
-  schema: v.object({ service, server, log, metrics, tracing, auth }),
+  schema: v.object({ service, server, log, metrics, tracing, auth, database }),
   env: {
     CQI_SERVICE_NAME: "quickstart",
     CQI_METRICS_ENABLED: "true",
@@ -45,8 +46,20 @@ const guard = (() => {
     return process.exit(1);
   }
 })();
+// Positions in PostgreSQL (CQI_DATABASE_HOST, ...), else in PGlite in memory;
+// the schema from migrations/ either way. Closed after requests drain.
+const db = createDatabase(config.database ?? "pglite://", {
+  service: config.service,
+  ...svc.databaseHooks("main"),
+});
+svc.onShutdown(() => db.close());
+svc.health.register("database", db);
+await migrate(db, new URL("./migrations/", import.meta.url)).catch((error) => {
+  console.error(`quickstart: migrations: ${error.cause?.message ?? error}`);
+  process.exit(1);
+});
 const app = createApp({
-  store: memoryStore(),
+  store: databaseStore(db),
   auth: guard,
   routes: svc.routes(), // health probes and /metrics, open to all
 });

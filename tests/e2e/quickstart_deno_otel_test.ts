@@ -14,7 +14,9 @@ const T = "4bf92f3577b34da6a3ce929d0e0e4736";
 const P = "00f067aa0ba902b7";
 
 describe("quickstart under OTEL_DENO=true (issue 9)", () => {
-  it("has one server span per request, Deno's, named by the route", async () => {
+  it("has one server span per request, Deno's, named by the route", {
+    timeout: 60_000,
+  }, async () => {
     await using receiver = httpReceiver();
     const child = spawnScript(MAIN, {
       runtime: "deno",

@@ -261,7 +261,9 @@ async function signalUnderLoad(child: Child, base: string): Promise<void> {
 
 describe("quickstart end to end (issue 9)", () => {
   for (const rt of ["deno", "bun"] as const) {
-    it(`on ${rt}: contract, trace context, metrics, SIGTERM under load`, async () => {
+    it(`on ${rt}: contract, trace context, metrics, SIGTERM under load`, {
+      timeout: 90_000,
+    }, async () => {
       const receiver = otlpReceiver();
       let child: Child | undefined;
       try {
