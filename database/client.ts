@@ -2,7 +2,7 @@
 // retries and savepoints), health, counts and a draining close.
 import { retry } from "@cqi/retry";
 import { CLOSED, closed, Deadline } from "./deadline.ts";
-import type { Driver } from "./driver.ts";
+import type { Driver, DriverResult } from "./driver.ts";
 import { DatabaseError, toDatabaseError } from "./error.ts";
 import type { DatabaseHooks } from "./hooks.ts";
 import {
@@ -10,6 +10,7 @@ import {
   execResult,
   firstRow,
   parseArgs,
+  rowsOf,
   runStatement,
   type StatementArgs,
   type StatementContext,
@@ -68,15 +69,15 @@ export class Client implements Database {
   }
 
   query<T extends Row = Row>(...args: StatementArgs): Promise<T[]> {
-    return this.#statement("query", args).then((r) => r.rows as T[]);
+    return this.#statement("query", args, rowsOf<T>);
   }
 
   queryRow<T extends Row = Row>(...args: StatementArgs): Promise<T> {
-    return this.#statement("queryRow", args).then((r) => firstRow<T>(r));
+    return this.#statement("queryRow", args, firstRow<T>);
   }
 
   exec(...args: StatementArgs): Promise<ExecResult> {
-    return this.#statement("exec", args).then(execResult);
+    return this.#statement("exec", args, execResult);
   }
 
   async begin(options: TransactionOptions = {}): Promise<Transaction> {
@@ -229,15 +230,30 @@ export class Client implements Database {
     await this.#driver.close();
   }
 
-  async #statement(method: string, args: StatementArgs) {
-    const [text, params, options] = parseArgs(method, args);
-    this.#checkNotInside(method);
-    this.#enter(method);
+  // One promise layer over the statement's own (this is the hot path).
+  #statement<R>(
+    method: string,
+    args: StatementArgs,
+    map: (result: DriverResult) => R,
+  ): Promise<R> {
+    let text, params, options;
     try {
-      return await runStatement(this.#context, text, params, options);
-    } finally {
-      this.#leave();
+      [text, params, options] = parseArgs(method, args);
+      this.#checkNotInside(method);
+      this.#enter(method);
+    } catch (error) {
+      return Promise.reject(error); // a promise-returning call never throws
     }
+    return runStatement(this.#context, text, params, options).then(
+      (result) => {
+        this.#leave();
+        return map(result);
+      },
+      (error) => {
+        this.#leave();
+        throw error;
+      },
+    );
   }
 
   // PGlite is one connection: a call on the database from inside one of its

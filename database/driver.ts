@@ -12,19 +12,19 @@ export interface DriverResult {
   command?: string;
 }
 
-/** A statement on its way: its result, and a way to stop it. */
-export interface Running {
-  readonly result: Promise<DriverResult>;
-  /**
-   * Stops the statement: one still waiting for a connection is never sent,
-   * one running is cancelled on the server where the backend can. The
-   * result may still settle either way.
-   */
-  cancel(): void;
-}
-
-/** Starts one statement. */
-export type RunFn = (text: string, params: readonly unknown[]) => Running;
+/**
+ * Starts one statement; calls `ok` with its result or `fail` with what the
+ * client threw (once, unless cancelled first), and returns its cancel: a
+ * statement still waiting for a connection is never sent, one running is
+ * cancelled on the server where the backend can. (Callbacks, not a
+ * promise: a statement is the hot path, and every promise layer costs.)
+ */
+export type RunFn = (
+  text: string,
+  params: readonly unknown[],
+  ok: (result: DriverResult) => void,
+  fail: (error: unknown) => void,
+) => () => void;
 
 /** One connection held by a transaction until released. */
 export interface Session {

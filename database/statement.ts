@@ -3,7 +3,7 @@
 // every failure mapped to a DatabaseError.
 import { notFound } from "@cqi/errors";
 import { canceled, timedOut } from "./deadline.ts";
-import type { DriverResult, RunFn, Running } from "./driver.ts";
+import type { DriverResult, RunFn } from "./driver.ts";
 import { type DatabaseError, toDatabaseError } from "./error.ts";
 import { expireAfter } from "./expiry.ts";
 import type { DatabaseHooks, QueryInfo } from "./hooks.ts";
@@ -151,7 +151,7 @@ function execute(
   }
   return new Promise((resolve, reject) => {
     let settled = false;
-    let running: Running | undefined;
+    let cancel: (() => void) | undefined;
     const finish = () => {
       settled = true;
       expiry.cancel();
@@ -161,7 +161,7 @@ function execute(
     const stop: Stop = (error) => {
       if (settled) return;
       finish();
-      running?.cancel();
+      cancel?.();
       reject(error);
     };
     const onAbort = () => stop(canceled("query", signal!.reason));
@@ -172,22 +172,26 @@ function execute(
     context.active.add(stop);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      running = context.run(text, params);
+      cancel = context.run(text, params, (result) => {
+        if (settled) return;
+        finish();
+        resolve(result);
+      }, (error) => {
+        if (settled) return;
+        finish();
+        reject(toDatabaseError(error, params));
+      });
     } catch (error) {
+      if (settled) return;
       finish();
       reject(toDatabaseError(error, params));
-      return;
     }
-    running.result.then((result) => {
-      if (settled) return;
-      finish();
-      resolve(result);
-    }, (error) => {
-      if (settled) return;
-      finish();
-      reject(toDatabaseError(error, params));
-    });
   });
+}
+
+/** The rows. */
+export function rowsOf<T extends Row>(result: DriverResult): T[] {
+  return result.rows as T[];
 }
 
 /** The first row, or `not_found`. */

@@ -38,10 +38,10 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
   return {
     backend: "pglite",
     target: { system: "postgresql", namespace: "postgres" },
-    run: (text, params) => {
+    run: (text, params, ok, fail) => {
       const waiting = lock.acquire();
       let cancelled = false;
-      const result = waiting.promise.then(async (release) => {
+      waiting.promise.then(async (release) => {
         try {
           const pg = await ready;
           // Cancelled while the instance was starting: never run it.
@@ -50,13 +50,10 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
         } finally {
           release();
         }
-      });
-      return {
-        result,
-        cancel: () => {
-          cancelled = true;
-          waiting.cancel(new Error("canceled while waiting"));
-        },
+      }).then(ok, fail);
+      return () => {
+        cancelled = true;
+        waiting.cancel(new Error("canceled while waiting"));
       };
     },
     session: async (signal): Promise<Session> => {
@@ -78,10 +75,10 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
         throw error;
       }
       return {
-        run: (text, params) => ({
-          result: statement(pg, text, params),
-          cancel: () => {},
-        }),
+        run: (text, params, ok, fail) => {
+          statement(pg, text, params).then(ok, fail);
+          return () => {}; // a running statement cannot be interrupted
+        },
         release: async (broken) => {
           // A transaction that could not end cleanly must not leave the one
           // connection inside it for the next caller.

@@ -5,7 +5,7 @@
 // a transaction on its own connection.
 import postgres from "postgres";
 import { settleOrAbort } from "../abort.ts";
-import type { Driver, DriverResult, Session } from "../driver.ts";
+import type { Driver, RunFn, Session } from "../driver.ts";
 
 /** A server and a pool, resolved from a config section or a URL. */
 export interface PostgresSettings {
@@ -60,19 +60,18 @@ export function postgresDriver(settings: PostgresSettings): Driver {
   });
 
   let abandoned = 0; // reservations whose caller gave up, still queued
-  const runOn =
-    (target: Pool) => (text: string, params: readonly unknown[]) => {
-      const query = target.unsafe(text, params as never[], { prepare: true });
-      return {
-        // A plain array, as PGlite gives: postgres.js's Result subclass
-        // carries fields (statement, state) that would make the two differ.
-        result: query.then((rows): DriverResult => ({
-          rows: Array.from(rows),
-          rowCount: rows.count ?? rows.length,
-        })),
-        cancel: () => void query.cancel().catch(() => {}),
-      };
-    };
+  const runOn = (target: Pool): RunFn => (text, params, ok, fail) => {
+    const query = target.unsafe(text, params as never[], { prepare: true });
+    query.then((rows) =>
+      // A plain array, as PGlite gives: postgres.js's Result subclass
+      // carries fields (statement, state) that would make the two differ.
+      ok({
+        rows: Array.from(rows),
+        rowCount: rows.count ?? rows.length,
+        command: rows.command,
+      }), fail);
+    return () => void query.cancel().catch(() => {});
+  };
 
   return {
     backend: "postgres",
