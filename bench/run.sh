@@ -25,3 +25,8 @@ bash auth.sh
 echo
 echo "# full middleware stack"
 bash stack.sh
+for runtime in "deno run -A" "bun run"; do
+  echo
+  echo "# database ($runtime)"
+  $runtime database.ts
+done

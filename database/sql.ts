@@ -37,10 +37,12 @@ export interface Sql {
  * import { createDatabase, sql } from "@cqi/database";
  *
  * await using db = createDatabase("pglite://");
+ * await db.exec("create table users (name text)");
  * const hostile = "x'; drop table users; --";
+ * await db.exec(sql`insert into users values (${hostile})`);
  * const where = sql`where name = ${hostile}`;
- * const rows = await db.query(sql`select ${hostile}::text as name ${where}`);
- * console.log(rows.length); // 1
+ * const rows = await db.query(sql`select name from users ${where} limit ${10}`);
+ * console.log(rows[0].name === hostile); // true
  * ```
  *
  * @param strings The template's text.

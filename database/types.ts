@@ -52,7 +52,7 @@ export interface ExecResult {
  *
  * async function balance(db: Queryable, account: string): Promise<number> {
  *   const row = await db.queryRow<{ balance: number }>(
- *     sql`select ${100} as balance, ${account}::text as account`,
+ *     sql`select ${100}::int as balance, ${account}::text as account`,
  *   );
  *   return row.balance;
  * }
