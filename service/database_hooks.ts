@@ -19,23 +19,13 @@ export interface DatabaseObserveOptions extends ObserveOptions {
   tracing?: boolean;
 }
 
-/** A statement as `@cqi/database` describes it to its hooks. */
-interface QueryInfo {
-  operation: string;
-  text: string;
-  system: string;
-  namespace?: string;
-  serverAddress?: string;
-  serverPort?: number;
-}
-
-/** Connection counts as `@cqi/database` gives them. */
-interface PoolStats {
-  total: number;
-  idle: number;
-  waiting: number;
-  max: number;
-}
+// A statement as `@cqi/database` describes it to its hooks, and its pool
+// counts (written out in the signature below: service does not import the
+// database module, which sits above it).
+type QueryInfo = Parameters<ReturnType<typeof databaseHooks>["onQuery"]>[0];
+type PoolStats = ReturnType<
+  Parameters<ReturnType<typeof databaseHooks>["onPool"]>[0]
+>;
 
 // Statements take from well under a millisecond to many seconds.
 const BUCKETS = [
@@ -95,8 +85,20 @@ export function databaseHooks(
   database: string,
   options: DatabaseObserveOptions = {},
 ): {
-  onQuery: (info: QueryInfo, run: () => Promise<number>) => Promise<number>;
-  onPool: (stats: () => PoolStats) => void;
+  onQuery: (
+    info: {
+      operation: string;
+      text: string;
+      system: string;
+      namespace?: string;
+      serverAddress?: string;
+      serverPort?: number;
+    },
+    run: () => Promise<number>,
+  ) => Promise<number>;
+  onPool: (
+    stats: () => { total: number; idle: number; waiting: number; max: number },
+  ) => void;
 } {
   if (typeof database !== "string" || database === "") {
     throw new TypeError("databaseHooks: database must be a non-empty string");
