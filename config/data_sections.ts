@@ -31,14 +31,25 @@ export type SslMode =
   | "verify-ca"
   | "verify-full";
 
-const SSL_MODES = [
+/**
+ * Every {@linkcode SslMode}, in libpq's order: the one list the config
+ * schema and `@cqi/database`'s URL check share.
+ *
+ * @example Usage
+ * ```ts
+ * import { SSL_MODES } from "@cqi/config";
+ *
+ * console.log(SSL_MODES.includes("verify-full")); // true
+ * ```
+ */
+export const SSL_MODES: readonly SslMode[] = [
   "disable",
   "allow",
   "prefer",
   "require",
   "verify-ca",
   "verify-full",
-] as const satisfies readonly SslMode[];
+];
 
 /**
  * The `database` section (PostgreSQL). When present it needs `host` and

@@ -65,6 +65,7 @@ export type {
   EventBusConfig,
   SslMode,
 } from "./data_sections.ts";
+export { SSL_MODES } from "./data_sections.ts";
 export type {
   LogConfig,
   LogLevel,

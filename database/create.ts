@@ -1,4 +1,4 @@
-import type { DatabaseConfig } from "@cqi/config";
+import { type DatabaseConfig, SSL_MODES as sslModes } from "@cqi/config";
 import type { ServiceIdentity } from "@cqi/http";
 import { pgliteDriver } from "./backends/pglite.ts";
 import { postgresDriver, type PostgresSettings } from "./backends/postgres.ts";
@@ -40,14 +40,7 @@ export interface DatabaseOptions extends DatabaseHooks {
 
 /** The URL schemes {@linkcode createDatabase} takes. */
 const SCHEMES = ["postgres:", "postgresql:", "pglite:", "memory:"];
-const SSL_MODES = new Set([
-  "disable",
-  "allow",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-]);
+const SSL_MODES: ReadonlySet<string> = new Set(sslModes);
 const URL_PARAMS = new Set(["sslmode", "application_name"]);
 
 /**

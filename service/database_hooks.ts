@@ -1,4 +1,8 @@
-import type { HistogramSeries, MetricsRegistry } from "@cqi/metrics";
+import {
+  durationBuckets,
+  type HistogramSeries,
+  type MetricsRegistry,
+} from "@cqi/metrics";
 import { startSpan } from "@cqi/tracing";
 import type { ObserveOptions } from "./observe.ts";
 
@@ -26,24 +30,6 @@ type QueryInfo = Parameters<ReturnType<typeof databaseHooks>["onQuery"]>[0];
 type PoolStats = ReturnType<
   Parameters<ReturnType<typeof databaseHooks>["onPool"]>[0]
 >;
-
-// Statements take from well under a millisecond to many seconds.
-const BUCKETS = [
-  0.0005,
-  0.001,
-  0.0025,
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
-  2.5,
-  5,
-  10,
-];
 
 /**
  * The hooks of `createDatabase()` from `@cqi/database`, reporting the
@@ -115,7 +101,7 @@ export function databaseHooks(
     help:
       "Duration of database statements (waiting for a connection included), by operation and outcome (ok or the error kind).",
     labelNames: ["database", "operation", "outcome"],
-    buckets: BUCKETS,
+    buckets: durationBuckets,
   });
 
   // One series per operation and outcome, looked up once (the label set of
