@@ -200,7 +200,11 @@ export class Client implements Database {
 
   close(options: { timeout?: number } = {}): Promise<void> {
     const timeout = options.timeout ?? this.#settings.closeTimeout;
-    if (timeout !== 0) checkTimeout(timeout, "close: timeout");
+    try {
+      if (timeout !== 0) checkTimeout(timeout, "close: timeout");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#closed ??= this.#close(timeout);
     return this.#closed;
   }
