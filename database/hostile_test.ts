@@ -257,6 +257,24 @@ describe("hostile use (postgres only)", () => {
     await db.check(AbortSignal.timeout(5_000));
   });
 
+  it("a savepoint body's own error is what the caller sees when the connection dies before the rollback to it", async (t) => {
+    if (!await requirePostgres(t)) return;
+    await using db = createDatabase(POSTGRES_URL, { maxConnections: 2 });
+    await using admin = createDatabase(POSTGRES_URL, { maxConnections: 1 });
+    const mine = new Error("the body's own");
+    const error = await db.withTransaction(async (tx) => {
+      const { pid } = await tx.queryRow<{ pid: number }>(
+        "select pg_backend_pid() as pid",
+      );
+      await tx.withTransaction(async () => {
+        await admin.query("select pg_terminate_backend($1)", [pid]);
+        throw mine;
+      });
+    }, { retries: 0 }).catch((e) => e);
+    assert.equal(error, mine);
+    await db.check(AbortSignal.timeout(5_000));
+  });
+
   it("rollback cancels a running statement instead of waiting for it", async (t) => {
     if (!await requirePostgres(t)) return;
     await using db = createDatabase(POSTGRES_URL, { maxConnections: 1 });

@@ -135,9 +135,14 @@ export class Tx implements Transaction {
       result = await current.with({ tx: this, level: inner }, () => fn(this));
     } catch (error) {
       if (this.open) {
-        await this.exec(`ROLLBACK TO SAVEPOINT ${name}`);
-        this.#failed = failedBefore;
-        await this.exec(`RELEASE SAVEPOINT ${name}`);
+        try {
+          await this.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+          this.#failed = failedBefore;
+          await this.exec(`RELEASE SAVEPOINT ${name}`);
+        } catch {
+          // The transaction itself is over (its connection, its deadline):
+          // the body's error says what went wrong first.
+        }
       }
       throw error;
     }
