@@ -24,7 +24,15 @@ export type RunFn = (
   params: readonly unknown[],
   ok: (result: DriverResult) => void,
   fail: (error: unknown) => void,
+  due: number,
 ) => () => void;
+
+/**
+ * What a backend fails a statement with when it was about to run it past
+ * `due` (a `performance.now()` time): a backend whose statements hold the
+ * event loop (PGlite) cannot count on the timers to stop a call that waited.
+ */
+export const EXPIRED: unique symbol = Symbol("expired before it ran");
 
 /** One connection held by a transaction until released. */
 export interface Session {

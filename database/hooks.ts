@@ -54,7 +54,10 @@ export interface DatabaseHooks {
    * what it returns, the row count; it rejects with the
    * {@linkcode DatabaseError}. Time spent waiting for a connection is
    * included. `info` is shared by every run of one statement text: read it,
-   * never change it.
+   * never change it. The statement runs at most once and only before the
+   * hook returns (a second or late `run()` rejects without running it); the
+   * caller always gets the statement's own result or error, and a hook that
+   * never calls `run()` fails the call with a `TypeError`.
    */
   onQuery?: (
     info: Readonly<QueryInfo>,

@@ -172,6 +172,115 @@ for (const [name, open] of backends) {
       ]);
     });
 
+    it("a savepoint whose body swallowed a statement error is rolled back to, and the transaction goes on", async () => {
+      await db.exec(`delete from ${t}`);
+      await db.withTransaction(async (tx) => {
+        await tx.exec(`insert into ${t} values (1)`);
+        const error = await tx.withTransaction(async (inner) => {
+          await inner.exec(`insert into ${t} values (2)`);
+          await inner.exec(`insert into ${t} values (1)`).catch(() => {}); // 23505, swallowed
+        }).then(() => undefined, (e) => e);
+        assert.ok(error instanceof DatabaseError);
+        assert.equal(error.sqlState, "25P02");
+        await tx.exec(`insert into ${t} values (3)`);
+      });
+      const rows = await db.query<{ id: number }>(
+        `select id from ${t} order by id`,
+      );
+      assert.deepEqual(rows.map((r) => r.id), [1, 3]);
+    });
+
+    it("commit with a savepoint still running rolls back instead of committing half of it", async () => {
+      await db.exec(`delete from ${t}`);
+      const half = Promise.withResolvers<void>();
+      const finish = Promise.withResolvers<void>();
+      let running: Promise<unknown> | undefined;
+      const outcome = db.withTransaction(async (tx) => {
+        running = tx.withTransaction(async (inner) => {
+          await inner.exec(`insert into ${t} values (10)`);
+          half.resolve();
+          await finish.promise;
+          await inner.exec(`insert into ${t} values (11)`);
+        });
+        running.catch(() => {});
+        await half.promise; // forgot to await the savepoint
+      }, { retries: 0 });
+      await assert.rejects(outcome, DatabaseError);
+      finish.resolve();
+      await assert.rejects(running!, DatabaseError);
+      const rows = await db.query(`select id from ${t}`);
+      assert.deepEqual(rows, []);
+    });
+
+    it("rollback while a commit is on its way waits for its outcome and changes nothing", async () => {
+      await db.exec(`delete from ${t}`);
+      const tx = await db.begin();
+      await tx.exec(`insert into ${t} values (30)`);
+      let committed = false;
+      const commit = tx.commit().then(() => committed = true);
+      await tx.rollback();
+      assert.equal(committed, true); // it waited for the commit
+      await commit;
+      assert.equal((await db.query(`select id from ${t}`)).length, 1);
+    });
+
+    it(
+      "an onQuery hook cannot run a statement twice or late, and the caller gets the statement's own outcome",
+      { timeout: 60_000 },
+      async () => {
+        const table = `${t}_hooks`;
+        const make = async (
+          onQuery: (
+            info: unknown,
+            run: () => Promise<number>,
+          ) => Promise<number>,
+        ) => {
+          const own = name === "pglite"
+            ? createDatabase("pglite://", { onQuery })
+            : createDatabase(POSTGRES_URL, { onQuery });
+          await own.exec(`create table if not exists ${table} (id int)`);
+          return own;
+        };
+        const count = async (own: Database) =>
+          (await own.query(`select id from ${table} where id > 0`)).length;
+        try {
+          let second: unknown;
+          await using twice = await make(async (_info, run) => {
+            const rows = await run();
+            await run().catch((e) => second = e);
+            return rows;
+          });
+          assert.deepEqual(
+            await twice.exec(`insert into ${table} values (1)`),
+            { rowCount: 1 },
+          );
+          assert.match(String(second), /run\(\) twice/);
+          assert.equal(await count(twice), 1);
+          let lateError: unknown;
+          const lateRan = Promise.withResolvers<void>();
+          await using late = await make((info, run) => {
+            if (
+              !(info as { text: string }).text.startsWith("insert")
+            ) return run();
+            setTimeout(
+              () => run().catch((e) => lateError = e).finally(lateRan.resolve),
+              20,
+            );
+            return Promise.resolve(7);
+          });
+          await assert.rejects(
+            late.exec(`insert into ${table} values (2)`),
+            /must call run\(\)/,
+          );
+          await lateRan.promise;
+          assert.match(String(lateError), /after it returned/);
+          assert.equal(await count(late), name === "pglite" ? 0 : 1); // never ran late
+        } finally {
+          await db.exec(`drop table if exists ${table}`);
+        }
+      },
+    );
+
     it("a parameter never reaches an error's cause, whatever the server quotes", async () => {
       const secret = "tok_S3cretValue";
       const cases: [string, unknown[]][] = [
@@ -286,6 +395,48 @@ describe("hostile use (postgres only)", () => {
     assert.ok(performance.now() - started < 2_000);
     await assert.rejects(running, DatabaseError);
   });
+});
+
+describe("hostile use (pglite only)", () => {
+  it("calls queued behind running statements still time out, unrun", {
+    timeout: 60_000,
+  }, async () => {
+    await using db = createDatabase("pglite://");
+    await db.query("select 1");
+    const started = performance.now();
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 6 },
+        () => db.query("select pg_sleep(0.15)", [], { timeout: 400 }),
+      ),
+    );
+    const ran = results.filter((r) => r.status === "fulfilled").length;
+    const timedOut = results.filter((r) =>
+      r.status === "rejected" && r.reason instanceof DatabaseError &&
+      r.reason.kind === "timeout"
+    ).length;
+    assert.equal(ran + timedOut, 6);
+    assert.ok(ran <= 4, `${ran} ran: one that waited past 400 ms ran anyway`);
+    assert.ok(performance.now() - started < 1_500);
+  });
+
+  it(
+    "a statement sent after its transaction ended never runs outside the lock",
+    { timeout: 60_000 },
+    async () => {
+      const held = Promise.withResolvers<() => void>();
+      await using db = createDatabase("pglite://");
+      await db.exec("create table late (id int)");
+      const tx = await db.begin();
+      await tx.rollback();
+      await assert.rejects(
+        tx.exec("insert into late values (1)"),
+        DatabaseError,
+      );
+      held.resolve(() => {});
+      assert.equal((await db.query("select * from late")).length, 0);
+    },
+  );
 });
 
 describe("hostile options", () => {

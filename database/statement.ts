@@ -3,7 +3,7 @@
 // every failure mapped to a DatabaseError.
 import { notFound } from "@cqi/errors";
 import { canceled, timedOut } from "./deadline.ts";
-import type { DriverResult, RunFn } from "./driver.ts";
+import { type DriverResult, EXPIRED, type RunFn } from "./driver.ts";
 import { type DatabaseError, toDatabaseError } from "./error.ts";
 import { expireAfter } from "./expiry.ts";
 import type { DatabaseHooks, QueryInfo } from "./hooks.ts";
@@ -113,7 +113,6 @@ export function runStatement(
 ): Promise<DriverResult> {
   const { onQuery } = context.hooks;
   if (onQuery === undefined) return execute(context, text, params, options);
-  let result: DriverResult | undefined;
   let info = context.infos.get(text);
   if (info === undefined) {
     if (context.infos.size >= MAX_INFOS) context.infos.clear();
@@ -124,14 +123,42 @@ export function runStatement(
     };
     context.infos.set(text, info);
   }
-  return onQuery(info, async () => {
-    result = await execute(context, text, params, options);
-    return result.rowCount;
-  }).then(() => {
-    if (result === undefined) {
+  // The statement runs at most once, and only while the hook runs; the
+  // caller gets the statement's own outcome whatever the hook returns.
+  let started: Promise<DriverResult> | undefined;
+  let returned = false;
+  const run = (): Promise<number> => {
+    if (started !== undefined) {
+      return Promise.reject(
+        new TypeError("database: an onQuery hook called run() twice"),
+      );
+    }
+    if (returned) {
+      return Promise.reject(
+        new TypeError(
+          "database: an onQuery hook called run() after it returned",
+        ),
+      );
+    }
+    started = execute(context, text, params, options);
+    return started.then((result) => result.rowCount);
+  };
+  let hooked: Promise<number>;
+  try {
+    hooked = Promise.resolve(onQuery(info, run));
+  } catch (error) {
+    hooked = Promise.reject(error);
+  }
+  const outcome = () => {
+    returned = true;
+    if (started === undefined) {
       throw new TypeError("database: an onQuery hook must call run()");
     }
-    return result;
+    return started;
+  };
+  return hooked.then(outcome, (error) => {
+    if (started === undefined) throw error; // the hook failed; nothing ran
+    return outcome();
   });
 }
 
@@ -166,6 +193,7 @@ function execute(
     };
     const onAbort = () => stop(canceled("query", signal!.reason));
     const ms = options.timeout ?? context.timeout;
+    const due = performance.now() + ms;
     const expiry = ms === Infinity
       ? NEVER
       : expireAfter(ms, () => stop(timedOut("query", ms)));
@@ -179,8 +207,12 @@ function execute(
       }, (error) => {
         if (settled) return;
         finish();
-        reject(toDatabaseError(error, params));
-      });
+        reject(
+          error === EXPIRED
+            ? timedOut("query", ms)
+            : toDatabaseError(error, params),
+        );
+      }, due);
     } catch (error) {
       if (settled) return;
       finish();

@@ -57,6 +57,7 @@ export class Tx implements Transaction {
   #ending: Promise<void> | undefined;
   #failed = false;
   #savepoints = 0;
+  #openSavepoints = 0;
   #running = 0;
   #idle: { promise: Promise<void>; resolve: () => void } | undefined;
   #released = false;
@@ -101,8 +102,11 @@ export class Tx implements Transaction {
   }
 
   rollback(): Promise<void> {
-    if (this.#ended !== undefined) return Promise.resolve();
+    // After commit() (or while it is on its way) this waits for it and does
+    // nothing: a committed transaction stays committed (the cleanup of a
+    // `finally` may call rollback() after every commit).
     if (this.#ending !== undefined) return this.#ending.catch(() => {});
+    if (this.#ended !== undefined) return Promise.resolve();
     // Statements still running are stopped, not waited for.
     const stopped = new DatabaseError(
       "canceled",
@@ -129,25 +133,54 @@ export class Tx implements Transaction {
     const name = `cqi_savepoint_${++this.#savepoints}`;
     await this.exec(`SAVEPOINT ${name}`);
     const failedBefore = this.#failed;
-    let result: T;
+    this.#openSavepoints++;
     try {
-      const inner: Level = { lock: new Lock() };
-      result = await current.with({ tx: this, level: inner }, () => fn(this));
-    } catch (error) {
-      if (this.open) {
-        try {
-          await this.exec(`ROLLBACK TO SAVEPOINT ${name}`);
-          this.#failed = failedBefore;
-          await this.exec(`RELEASE SAVEPOINT ${name}`);
-        } catch {
-          // The transaction itself is over (its connection, its deadline):
-          // the body's error says what went wrong first.
-        }
+      let result: T;
+      try {
+        const inner: Level = { lock: new Lock() };
+        result = await current.with({ tx: this, level: inner }, () => fn(this));
+      } catch (error) {
+        await this.#undo(name, failedBefore);
+        throw error;
       }
-      throw error;
+      if (this.#failed && !failedBefore) {
+        // A statement in it failed and the body went on: the savepoint's
+        // work cannot be kept (the server refuses RELEASE), but the
+        // transaction around it can.
+        await this.#undo(name, failedBefore);
+        throw new DatabaseError(
+          "permanent",
+          "database error",
+          { sqlState: "25P02" },
+          new Error(
+            "a statement in the savepoint failed and its body went on: rolled back to the savepoint",
+          ),
+        );
+      }
+      try {
+        await this.exec(`RELEASE SAVEPOINT ${name}`);
+      } catch (error) {
+        await this.#undo(name, failedBefore);
+        throw error;
+      }
+      return result;
+    } finally {
+      this.#openSavepoints--;
     }
-    await this.exec(`RELEASE SAVEPOINT ${name}`);
-    return result;
+  }
+
+  // Rolls back to a savepoint and releases it; when that fails the
+  // transaction itself is over (its connection, its deadline), and the
+  // error the caller sees is the body's own.
+  async #undo(name: string, failedBefore: boolean): Promise<void> {
+    if (!this.open) return;
+    try {
+      await this.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+      this.#failed = failedBefore;
+      await this.exec(`RELEASE SAVEPOINT ${name}`);
+    } catch {
+      // see above
+    }
   }
 
   // COMMIT once every statement still running has ended: one that failed
@@ -155,6 +188,17 @@ export class Tx implements Transaction {
   async #commit(): Promise<void> {
     await this.#whenIdle();
     if (this.#ended !== undefined) throw this.#after("commit");
+    if (this.#openSavepoints > 0) {
+      // A savepoint body still runs (a caller did not await it): half of
+      // it must not be committed.
+      await this.#end("ROLLBACK");
+      throw new DatabaseError(
+        "permanent",
+        "database error",
+        {},
+        new Error("commit while a savepoint was still running: rolled back"),
+      );
+    }
     if (this.#failed) {
       await this.#end("ROLLBACK");
       throw new DatabaseError(

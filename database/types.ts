@@ -204,8 +204,10 @@ export interface Transaction extends Queryable {
   /** Makes the transaction's changes permanent and releases its connection. */
   commit(): Promise<void>;
   /**
-   * Discards the transaction's changes and releases its connection. Does
-   * nothing once the transaction has ended.
+   * Discards the transaction's changes and releases its connection,
+   * cancelling statements still running. Once the transaction has ended,
+   * or while `commit()` is on its way, it waits for that and does nothing
+   * (so a `finally` may call it after every commit).
    */
   rollback(): Promise<void>;
   /**

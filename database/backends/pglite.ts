@@ -4,7 +4,12 @@
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
-import type { Driver, DriverResult, Session } from "../driver.ts";
+import {
+  type Driver,
+  type DriverResult,
+  EXPIRED,
+  type Session,
+} from "../driver.ts";
 import { Lock } from "../lock.ts";
 import { settleOrAbort } from "../abort.ts";
 
@@ -38,14 +43,16 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
   return {
     backend: "pglite",
     target: { system: "postgresql", namespace: "postgres" },
-    run: (text, params, ok, fail) => {
+    run: (text, params, ok, fail, due) => {
       const waiting = lock.acquire();
       let cancelled = false;
       waiting.promise.then(async (release) => {
         try {
           const pg = await ready;
-          // Cancelled while the instance was starting: never run it.
+          // Cancelled while it waited, or due while statements ahead of it
+          // held the event loop (so its timer could not fire): never run it.
           if (cancelled) throw new Error("canceled before it ran");
+          if (performance.now() >= due) throw EXPIRED;
           return await statement(pg, text, params);
         } finally {
           release();
@@ -74,12 +81,17 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
         release();
         throw error;
       }
+      let released = false;
       return {
         run: (text, params, ok, fail) => {
-          statement(pg, text, params).then(ok, fail);
+          // The lock is someone else's once released: nothing more runs.
+          if (released) fail(new Error("transaction's connection released"));
+          else statement(pg, text, params).then(ok, fail);
           return () => {}; // a running statement cannot be interrupted
         },
         release: async (broken) => {
+          if (released) return;
+          released = true;
           // A transaction that could not end cleanly must not leave the one
           // connection inside it for the next caller.
           if (broken) await pg.query("ROLLBACK").catch(() => {});
