@@ -1,7 +1,7 @@
 // The database every backend shares: statements, transactions (with
 // retries and savepoints), health, counts and a draining close.
 import { retry } from "@cqi/retry";
-import { CLOSED, closed, Deadline } from "./deadline.ts";
+import { closed, Deadline } from "./deadline.ts";
 import type { Driver, DriverResult } from "./driver.ts";
 import { DatabaseError, toDatabaseError } from "./error.ts";
 import type { DatabaseHooks } from "./hooks.ts";
@@ -85,7 +85,7 @@ export class Client implements Database {
     this.#checkNotInside("begin");
     this.#enter("begin");
     const timeout = options.timeout ?? this.#settings.queryTimeout;
-    const deadline = new Deadline(timeout, [
+    const deadline = new Deadline("transaction", timeout, [
       options.signal,
       this.#closing.signal,
     ]);
@@ -101,16 +101,10 @@ export class Client implements Database {
       session = await this.#driver.session(deadline.signal);
     } catch (error) {
       end();
-      throw deadline.error("transaction") ?? toDatabaseError(error);
+      throw deadline.error() ?? toDatabaseError(error);
     }
     // The transaction's own deadline ends it as a whole; its statements
     // carry their own timeouts too (the default, or the call's).
-    const signal = deadline.signal;
-    const expired = new AbortController();
-    const onAbort = () =>
-      expired.abort(deadline.error("transaction") ?? signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
     const tx = new Tx({
       owner: this,
       session,
@@ -119,11 +113,8 @@ export class Client implements Database {
         run: session.run,
         active: new Set(),
       },
-      signal: expired.signal,
-      onEnd: () => {
-        signal.removeEventListener("abort", onAbort);
-        end();
-      },
+      signal: deadline.signal,
+      onEnd: end,
     });
     try {
       await tx.exec(begin);
@@ -225,12 +216,12 @@ export class Client implements Database {
       if (this.#active > 0) {
         // Past the deadline: stop what still runs (transactions through
         // their deadlines, which roll them back) and wait for it to end.
-        this.#closing.abort(CLOSED);
+        this.#closing.abort(closed());
         for (const stop of this.#context.active) stop(closed());
         await this.#drained.promise;
       }
     }
-    this.#closing.abort(CLOSED);
+    this.#closing.abort(closed());
     await this.#driver.close();
   }
 

@@ -1,30 +1,35 @@
 // One abort signal for opening a transaction and for its lifetime: the
-// caller's signal, a timeout and the database's own shutdown, with the
-// reason kept apart so that the call rejects `canceled`, `timeout` or
-// `temporary` as it should. (A statement uses expiry.ts instead: no
-// controller and no timer of its own.)
+// caller's signal, a timeout and the database's own shutdown, aborted with
+// the error the call rejects with (`canceled`, `timeout` or `temporary`).
+// (A statement uses expiry.ts instead: no controller and no timer of its
+// own.)
 import { DatabaseError } from "./error.ts";
 
-/** Why a call's signal aborted when it was not the caller's signal. */
-export const TIMED_OUT: unique symbol = Symbol("timed out");
-export const CLOSED: unique symbol = Symbol("database closed");
-
-/** A call's signal and the timer and listeners behind it. */
+/**
+ * A signal that aborts when the caller's signal does, when `timeout` passes,
+ * or when the database shuts down; its reason is always the
+ * {@linkcode DatabaseError} the call rejects with.
+ */
 export class Deadline {
   readonly #controller = new AbortController();
   readonly #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #signals: AbortSignal[] = [];
   readonly #onAbort: (event: Event) => void;
-  readonly timeout: number;
 
-  constructor(timeout: number, signals: (AbortSignal | undefined)[]) {
-    this.timeout = timeout;
-    this.#onAbort = (event) =>
-      this.#controller.abort((event.target as AbortSignal).reason);
+  constructor(
+    what: string,
+    timeout: number,
+    signals: (AbortSignal | undefined)[],
+  ) {
+    const abort = (reason: unknown) =>
+      this.#controller.abort(
+        reason instanceof DatabaseError ? reason : canceled(what, reason),
+      );
+    this.#onAbort = (event) => abort((event.target as AbortSignal).reason);
     for (const signal of signals) {
       if (signal === undefined) continue;
       if (signal.aborted) {
-        this.#controller.abort(signal.reason);
+        abort(signal.reason);
         break;
       }
       signal.addEventListener("abort", this.#onAbort, { once: true });
@@ -32,25 +37,21 @@ export class Deadline {
     }
     if (!this.#controller.signal.aborted && timeout !== Infinity) {
       this.#timer = setTimeout(
-        () => this.#controller.abort(TIMED_OUT),
+        () => this.#controller.abort(timedOut(what, timeout)),
         timeout,
       );
     }
   }
 
+  /** Aborted with the call's error. */
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
-  /** The error of an aborted call, by why it aborted; undefined if it did not. */
-  error(what: string): DatabaseError | undefined {
+  /** The error of an aborted call; undefined while it is not aborted. */
+  error(): DatabaseError | undefined {
     const signal = this.#controller.signal;
-    if (!signal.aborted) return;
-    const reason = signal.reason;
-    if (reason === TIMED_OUT) return timedOut(what, this.timeout);
-    if (reason === CLOSED) return closed();
-    if (reason instanceof DatabaseError) return reason;
-    return canceled(what, reason);
+    return signal.aborted ? signal.reason as DatabaseError : undefined;
   }
 
   dispose(): void {

@@ -19,13 +19,21 @@ export interface Expiry {
   cancel(): void;
 }
 
+const NEVER: Expiry = { cancel() {} };
+
 /**
- * Calls `onExpire` once, `ms` milliseconds from now (up to ~1/64 later);
- * each call must pass a function of its own.
+ * Calls `onExpire` once, `ms` milliseconds after `start` (a
+ * `performance.now()` time, default now; up to ~1/64 of `ms` later), or
+ * never when `ms` is Infinity; each call must pass a function of its own.
  */
-export function expireAfter(ms: number, onExpire: () => void): Expiry {
+export function expireAfter(
+  ms: number,
+  onExpire: () => void,
+  start: number = performance.now(),
+): Expiry {
+  if (ms === Infinity) return NEVER;
   const grain = 2 ** Math.max(0, Math.floor(Math.log2(ms / 64)));
-  const key = Math.ceil((performance.now() + ms) / grain) * grain;
+  const key = Math.ceil((start + ms) / grain) * grain;
   let slot = slots.get(key);
   if (slot === undefined) {
     const due = new Set<() => void>();

@@ -19,6 +19,16 @@ describe("expireAfter", () => {
     assert.ok(d < 400 + 8 + 50, fired.join()); // a 4 ms slot, plus timer lag
   });
 
+  it("never fires an expiry of Infinity (a timer would fire it at once)", async () => {
+    let fired = false;
+    const never = expireAfter(Infinity, () => fired = true);
+    const later = Promise.withResolvers<void>();
+    expireAfter(20, () => later.resolve());
+    await later.promise;
+    assert.equal(fired, false);
+    never.cancel();
+  });
+
   it("never fires a cancelled expiry, even when its slot's timer does", async () => {
     // (the kept one keeps the process alive; the cancelled one alone would not)
     let cancelled = 0;

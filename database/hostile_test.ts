@@ -12,14 +12,13 @@ import {
   migrate,
   sql,
 } from "./mod.ts";
-import { POSTGRES_URL, requirePostgres } from "./testdata/postgres.ts";
-import { tcpReachable } from "../tests/_util.ts";
+import {
+  POSTGRES_URL,
+  postgresReachable,
+  requirePostgres,
+} from "./testdata/postgres.ts";
 
-const server = new URL(POSTGRES_URL);
-const hasServer = await tcpReachable(
-  server.hostname,
-  Number(server.port || 5432),
-);
+const hasServer = await postgresReachable();
 const backends: [string, () => Database][] = [
   ["pglite", () => createDatabase("pglite://")],
 ];

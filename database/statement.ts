@@ -38,7 +38,6 @@ export interface StatementContext {
 }
 
 const MAX_TEXT = 2048;
-const NEVER = { cancel() {} };
 // Statements whose hook description is kept (a service has a few hundred
 // distinct statements; the cache starts over past this).
 const MAX_INFOS = 1024;
@@ -193,10 +192,9 @@ function execute(
     };
     const onAbort = () => stop(canceled("query", signal!.reason));
     const ms = options.timeout ?? context.timeout;
-    const due = performance.now() + ms;
-    const expiry = ms === Infinity
-      ? NEVER
-      : expireAfter(ms, () => stop(timedOut("query", ms)));
+    const start = performance.now();
+    const due = start + ms;
+    const expiry = expireAfter(ms, () => stop(timedOut("query", ms)), start);
     context.active.add(stop);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {

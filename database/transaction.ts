@@ -22,7 +22,10 @@ export interface TransactionParts {
   owner: unknown;
   session: Session;
   context: StatementContext;
-  /** Aborted by the transaction's deadline, the caller's signal or shutdown. */
+  /**
+   * Aborted by the transaction's deadline, the caller's signal or shutdown,
+   * with the DatabaseError that ends it.
+   */
   signal: AbortSignal;
   /** Called once when the session is released. */
   onEnd: () => void;
@@ -302,12 +305,7 @@ export class Tx implements Transaction {
   // The deadline passed or the caller aborted: the running statement is
   // being cancelled; once it settles, roll back and give the connection back.
   #expire(): void {
-    const reason = this.#parts.signal.reason;
-    this.#abandon(
-      reason instanceof DatabaseError
-        ? reason
-        : new DatabaseError("canceled", "transaction canceled", {}, reason),
-    );
+    this.#abandon(this.#parts.signal.reason as DatabaseError);
   }
 
   #abandon(error: DatabaseError): void {

@@ -39,8 +39,8 @@ export function postgresDriver(settings: PostgresSettings): Driver {
     min: settings.minConnections,
     connect_timeout: seconds(settings.connectionTimeout),
     idle_timeout: seconds(settings.idleTimeout),
-    // Replaced between one and two thirds of the way past the setting
-    // apart, so that connections do not all reconnect at once.
+    // Each connection lives the setting plus up to a third more, so that
+    // connections opened together do not all reconnect at once.
     max_lifetime: () => seconds(settings.maxLifetime) * (1 + Math.random() / 3),
     // One statement at a time per connection: a cancel request (a timeout,
     // an aborted signal) then never lands on another caller's statement

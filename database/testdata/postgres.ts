@@ -13,15 +13,20 @@ const run = promisify(execFile);
 export const POSTGRES_URL = process.env.CQI_TEST_POSTGRES_URL ??
   "postgres://postgres@127.0.0.1:5432/test";
 
+/** Whether the shared server accepts connections. */
+export function postgresReachable(): Promise<boolean> {
+  const url = new URL(POSTGRES_URL);
+  return tcpReachable(url.hostname, Number(url.port || 5432));
+}
+
 /** Skips the test (fails it under CI=true) when the shared server is absent. */
 export function requirePostgres(
   t: { skip(message?: string): void },
 ): Promise<boolean> {
-  const url = new URL(POSTGRES_URL);
   return requireBackend(
     t,
-    `PostgreSQL at ${url.host}`,
-    () => tcpReachable(url.hostname, Number(url.port || 5432)),
+    `PostgreSQL at ${new URL(POSTGRES_URL).host}`,
+    postgresReachable,
   );
 }
 

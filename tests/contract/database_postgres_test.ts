@@ -2,23 +2,23 @@
 // `test`). Without one it is skipped locally and fails under CI=true.
 import { test } from "node:test";
 import { createDatabase } from "@cqi/database";
-import { tcpReachable } from "../_util.ts";
+import {
+  POSTGRES_URL,
+  postgresReachable,
+} from "../../database/testdata/postgres.ts";
 import { databaseContract } from "./database.ts";
 
-export const POSTGRES_URL = process.env.CQI_TEST_POSTGRES_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
-
-const url = new URL(POSTGRES_URL);
-if (await tcpReachable(url.hostname, Number(url.port || 5432))) {
+const host = new URL(POSTGRES_URL).host;
+if (await postgresReachable()) {
   databaseContract(
     "postgres",
     (hooks) => createDatabase(POSTGRES_URL, { ...hooks, maxConnections: 4 }),
   );
 } else if (process.env.CI === "true") {
   throw new Error(
-    `PostgreSQL at ${url.host} is not reachable, and CI=true requires it`,
+    `PostgreSQL at ${host} is not reachable, and CI=true requires it`,
   );
 } else {
   test("database contract: postgres", (t) =>
-    t.skip(`PostgreSQL at ${url.host} is not reachable`));
+    t.skip(`PostgreSQL at ${host} is not reachable`));
 }
