@@ -15,6 +15,7 @@ import {
 import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
 import { httpStack, type HttpStackOptions } from "./http_stack.ts";
 import { databaseHooks } from "./database_hooks.ts";
+import { cacheHooks } from "./cache_hooks.ts";
 import { httpService } from "./http_service.ts";
 import { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 import { createRunner, type ServiceEntry } from "./runner.ts";
@@ -175,6 +176,17 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
     database: string,
     options?: { slowQuery?: number },
   ): ReturnType<typeof databaseHooks>;
+  /**
+   * {@linkcode cacheHooks} reporting to this logger, registry and tracing:
+   * spread the result into `createCache()`'s options.
+   *
+   * @param cache A low-cardinality name for the cache, such as `main`.
+   * @param options `tracing: false` for no span per command (a hot cache).
+   */
+  cacheHooks(
+    cache: string,
+    options?: { tracing?: boolean },
+  ): ReturnType<typeof cacheHooks>;
   /**
    * Runs the `onShutdown` hooks last first, then closes the health
    * registry, then tracing (exporting every ended span, within
@@ -384,6 +396,13 @@ export function bootstrap<C extends BootstrapConfig>(
         // no span work at all when tracing is off
         tracing: tracing.mode !== "disabled",
         ...options,
+      }),
+    cacheHooks: (cache, options) =>
+      cacheHooks(cache, {
+        logger,
+        registry,
+        // no span work at all when tracing is off
+        tracing: tracing.mode !== "disabled" && options?.tracing !== false,
       }),
     shutdown,
     httpStack: (options) => httpStack({ ...options, logger, registry }),

@@ -87,6 +87,41 @@ describe("bootstrap", () => {
     assert.equal(sink.records[0].statement, "select 1");
   });
 
+  it("gives cache hooks bound to its logger and registry", async () => {
+    const sink = memorySink();
+    const app = bootstrap({
+      service: { name: "order-service" },
+      metrics: { enabled: true },
+    }, { logOutput: sink, defaultMetrics: false, setDefaultLogger: false });
+    const { onCommand, onEvent } = app.cacheHooks("main");
+    const info = {
+      operation: "get",
+      namespace: "order",
+      system: "memory",
+      keys: 1,
+    };
+    assert.equal(await onCommand(info, () => Promise.resolve("v")), "v");
+    onEvent({ type: "hit", namespace: "order", tier: "l1" });
+    onEvent({
+      type: "error",
+      namespace: "order",
+      operation: "delete",
+      error: { kind: "timeout", message: "redis DEL failed: timed out" },
+    });
+    const text = await app.registry!.metrics();
+    assert.match(
+      text,
+      /order_service_cache_command_duration_seconds_count\{cache="main",operation="get",outcome="ok"\} 1/,
+    );
+    assert.match(
+      text,
+      /order_service_cache_requests_total\{cache="main",namespace="order",result="hit",tier="l1"\} 1/,
+    );
+    await app.shutdown();
+    assert.equal(sink.records[0].message, "cache degraded");
+    assert.equal(sink.records[0].operation, "delete");
+  });
+
   it("has no registry when metrics are disabled or absent", async () => {
     const config = await loadConfig({
       env: { CQI_SERVICE_NAME: "svc", CQI_METRICS_ENABLED: "false" },

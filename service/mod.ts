@@ -15,9 +15,10 @@
  * - {@linkcode bootstrap}: the logger, metrics registry, tracing and health
  *   registry from the config in one call, with LIFO shutdown hooks.
  * - {@linkcode retryHooks}, {@linkcode breakerHooks}, {@linkcode serverHooks},
- *   {@linkcode databaseHooks}: retries, breaker state changes, server errors
- *   and database statements reported to a logger, a metrics registry and
- *   traces (`bootstrap` gives them bound to its own).
+ *   {@linkcode databaseHooks}, {@linkcode cacheHooks}: retries, breaker state
+ *   changes, server errors, database statements and cache commands, hits and
+ *   loads reported to a logger, a metrics registry and traces (`bootstrap`
+ *   gives them bound to its own).
  *
  * @example Usage
  * ```ts
@@ -72,6 +73,7 @@ export {
   databaseHooks,
   type DatabaseObserveOptions,
 } from "./database_hooks.ts";
+export { cacheHooks, type CacheObserveOptions } from "./cache_hooks.ts";
 export { httpStack, type HttpStackOptions } from "./http_stack.ts";
 export { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 export {
