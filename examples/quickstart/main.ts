@@ -4,10 +4,11 @@
 import process from "node:process";
 import * as v from "valibot";
 import { cqiSections, mustLoad } from "@cqi/config";
+import { createCache } from "@cqi/cache";
 import { createDatabase, migrate } from "@cqi/database";
 import { bootstrap } from "@cqi/service";
 import { createApp } from "./app.ts";
-import { databaseStore } from "./store.ts";
+import { cachedStore, databaseStore } from "./store.ts";
 
 // Configuration: CQI_* variables (also from .env or CQI_CONFIG_FILE); PORT,
 // the name and metrics have defaults here; OTEL_EXPORTER_OTLP_ENDPOINT turns
@@ -20,9 +21,19 @@ if (PORT !== undefined && !(/^\d{1,5}$/.test(PORT) && Number(PORT) <= 65535)) {
   );
   process.exit(1);
 }
-const { service, server, log, metrics, tracing, auth, database } = cqiSections;
+const { service, server, log, metrics, tracing, auth, database, cache } =
+  cqiSections;
 const config = await mustLoad({
-  schema: v.object({ service, server, log, metrics, tracing, auth, database }),
+  schema: v.object({
+    service,
+    server,
+    log,
+    metrics,
+    tracing,
+    auth,
+    database,
+    cache,
+  }),
   env: {
     CQI_SERVICE_NAME: "quickstart",
     CQI_METRICS_ENABLED: "true",
@@ -58,8 +69,15 @@ await migrate(db, new URL("./migrations/", import.meta.url)).catch((error) => {
   console.error(`quickstart: migrations: ${error.cause?.message ?? error}`);
   process.exit(1);
 });
+// Positions read through a cache: Redis (CQI_CACHE_HOST, ...), else memory.
+const positions = createCache(config.cache ?? "memory://", {
+  service: config.service,
+  ...svc.cacheHooks("main"),
+});
+svc.onShutdown(() => positions.close());
+svc.health.register("cache", positions);
 const app = createApp({
-  store: databaseStore(db),
+  store: cachedStore(databaseStore(db), positions),
   auth: guard,
   routes: svc.routes(), // health probes and /metrics, open to all
 });

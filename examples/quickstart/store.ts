@@ -1,4 +1,8 @@
+import * as v from "valibot";
+import type { Cache } from "@cqi/cache";
+import { json } from "@cqi/codec";
 import type { Queryable } from "@cqi/database";
+import { isNotFound, notFound } from "@cqi/errors";
 
 /** A stored position. */
 export interface Position {
@@ -34,6 +38,36 @@ export function databaseStore(db: Queryable): PositionStore {
                updated_at = now()`,
         [id, assetId, quantity],
       );
+    },
+  };
+}
+
+const PositionValue = json(
+  v.object({ assetId: v.string(), quantity: v.number() }),
+  { name: "position" },
+);
+
+/**
+ * `store` behind a cache: reads are cache-aside (one load per id however
+ * many ask at once; for five minutes past its ttl a position is served when
+ * the database fails; unknown ids are remembered for five seconds), and a
+ * put drops the cached position.
+ */
+export function cachedStore(store: PositionStore, cache: Cache): PositionStore {
+  const options = { ttl: 30_000, grace: 300_000, negativeTtl: 5_000 };
+  return {
+    get: (id) =>
+      cache.getOrLoad(cache.key("position", id), PositionValue, async () => {
+        const position = await store.get(id);
+        if (position === undefined) throw notFound("position", id);
+        return position;
+      }, options).catch((error) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }),
+    put: async (id, position) => {
+      await store.put(id, position);
+      await cache.delete(cache.key("position", id));
     },
   };
 }

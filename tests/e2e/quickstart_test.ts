@@ -124,6 +124,9 @@ async function checkContract(base: string): Promise<void> {
   const got = await fetch(`${base}/api/positions/p1`, { headers: AUTH });
   assert.equal(got.status, 200);
   assert.deepEqual(await json(got), { assetId: "BTC", quantity: 1.5 });
+  // read again: from the cache (the metrics below count the hit)
+  const again = await fetch(`${base}/api/positions/p1`, { headers: AUTH });
+  assert.deepEqual(await json(again), { assetId: "BTC", quantity: 1.5 });
 
   // health without a key
   for (const path of ["/health/live", "/health/ready"]) {
@@ -141,6 +144,11 @@ async function checkContract(base: string): Promise<void> {
     /quickstart_http_request_count_total\{[^}]*path="\/api\/positions\/:id"/,
   );
   assert.ok(!text.includes("/api/positions/p1"), "raw paths are no labels");
+  assert.match(
+    text,
+    /quickstart_cache_requests_total\{cache="main",namespace="position",result="hit",tier="l1"\} [1-9]/,
+  );
+  assert.ok(!text.includes('"p1"'), "keys are no labels");
 }
 
 async function checkTraceparent(base: string): Promise<void> {
