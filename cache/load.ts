@@ -1,5 +1,11 @@
 import type { Codec } from "@cqi/codec";
-import { CqiError, isInvalidInput, isNotFound, wrap } from "@cqi/errors";
+import {
+  canceled,
+  CqiError,
+  isInvalidInput,
+  isNotFound,
+  wrap,
+} from "@cqi/errors";
 import { asCqiError, type CacheClient, decodeValue } from "./cache.ts";
 import {
   decodeEntry,
@@ -42,6 +48,9 @@ export async function getOrLoad<T>(
   }
   const settings = parse(cache, options);
   const signal = options.signal;
+  if (signal?.aborted) {
+    throw canceled("cache call canceled", { cause: signal.reason });
+  }
   let entry = cache.fromL1(key);
   if (entry?.kind !== VALUE) {
     entry = await untilAborted(

@@ -82,7 +82,7 @@ describe("cacheHooks", () => {
         'cqpm_cache_loads_total{cache="main",namespace="price",outcome="ok"} 1',
         'cqpm_cache_loads_total{cache="main",namespace="price",outcome="temporary"} 2',
         'cqpm_cache_load_duration_seconds_count{cache="main",namespace="price"} 3',
-        'cqpm_cache_command_duration_seconds_count{cache="main",operation="get",outcome="ok"} 5',
+        'cqpm_cache_command_duration_seconds_count{cache="main",operation="get",outcome="ok"} 4',
         'cqpm_cache_command_duration_seconds_count{cache="main",operation="set",outcome="ok"} 2',
       ]
     ) {

@@ -17,6 +17,7 @@ export function memoryDriver(
   const decoder = new TextDecoder();
 
   return {
+    getNow: (key: string) => lru.get(key, now()) ?? null,
     getMany: (keys: string[]) => {
       const time = now();
       const values = new Array<Uint8Array | null>(keys.length);

@@ -41,6 +41,11 @@ export interface RedisDriver {
    * what you keep, never write to it.
    */
   getMany(keys: string[]): Promise<(Uint8Array | null)[]>;
+  /**
+   * For a backend in this process (memory): the value now, without a
+   * promise (null on a miss). Absent on Redis.
+   */
+  getNow?(key: string): Uint8Array | null;
   /** SET key value [PX ttl] for every entry, in one round trip. */
   setMany(entries: RedisEntry[]): Promise<void>;
   /** DEL: how many of the keys existed. */
