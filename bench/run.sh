@@ -30,3 +30,8 @@ for runtime in "deno run -A" "bun run"; do
   echo "# database ($runtime)"
   $runtime database.ts
 done
+for runtime in "deno run -A" "bun run"; do
+  echo
+  echo "# cache ($runtime)"
+  $runtime cache.ts
+done
