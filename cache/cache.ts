@@ -67,10 +67,10 @@ export class CacheClient implements Cache {
   /** Keys being refreshed in the background. */
   readonly refreshing: Set<string> = new Set();
   /**
-   * Keys written or deleted while a load of them ran: that load must not
-   * store its (older) value over the write.
+   * A count of writes and deletes per key, kept while loads of the key run:
+   * a load stores its value only if no write came after it started.
    */
-  readonly overwritten: Set<string> = new Set();
+  readonly #versions = new Map<string, number>();
   /** Aborts loaders' signals once close() stops waiting for them. */
   readonly closing: AbortController = new AbortController();
   readonly #head: string;
@@ -91,12 +91,11 @@ export class CacheClient implements Cache {
         settings.l1,
         settings.now,
       );
-      this.track(
-        this.#invalidation.start(
-          this.closing.signal,
-          (error) => this.tolerated("subscribe", "", error),
-        ),
-      );
+      // Not tracked: it ends when close() aborts `closing`.
+      this.#invalidation.start(
+        this.closing.signal,
+        (error) => this.tolerated("subscribe", "", error),
+      ).catch(() => {});
     }
   }
 
@@ -195,7 +194,7 @@ export class CacheClient implements Cache {
       value: encodeEntry(VALUE, until, until, codec.encode(value)),
       ttl,
     }));
-    await this.write(stored, options.signal);
+    await this.track(this.write(stored, options.signal));
   }
 
   delete(
@@ -209,7 +208,7 @@ export class CacheClient implements Cache {
     }
     for (const key of list) checkKey(key);
     if (list.length === 0) return Promise.resolve(0);
-    return this.drop(list, options?.signal);
+    return this.track(this.drop(list, options?.signal));
   }
 
   /** Deletes keys from the backend and from every L1. */
@@ -225,7 +224,7 @@ export class CacheClient implements Cache {
         signal,
       );
     } finally {
-      await this.invalidate(list);
+      await untilAborted(this.invalidate(list), signal).catch(() => {});
     }
   }
 
@@ -409,7 +408,7 @@ export class CacheClient implements Cache {
         signal,
       );
     } finally {
-      await this.invalidate(keys);
+      await untilAborted(this.invalidate(keys), signal).catch(() => {});
     }
     if (l1 !== undefined && this.#invalidation?.live) {
       const now = this.settings.now();
@@ -425,12 +424,25 @@ export class CacheClient implements Cache {
       entry.freshUntil > this.settings.now();
   }
 
+  /** How many writes of `key` came since its loads began (see `settle`). */
+  version(key: string): number {
+    return this.#versions.get(key) ?? 0;
+  }
+
+  /** Forgets the count of `key` once no load of it runs. */
+  settle(key: string): void {
+    if (!this.flights.has(key) && !this.refreshing.has(key)) {
+      this.#versions.delete(key);
+    }
+  }
+
   /** Keeps a background task (a refresh, a publish) for close() to wait for. */
-  track(task: Promise<unknown>): void {
+  track<T>(task: Promise<T>): Promise<T> {
     const settled: Promise<unknown> = task.catch(() => {}).finally(() =>
       this.#background.delete(settled)
     );
     this.#background.add(settled);
+    return task;
   }
 
   /**
@@ -459,7 +471,7 @@ export class CacheClient implements Cache {
   #changing(keys: readonly string[]): void {
     for (const key of keys) {
       if (this.flights.has(key) || this.refreshing.has(key)) {
-        this.overwritten.add(key);
+        this.#versions.set(key, (this.#versions.get(key) ?? 0) + 1);
       }
     }
     this.settings.l1?.delete(keys, this.settings.now());
@@ -536,19 +548,19 @@ export class CacheClient implements Cache {
   }
 
   async #close(): Promise<void> {
-    const waiting = [...this.flights.values(), ...this.#background].map((p) =>
-      p.catch(() => {})
+    // Loads, writes, refreshes, publishes and unlocks, including those that
+    // finishing ones start (an unlock after a load), until closeTimeout.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeUp = new Promise<"late">((resolve) =>
+      timer = setTimeout(() => resolve("late"), this.settings.closeTimeout)
     );
-    if (waiting.length > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        Promise.all(waiting),
-        new Promise((resolve) =>
-          timer = setTimeout(resolve, this.settings.closeTimeout)
-        ),
-      ]);
-      clearTimeout(timer);
+    while (this.flights.size > 0 || this.#background.size > 0) {
+      const waiting = [...this.flights.values(), ...this.#background].map((
+        p,
+      ) => p.catch(() => {}));
+      if (await Promise.race([Promise.all(waiting), timeUp]) === "late") break;
     }
+    clearTimeout(timer);
     this.closing.abort(temporary("cache is closed"));
     this.#shut = true;
     await this.settings.driver.close();
@@ -556,14 +568,12 @@ export class CacheClient implements Cache {
 }
 
 /**
- * Decodes an entry's bytes, from a copy when the value may be a view of
- * them (`bytes`, protobuf bytes fields): they may be kept in L1 or memory,
- * or be the client's read buffer. JSON decodes to new strings: no copy.
+ * Decodes a copy of an entry's bytes: a decoded value may be a view of them
+ * (`bytes`, protobuf bytes fields, any codec's), and they may be kept in L1
+ * or memory, or be the client's read buffer.
  */
 export function decodeValue<T>(codec: Codec<T>, entry: Entry): T {
-  return codec.contentType === "application/json"
-    ? codec.decode(entry.bytes)
-    : codec.decode(entry.bytes.slice());
+  return codec.decode(entry.bytes.slice());
 }
 
 /** The error as a CqiError, for events. */

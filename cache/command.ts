@@ -17,7 +17,13 @@ export function hookedCommand<T>(
   run: () => Promise<T>,
 ): Promise<T> {
   let outcome: Promise<T> | undefined;
+  let settled = false;
   const once = () => {
+    if (settled) {
+      return Promise.reject(
+        new TypeError("cache: onCommand called run() after it returned"),
+      );
+    }
     if (outcome !== undefined) {
       return Promise.reject(
         new TypeError("cache: onCommand called run() twice"),
@@ -34,13 +40,15 @@ export function hookedCommand<T>(
   } catch (error) {
     hooked = Promise.reject(error);
   }
-  const ran = () =>
-    outcome ??
+  const ran = () => {
+    settled = true;
+    return outcome ??
       Promise.reject(
         new TypeError("cache: onCommand returned without calling run()"),
       );
-  return Promise.resolve(hooked).then(
-    ran,
-    (error) => outcome ?? Promise.reject(error),
-  );
+  };
+  return Promise.resolve(hooked).then(ran, (error) => {
+    settled = true;
+    return outcome ?? Promise.reject(error);
+  });
 }

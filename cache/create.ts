@@ -114,19 +114,30 @@ export function createCache(
     jitter: fraction(options.jitter),
     random: Math.random,
     now,
-    closeTimeout: duration(options.closeTimeout, 5_000, "closeTimeout"),
+    closeTimeout: options.closeTimeout === 0
+      ? 0
+      : duration(options.closeTimeout, 5_000, "closeTimeout"),
   };
   const url = source === undefined ? new URL("memory://") : toUrl(source);
+  if (
+    options.l1 !== undefined && typeof options.l1 !== "boolean" &&
+    (typeof options.l1 !== "object" || options.l1 === null)
+  ) {
+    throw new TypeError(
+      "createCache: l1 must be true, false or { maxEntries, maxBytes, ttl }",
+    );
+  }
+  const limits = {
+    maxEntries: whole(options.maxEntries, DEFAULT_ENTRIES, "maxEntries", 1),
+    maxBytes: whole(options.maxBytes, DEFAULT_BYTES, "maxBytes", 1),
+  };
   if (url.protocol === "memory:") {
     if (options.l1) {
       throw new TypeError(
         "createCache: l1 is for Redis; memory:// is in-process already",
       );
     }
-    const driver = memoryDriver({
-      maxEntries: whole(options.maxEntries, DEFAULT_ENTRIES, "maxEntries", 1),
-      maxBytes: whole(options.maxBytes, DEFAULT_BYTES, "maxBytes", 1),
-    }, now);
+    const driver = memoryDriver(limits, now);
     return new CacheClient({
       ...common,
       driver,
@@ -198,7 +209,14 @@ function toUrl(source: CacheConfig | string | URL): URL {
     );
   }
   const url = new URL("redis://localhost");
-  url.hostname = source.host;
+  const host = source.host.includes(":") ? `[${source.host}]` : source.host;
+  url.hostname = host;
+  // The setter ignores what it refuses: a host it did not take is an error.
+  if (url.hostname !== host.toLowerCase() || host === "") {
+    throw new TypeError(
+      "createCache: the cache section's host is not a host name or an IP address",
+    );
+  }
   url.port = String(source.port ?? 6379);
   // Percent-encoded whole: the URL setter leaves "%" as it is.
   if (source.password !== undefined) {

@@ -6,7 +6,11 @@ import { type Cache, type CacheOptions, createCache } from "@cqi/cache";
 import { bytes, json } from "@cqi/codec";
 import { CqiError, kindOf, notFound, temporary } from "@cqi/errors";
 import { fakeClock } from "../tests/contract/cache.ts";
-import { REDIS_URL, redisReachable } from "./testdata/redis_server.ts";
+import {
+  REDIS_URL,
+  redisCommand,
+  redisReachable,
+} from "./testdata/redis_server.ts";
 
 const Note = json<{ text: string }>();
 const reachable = await redisReachable();
@@ -321,4 +325,122 @@ it("temporary is what a closed cache says", async () => {
   await cache.close();
   await assert.rejects(cache.find("k", Note), (e) => kindOf(e) === "temporary");
   assert.equal(kindOf(temporary("x")), "temporary");
+});
+
+describe("cache attacked, second round", () => {
+  it("a write during a refresh wins, even when another load ends first", {
+    skip: !reachable,
+  }, async () => {
+    const clock = fakeClock();
+    const cache = createCache(REDIS_URL, { clock });
+    const key = cache.key("refresh", crypto.randomUUID());
+    const options = { ttl: 10_000, grace: 60_000 };
+    await cache.getOrLoad(key, Note, () => ({ text: "v1" }), options);
+    clock.advance(9_500); // the last tenth: a hit refreshes in the background
+    let finish!: () => void;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => started = resolve);
+    await cache.getOrLoad(key, Note, async () => {
+      started();
+      await new Promise<void>((resolve) => finish = resolve);
+      return { text: "old-from-db" };
+    }, options);
+    await running;
+    await cache.set(key, Note, { text: "new" }, { ttl: 60_000 });
+    await cache.delete(key); // a load starts and ends meanwhile:
+    // (the refresh holds the lock: wait for it briefly, then load anyway)
+    await cache.getOrLoad(key, Note, () => ({ text: "reloaded" }), {
+      ...options,
+      lockTimeout: 50,
+    });
+    finish();
+    await cache.close(); // waits for the refresh, and its unlock
+    await using reader = createCache(REDIS_URL, { clock });
+    assert.deepEqual(await reader.get(key, Note), { text: "reloaded" });
+    await reader.delete(key);
+  });
+
+  it("close() waits for a write already sent, and releases a lock it held", {
+    skip: !reachable,
+  }, async () => {
+    const cache = createCache(REDIS_URL);
+    const key = cache.key("closing", crypto.randomUUID());
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => started = resolve);
+    const loading = cache.getOrLoad(key, Note, async () => {
+      started();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { text: "loaded" };
+    }, { ttl: 60_000 });
+    await running;
+    const writing = cache.set(cache.key("closing", "w", key), Note, {
+      text: "w",
+    }, {
+      ttl: 60_000,
+    });
+    await cache.close();
+    assert.deepEqual(await loading, { text: "loaded" });
+    await writing;
+    await using other = createCache(REDIS_URL);
+    const started2 = performance.now();
+    let loads = 0;
+    await other.getOrLoad(key, Note, () => (loads++, { text: "x" }), {
+      ttl: 60_000,
+    });
+    assert.equal(loads, 0, "the stored value is read, no lock in the way");
+    assert.ok(performance.now() - started2 < 1_000);
+    assert.equal(
+      await redisCommand(REDIS_URL, "EXISTS", `${key}:%lock`),
+      0,
+      "the lock is released",
+    );
+    await other.delete([key, cache.key("closing", "w", key)]);
+  });
+
+  it("a hook that runs the command after it returned runs nothing", async () => {
+    let late!: () => Promise<unknown>;
+    await using cache = createCache("memory://", {
+      onCommand: (_info, run) => {
+        late = run;
+        return Promise.resolve();
+      },
+    });
+    const key = cache.key("late", crypto.randomUUID());
+    await assert.rejects(
+      cache.set(key, Note, { text: "x" }, { ttl: 60_000 }),
+      TypeError,
+    );
+    await assert.rejects(late(), TypeError);
+    assert.equal(await cache.find(key, Note).catch(() => "refused"), "refused");
+  });
+
+  it("refuses options it would otherwise ignore or misread", () => {
+    const section = (host: string) => ({
+      host,
+      port: 6379,
+      database: 0,
+      connectionTimeout: 1_000,
+      readTimeout: 1_000,
+      writeTimeout: 1_000,
+      poolSize: 1,
+      minIdleConnections: 0,
+    });
+    for (const host of ["redis host", "cache.internal:6380x", "", "a/b"]) {
+      assert.throws(() => createCache(section(host)), TypeError, host);
+    }
+    for (
+      const options of [
+        { l1: "no" },
+        { l1: 0.5 },
+        { maxEntries: -5 },
+        { client: "other" },
+      ]
+    ) {
+      assert.throws(
+        () => createCache("memory://", options as never),
+        TypeError,
+      );
+    }
+    createCache("memory://", { closeTimeout: 0 }).close();
+  });
 });

@@ -92,7 +92,7 @@ function shared(
     cache.flights.set(key, flight);
     const done = () => {
       cache.flights.delete(key);
-      cache.overwritten.delete(key);
+      cache.settle(key);
     };
     flight.then(done, done);
   }
@@ -252,6 +252,7 @@ async function load<T>(
   stale?: Entry,
 ): Promise<Entry> {
   const namespace = cache.namespace(key);
+  const version = cache.version(key);
   const started = performance.now();
   let bytes: Uint8Array;
   try {
@@ -270,7 +271,7 @@ async function load<T>(
       error: asCqiError(error),
     });
     if (isNotFound(error)) {
-      await forget(cache, key, error, settings, stale);
+      await forget(cache, key, error, settings, stale, version);
     } else if (stale !== undefined) {
       cache.event({ type: "stale", namespace });
       return stale;
@@ -290,7 +291,7 @@ async function load<T>(
     now + ttl + settings.grace,
     bytes,
   );
-  await store(cache, key, stored, ttl + settings.grace);
+  await store(cache, key, stored, ttl + settings.grace, version);
   return decodeEntry(stored)!;
 }
 
@@ -302,9 +303,10 @@ async function forget(
   error: Error,
   settings: Settings,
   stale: Entry | undefined,
+  version: number,
 ): Promise<void> {
   if (settings.negativeTtl === 0) {
-    if (stale !== undefined && !cache.overwritten.has(key)) {
+    if (stale !== undefined && cache.version(key) === version) {
       await cache.drop(key).catch((error) =>
         cache.tolerated("delete", key, error)
       );
@@ -316,7 +318,8 @@ async function forget(
   );
   const ttl = cache.ttl(settings.negativeTtl, "negativeTtl");
   const until = cache.settings.now() + ttl;
-  await store(cache, key, encodeEntry(MISSING, until, until, message), ttl);
+  const entry = encodeEntry(MISSING, until, until, message);
+  await store(cache, key, entry, ttl, version);
 }
 
 async function store(
@@ -324,8 +327,9 @@ async function store(
   key: string,
   value: Uint8Array,
   ttl: number,
+  version: number,
 ): Promise<void> {
-  if (cache.overwritten.has(key)) return; // a newer write won
+  if (cache.version(key) !== version) return; // a newer write won
   try {
     await cache.write([{ key, value, ttl }]);
   } catch (error) {
@@ -361,7 +365,7 @@ function refreshAhead<T>(
   cache.track(
     refresh(cache, key, codec, loader, settings).finally(() => {
       cache.refreshing.delete(key);
-      if (!cache.flights.has(key)) cache.overwritten.delete(key);
+      cache.settle(key);
     }),
   );
 }
