@@ -1,7 +1,7 @@
 import {
-  type CqiError,
   invalidInput,
   permanent,
+  schemaError,
   type StandardSchemaV1,
 } from "@cqi/errors";
 import type { Codec } from "./codec.ts";
@@ -30,10 +30,6 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * taken to have overflowed the stack (zod 4 does so from about 4,000 levels).
  */
 const MAX_SYNC_DEPTH = 256;
-
-/** At most this many bad fields are named in a message. */
-const MAX_FIELDS = 20;
-const MAX_PATH = 200;
 
 /**
  * A {@linkcode Codec} for JSON as UTF-8, content type `application/json`,
@@ -154,58 +150,9 @@ export function json<T = unknown>(
         );
       }
       if (result.issues === undefined) return result.value;
-      throw rejected(name, result.issues, value);
+      throw schemaError(name, result.issues, value);
     },
   });
-}
-
-/**
- * The `invalid_input` error for a value the schema rejected: each issue's
- * dot path (`(value)` for the value itself) with `is required` when its key
- * is absent, else `is invalid`. Issue messages are left out: they may quote
- * the value (valibot's default `received "..."`).
- */
-function rejected(
-  name: string,
-  issues: ReadonlyArray<StandardSchemaV1.Issue>,
-  value: unknown,
-): CqiError {
-  const fields = new Map<string, string>();
-  let more = 0;
-  for (const issue of issues) {
-    const keys = (issue.path ?? []).map((segment) =>
-      typeof segment === "object" && segment !== null ? segment.key : segment
-    );
-    const path = keys.length === 0
-      ? "(value)"
-      : cut(keys.map(String).join("."));
-    if (fields.has(path)) continue;
-    if (fields.size === MAX_FIELDS) {
-      more++;
-      continue;
-    }
-    fields.set(path, isMissing(value, keys) ? "is required" : "is invalid");
-  }
-  const what = fields.size === 1 && fields.has("(value)")
-    ? "does not match the schema"
-    : [...fields.keys()].join(", ") + (more > 0 ? ` and ${more} more` : "");
-  return invalidInput(`invalid ${name}: ${what}`, {
-    fields: Object.fromEntries(fields),
-  });
-}
-
-/** Whether the last of `keys` is absent from the object the others lead to. */
-function isMissing(value: unknown, keys: PropertyKey[]): boolean {
-  for (const key of keys) {
-    if (typeof value !== "object" || value === null) return false;
-    if (!Object.hasOwn(value, key)) return true;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return false;
-}
-
-function cut(text: string): string {
-  return text.length <= MAX_PATH ? text : `${text.slice(0, MAX_PATH - 1)}…`;
 }
 
 function isStackOverflow(error: unknown): boolean {

@@ -1,5 +1,6 @@
 import { canceled, invalidInput, permanent, tooLarge } from "./constructors.ts";
 import { CqiError } from "./error.ts";
+import { schemaError } from "./schema_error.ts";
 import type { StandardSchemaV1 } from "./standard_schema.ts";
 
 /**
@@ -108,7 +109,10 @@ export async function readJson(
     const body = await readBody(req, options ?? {});
     const result = await schemaOrOptions["~standard"].validate(body);
     if (result.issues === undefined) return result.value;
-    throw invalidBody(result.issues, body);
+    throw schemaError("request body", result.issues, body, {
+      root: "(body)",
+      messages: true,
+    });
   }
   return readBody(req, schemaOrOptions ?? {});
 }
@@ -167,81 +171,6 @@ async function readBody(
   } catch (cause) {
     throw invalidInput("request body is not valid JSON", { cause });
   }
-}
-
-/** At most this many fields are listed, each path and message cut to 200. */
-const MAX_FIELDS = 20;
-const MAX_TEXT = 200;
-
-/**
- * The `invalid_input` error for a body the schema rejected: each field's dot
- * path and the first message for it, without the value it was given.
- */
-function invalidBody(
-  issues: ReadonlyArray<StandardSchemaV1.Issue>,
-  body: unknown,
-): CqiError {
-  const fields = new Map<string, string>();
-  let more = 0;
-  for (const issue of issues) {
-    const keys = (issue.path ?? []).map((segment) =>
-      typeof segment === "object" && segment !== null ? segment.key : segment
-    );
-    const path = keys.length === 0
-      ? "(body)"
-      : cut(keys.map((key) => String(key)).join("."));
-    if (fields.has(path)) continue;
-    if (fields.size === MAX_FIELDS) {
-      more++;
-      continue;
-    }
-    const at = locate(body, keys);
-    fields.set(
-      path,
-      at.missing ? "is required" : cut(redact(String(issue.message), at.value)),
-    );
-  }
-  const root = fields.get("(body)");
-  const what = root !== undefined && fields.size === 1
-    ? root
-    : [...fields.keys()].join(", ") + (more > 0 ? ` and ${more} more` : "");
-  return invalidInput(`invalid request body: ${what}`, {
-    fields: Object.fromEntries(fields),
-  });
-}
-
-/** The value at `keys` in the parsed body, or whether its key is absent. */
-function locate(
-  body: unknown,
-  keys: PropertyKey[],
-): { value?: unknown; missing?: boolean } {
-  let value = body;
-  for (const key of keys) {
-    if (typeof value !== "object" || value === null) return {};
-    if (!Object.hasOwn(value, key)) return { missing: true };
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return { value };
-}
-
-/** Cuts a quoted string or a number the client sent out of a message. */
-function redact(message: string, value: unknown): string {
-  if (typeof value === "string" && value !== "") {
-    for (const quoted of new Set([JSON.stringify(value), `"${value}"`])) {
-      message = message.replaceAll(quoted, '"…"');
-    }
-  } else if (typeof value === "number") {
-    const token = new RegExp(
-      `(?<![\\w.+-])${String(value).replace(/[.+]/g, "\\$&")}(?![\\w.])`,
-      "g",
-    );
-    message = message.replace(token, "…");
-  }
-  return message;
-}
-
-function cut(text: string): string {
-  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
 }
 
 function overLimit(maxBytes: number): CqiError {

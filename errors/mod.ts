@@ -69,3 +69,4 @@ export {
 } from "./recovery.ts";
 export { readJson, type ReadJsonOptions } from "./json.ts";
 export type { StandardSchemaV1 } from "./standard_schema.ts";
+export { schemaError, type SchemaErrorOptions } from "./schema_error.ts";
