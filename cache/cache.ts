@@ -568,12 +568,15 @@ export class CacheClient implements Cache {
 }
 
 /**
- * Decodes a copy of an entry's bytes: a decoded value may be a view of them
- * (`bytes`, protobuf bytes fields, any codec's), and they may be kept in L1
- * or memory, or be the client's read buffer.
+ * Decodes an entry's bytes, from a copy unless the codec says its values
+ * never view them (`fresh`, as `json`'s): a decoded value may be a view of
+ * its input (`bytes`, protobuf bytes fields), and the bytes may be kept in
+ * L1 or memory, or be the client's read buffer.
  */
 export function decodeValue<T>(codec: Codec<T>, entry: Entry): T {
-  return codec.decode(entry.bytes.slice());
+  return codec.fresh === true
+    ? codec.decode(entry.bytes)
+    : codec.decode(entry.bytes.slice());
 }
 
 /** The error as a CqiError, for events. */

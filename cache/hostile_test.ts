@@ -397,6 +397,19 @@ describe("cache attacked, second round", () => {
     await other.delete([key, cache.key("closing", "w", key)]);
   });
 
+  it("a codec that only says JSON still gets copies to decode", async () => {
+    const passthrough = {
+      name: "raw json",
+      contentType: "application/json",
+      encode: (value: Uint8Array) => value,
+      decode: (stored: Uint8Array) => stored,
+    };
+    await using cache = createCache("memory://");
+    await cache.set("k", passthrough, new Uint8Array([1]), { ttl: 60_000 });
+    (await cache.get("k", passthrough))[0] = 9;
+    assert.deepEqual(await cache.get("k", passthrough), new Uint8Array([1]));
+  });
+
   it("a hook that runs the command after it returned runs nothing", async () => {
     let late!: () => Promise<unknown>;
     await using cache = createCache("memory://", {

@@ -48,6 +48,12 @@ export interface Codec<T> {
    */
   readonly contentType: string;
   /**
+   * True when `decode` never returns a view of the bytes it was given (as
+   * `json`'s does: it makes new strings). Holders of shared bytes, such as
+   * the cache, then decode them without copying them first. Absent: false.
+   */
+  readonly fresh?: boolean;
+  /**
    * Encodes a value; a value the encoding cannot represent throws an
    * `invalid_input` `CqiError` naming the type.
    */

@@ -94,6 +94,7 @@ export function json<T = unknown>(
   return Object.freeze({
     name,
     contentType: "application/json",
+    fresh: true,
     encode(value: T): Uint8Array {
       let text: string | undefined;
       try {

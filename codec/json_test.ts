@@ -34,6 +34,11 @@ describe("json", () => {
     const bytes = codec.encode(value);
     assert.equal(new TextDecoder().decode(bytes), JSON.stringify(value));
     assert.deepEqual(codec.decode(bytes), value);
+    // fresh: what it decodes never views its input
+    assert.equal(codec.fresh, true);
+    const decoded = codec.decode(bytes) as typeof value;
+    bytes.fill(0x20);
+    assert.deepEqual(decoded, value);
   });
 
   it("round-trips arbitrary JSON values (property)", () => {
