@@ -15,6 +15,7 @@ import {
   requireRedis,
   requireRedisServer,
 } from "./testdata/redis_server.ts";
+import { heldInL1 } from "./testdata/l1.ts";
 
 const Note = json<{ text: string }>();
 const clients = ["node-redis", "ioredis"] as const;
@@ -75,16 +76,7 @@ for (const client of clients) {
       await a.set(key, Note, { text: "v1" }, { ttl: 60_000 });
       // b's subscription is up once a published invalidation reaches it:
       // keep writing until b's L1 drops a value it holds.
-      await eventually(
-        async () => {
-          await b.find(key, Note);
-          const before = commandsB;
-          await b.find(key, Note);
-          return commandsB === before;
-        },
-        5_000,
-        "b's L1 to serve reads",
-      );
+      await heldInL1(b, key, () => commandsB);
       const before = commandsB;
       for (let i = 0; i < 10; i++) {
         assert.deepEqual(await b.get(key, Note), { text: "v1" });
@@ -166,16 +158,7 @@ for (const client of clients) {
         });
         const key = a.key("outage", "1");
         await a.set(key, Note, { text: "before" }, { ttl: 60_000 });
-        await eventually(
-          async () => {
-            await a.find(key, Note);
-            const before = commandsA;
-            await a.find(key, Note);
-            return commandsA === before;
-          },
-          5_000,
-          "a's L1 to hold the key",
-        );
+        await heldInL1(a, key, () => commandsA);
         const graceKey = a.key("outage", "grace");
         const graceOptions = { ttl: 1_000, grace: 60_000 };
         await a.getOrLoad(
@@ -185,16 +168,7 @@ for (const client of clients) {
           graceOptions,
         );
         // b, a reader, keeps what it read in L1 (grace included).
-        await eventually(
-          async () => {
-            await b.find(graceKey, Note);
-            const before = commandsB;
-            await b.find(graceKey, Note);
-            return commandsB === before;
-          },
-          5_000,
-          "b's L1 to hold the grace key",
-        );
+        await heldInL1(b, graceKey, () => commandsB);
 
         // Load: 8 callers in a loop, each call timed.
         let running = true;
