@@ -4,14 +4,7 @@ import {
   type ValueOf,
   type ValueSchema,
 } from "@cqi/codec";
-import {
-  canceled,
-  CqiError,
-  invalidInput,
-  notFound,
-  temporary,
-  wrap,
-} from "@cqi/errors";
+import { CqiError, invalidInput, notFound, temporary, wrap } from "@cqi/errors";
 import type { RedisDriver, RedisEntry } from "./backends/redis_driver.ts";
 import { hookedCommand } from "./command.ts";
 import { decodeEntry, encodeEntry, type Entry, VALUE } from "./entry.ts";
@@ -26,7 +19,8 @@ import {
 } from "./key.ts";
 import type { L1 } from "./l1.ts";
 import { getOrLoad } from "./load.ts";
-import { untilAborted } from "./signal.ts";
+import { canceledBy } from "./signal.ts";
+import { raceSignal } from "@cqi/retry";
 import type {
   Cache,
   CacheEntry,
@@ -134,7 +128,7 @@ export class CacheClient implements Cache {
     const codec = toCodec(schema);
     if (keys.length === 0) return [];
     if (options?.signal?.aborted) {
-      throw canceled("cache call canceled", { cause: options.signal.reason });
+      throw canceledBy(options.signal);
     }
     const now = this.settings.now();
     const entries = new Array<Entry | undefined>(keys.length);
@@ -224,7 +218,7 @@ export class CacheClient implements Cache {
         signal,
       );
     } finally {
-      await untilAborted(this.invalidate(list), signal).catch(() => {});
+      await raceSignal(this.invalidate(list), signal).catch(() => {});
     }
   }
 
@@ -338,21 +332,19 @@ export class CacheClient implements Cache {
   ): Promise<T> {
     if (this.#shut) return Promise.reject(temporary("cache is closed"));
     if (signal?.aborted) {
-      return Promise.reject(
-        canceled("cache call canceled", { cause: signal.reason }),
-      );
+      return Promise.reject(canceledBy(signal));
     }
     const { onCommand } = this.settings.hooks;
     const promise = onCommand === undefined
       ? run()
       : hookedCommand(onCommand, this.#info(operation, key, keys), run);
-    return untilAborted(promise, signal);
+    return raceSignal(promise, signal, canceledBy);
   }
 
   /** An entry from L1, then from the backend (filling L1). */
   async read(key: string, signal?: AbortSignal): Promise<Entry | undefined> {
     if (signal?.aborted) {
-      throw canceled("cache call canceled", { cause: signal.reason });
+      throw canceledBy(signal);
     }
     const entry = this.#fromL1(key, this.settings.now());
     if (entry !== undefined) return entry;
@@ -408,7 +400,7 @@ export class CacheClient implements Cache {
         signal,
       );
     } finally {
-      await untilAborted(this.invalidate(keys), signal).catch(() => {});
+      await raceSignal(this.invalidate(keys), signal).catch(() => {});
     }
     if (l1 !== undefined && this.#invalidation?.live) {
       const now = this.settings.now();

@@ -1,3 +1,4 @@
+import { systemClock } from "@cqi/retry";
 import type { RedisDriver } from "./backends/redis_driver.ts";
 import type { L1 } from "./l1.ts";
 
@@ -50,7 +51,7 @@ export class Invalidation {
         return;
       } catch (error) {
         onError(error);
-        await pause(RETRY, signal);
+        await systemClock.sleep(RETRY, signal).catch(() => {});
       }
     }
   }
@@ -73,16 +74,4 @@ export class Invalidation {
     if (keys[0] === this.#instance) return;
     this.#l1.invalidate(keys.slice(1), this.#now());
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

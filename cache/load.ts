@@ -1,11 +1,5 @@
 import type { Codec } from "@cqi/codec";
-import {
-  canceled,
-  CqiError,
-  isInvalidInput,
-  isNotFound,
-  wrap,
-} from "@cqi/errors";
+import { CqiError, isInvalidInput, isNotFound, wrap } from "@cqi/errors";
 import { asCqiError, type CacheClient, decodeValue } from "./cache.ts";
 import {
   decodeEntry,
@@ -15,7 +9,8 @@ import {
   VALUE,
 } from "./entry.ts";
 import { checkKey } from "./key.ts";
-import { untilAborted } from "./signal.ts";
+import { canceledBy } from "./signal.ts";
+import { raceSignal } from "@cqi/retry";
 import type { GetOrLoadOptions, Loader } from "./types.ts";
 
 // A lock key cannot come from the key builder: its parts never hold a bare
@@ -49,13 +44,14 @@ export async function getOrLoad<T>(
   const settings = parse(cache, options);
   const signal = options.signal;
   if (signal?.aborted) {
-    throw canceled("cache call canceled", { cause: signal.reason });
+    throw canceledBy(signal);
   }
   let entry = cache.fromL1(key);
   if (entry?.kind !== VALUE) {
-    entry = await untilAborted(
+    entry = await raceSignal(
       shared(cache, key, () => lookup(cache, key, codec, loader, settings)),
       signal,
+      canceledBy,
     );
   }
   if (entry.kind === MISSING) throw remembered(entry);
@@ -67,9 +63,10 @@ export async function getOrLoad<T>(
     // The stored bytes are not this schema's (it changed): load anew, once
     // for all the callers that found them.
     cache.tolerated("decode", key, error);
-    const loaded = await untilAborted(
+    const loaded = await raceSignal(
       shared(cache, key, () => load(cache, key, codec, loader, settings)),
       signal,
+      canceledBy,
     );
     return decodeValue(codec, loaded);
   }
@@ -84,11 +81,7 @@ function shared(
 ): Promise<Entry> {
   let flight = cache.flights.get(key);
   if (flight === undefined) {
-    flight = untilAborted(
-      run(),
-      cache.closing.signal,
-      () => cache.closing.signal.reason,
-    );
+    flight = raceSignal(run(), cache.closing.signal);
     cache.flights.set(key, flight);
     const done = () => {
       cache.flights.delete(key);

@@ -68,3 +68,4 @@ export {
   type RetryBudgetOptions,
 } from "./budget.ts";
 export { type Clock, systemClock } from "./clock.ts";
+export { raceSignal } from "./abort.ts";

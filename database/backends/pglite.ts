@@ -1,6 +1,7 @@
 // PGlite: PostgreSQL compiled to WebAssembly, in this process, in memory or
 // in a directory. It is one connection, so one lock serialises everything:
 // a statement holds it while it runs, a transaction from BEGIN to its end.
+import { raceSignal } from "@cqi/retry";
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
@@ -11,7 +12,6 @@ import {
   type Session,
 } from "../driver.ts";
 import { Lock } from "../lock.ts";
-import { settleOrAbort } from "../abort.ts";
 
 /** A PGlite driver for a data directory, or memory when `dataDir` is undefined. */
 export function pgliteDriver(dataDir: string | undefined): Driver {
@@ -76,7 +76,7 @@ export function pgliteDriver(dataDir: string | undefined): Driver {
       }
       let pg: PGlite;
       try {
-        pg = await settleOrAbort(ready, signal);
+        pg = await raceSignal(ready, signal);
       } catch (error) {
         release();
         throw error;

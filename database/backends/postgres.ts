@@ -3,8 +3,8 @@
 // query still running, and a connection it closes when the cancel goes
 // unanswered), reconnects and pool counts; this file maps settings and keeps
 // a transaction on its own connection.
+import { raceSignal } from "@cqi/retry";
 import postgres from "postgres";
-import { settleOrAbort } from "../abort.ts";
 import type { Driver, RunFn, Session } from "../driver.ts";
 
 /** A server and a pool, resolved from a config section or a URL. */
@@ -85,7 +85,7 @@ export function postgresDriver(settings: PostgresSettings): Driver {
     session: async (signal): Promise<Session> => {
       signal.throwIfAborted();
       const reserving = sql.reserve();
-      const reserved = await settleOrAbort(reserving, signal).catch(
+      const reserved = await raceSignal(reserving, signal).catch(
         (error) => {
           // postgres.js keeps the request queued: the connection it grants
           // later goes back at once, and until then the request is not
