@@ -9,7 +9,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import * as v from "valibot";
 import type { Cache, CacheEvent, CacheOptions, CommandInfo } from "@cqi/cache";
 import { bytes, json } from "@cqi/codec";
-import type { Clock } from "@cqi/retry";
+import { FakeClock } from "../../retry/testdata/fake_clock.ts";
 import { CqiError, isNotFound, kindOf, notFound, temporary } from "@cqi/errors";
 import {
   AssetClass,
@@ -19,18 +19,9 @@ import {
 /** Opens the backend under test. */
 export type OpenCache = (options: CacheOptions) => Cache;
 
-/** A clock whose time moves only when told. */
-export function fakeClock(
-  start = Date.now(),
-): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: () => Promise.resolve(),
-    advance(ms: number) {
-      now += ms;
-    },
-  };
+/** A clock at the wall time, moving only when told (`advance`). */
+export function fakeClock(): FakeClock {
+  return new FakeClock({ start: Date.now() });
 }
 
 const asset = create(AssetSchema, {
