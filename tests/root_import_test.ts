@@ -11,7 +11,7 @@ import { runtimeBinary, spawnScript } from "./_util.ts";
 import * as cqi from "../mod.ts";
 
 const HEAVY =
-  /\/node_modules\/(postgres|ioredis|redis|@redis|kafkajs|@confluentinc|@electric-sql\/pglite|@bufbuild|nats|@nats-io|hono)\//;
+  /\/node_modules\/(postgres|ioredis|redis|@redis|kafkajs|@platformatic|@confluentinc|@electric-sql\/pglite|@bufbuild|nats|@nats-io|hono)\//;
 const root = new URL("../", import.meta.url).pathname;
 
 async function graph(entry: string): Promise<string[]> {

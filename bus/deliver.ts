@@ -1,0 +1,159 @@
+// One delivery of one record: the message built from it, the chain run in a
+// consumer span whose parent is the publisher's, and a failure turned into
+// a dead letter. Resolving means "commit"; rejecting means "the
+// subscription is closing and this record was not finished".
+import { CqiError, kindOf } from "@cqi/errors";
+import { retry as retryCall, retryAll } from "@cqi/retry";
+import { extract, startSpan } from "@cqi/tracing";
+import type { BusDriver, IncomingRecord } from "./backends/driver.ts";
+import { deadLetterHeaders, readEvent } from "./headers.ts";
+import { STOPPING } from "./stopping.ts";
+import type { Message } from "./types.ts";
+
+/** The raw value of a message not yet decoded, under a private key. */
+export const RAW: unique symbol = Symbol("cqi.bus.raw");
+/**
+ * The message a delivery began with, under a private key: the retry step
+ * writes each attempt's number back on it, so that middleware outside the
+ * retries (logging, metrics) and the dead letter see the last one.
+ */
+export const ROOT: unique symbol = Symbol("cqi.bus.root");
+
+/** What a dead letter became, for the bus's `onDeadLetter` hook. */
+export interface DeadLetterInfo {
+  /** The topic the message came from. */
+  topic: string;
+  /** The consumer group. */
+  group: string;
+  /** The failure's kind (`unknown` for an error that is not a `CqiError`). */
+  kind: string;
+  /** `sent` to the dead-letter topic, `dropped` (none configured), `failed` (a send failed; retried until it succeeds or the subscription closes). */
+  outcome: "sent" | "dropped" | "failed";
+  /** Why the send failed, for `failed`. */
+  error?: unknown;
+}
+
+/** What a subscription's deliveries share. */
+export interface Delivery {
+  driver: BusDriver;
+  group: string;
+  /** The chain: the bus's middleware, decoding, retry, the caller's, the handler. */
+  chain: (message: Message) => Promise<void>;
+  deadLetter: string | false;
+  /** Aborts (with a `canceled` reason) when the subscription starts closing. */
+  stopping: AbortSignal;
+  /** Aborts when the closing grace period is over. */
+  grace: AbortSignal;
+  onDeadLetter: (info: DeadLetterInfo) => void;
+}
+
+/** Handles `record`: resolves to commit it, rejects to leave it uncommitted. */
+export async function deliver(
+  delivery: Delivery,
+  record: IncomingRecord,
+): Promise<void> {
+  // Closing: records not yet started stay uncommitted, for the next owner.
+  if (delivery.stopping.aborted) throw delivery.stopping.reason;
+  const event = readEvent(
+    record.headers,
+    `${record.topic}/${record.partition}/${record.offset}`,
+  );
+  const message: Message & {
+    [STOPPING]: AbortSignal;
+    [RAW]: Uint8Array;
+    [ROOT]: { attempt: number };
+  } = {
+    value: undefined,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key,
+    headers: record.headers,
+    id: event.id,
+    type: event.type,
+    time: event.time,
+    group: delivery.group,
+    attempt: 1,
+    lag: record.lag,
+    signal: delivery.grace,
+    [STOPPING]: delivery.stopping,
+    [RAW]: record.value,
+    [ROOT]: undefined as unknown as { attempt: number },
+  };
+  message[ROOT] = message;
+  let failure: unknown;
+  try {
+    await startSpan(
+      `process ${record.topic}`,
+      () =>
+        delivery.chain(message).catch((error) => {
+          failure = error;
+          throw error;
+        }),
+      {
+        "messaging.system": delivery.driver.system,
+        "messaging.operation.type": "process",
+        "messaging.destination.name": record.topic,
+        "messaging.destination.partition.id": String(record.partition),
+        "messaging.consumer.group.name": delivery.group,
+        "messaging.message.id": event.id,
+      },
+      { kind: "consumer", parent: extract(record.headers) },
+    );
+    return;
+  } catch {
+    // handled below, outside the span
+  }
+  if (delivery.stopping.aborted && failure === delivery.stopping.reason) {
+    throw failure;
+  }
+  await deadLetter(delivery, record, failure, message.attempt);
+}
+
+async function deadLetter(
+  delivery: Delivery,
+  record: IncomingRecord,
+  failure: unknown,
+  attempts: number,
+): Promise<void> {
+  const kind = kindOf(failure) ?? "unknown";
+  const base = { topic: record.topic, group: delivery.group, kind };
+  if (delivery.deadLetter === false) {
+    report(delivery, { ...base, outcome: "dropped" });
+    return;
+  }
+  const letter = {
+    topic: delivery.deadLetter,
+    key: record.key,
+    value: record.value,
+    headers: deadLetterHeaders(record.headers, {
+      kind,
+      // A CqiError's message is public by design; any other error's may
+      // hold anything, so only its kind travels.
+      message: failure instanceof CqiError ? failure.message : "internal error",
+      attempts,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      group: delivery.group,
+    }),
+  };
+  await retryCall(() => delivery.driver.publish([letter]), {
+    maxAttempts: Infinity,
+    initialDelay: 100,
+    maxDelay: 10_000,
+    retryIf: retryAll,
+    signal: delivery.stopping,
+    onRetry: ({ error }) =>
+      report(delivery, { ...base, outcome: "failed", error }),
+  });
+  report(delivery, { ...base, outcome: "sent" });
+}
+
+function report(delivery: Delivery, info: DeadLetterInfo): void {
+  try {
+    delivery.onDeadLetter(info);
+  } catch {
+    // a hook's failure changes nothing
+  }
+}

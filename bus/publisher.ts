@@ -1,0 +1,119 @@
+// Publishes coalesce: calls made while a send is in flight travel together
+// in the next one, so a busy publisher batches without its callers noticing
+// and a lone one pays no linger. One send at a time keeps their order.
+import { canceled, timeout } from "@cqi/errors";
+import type { BusDriver, OutgoingRecord } from "./backends/driver.ts";
+
+interface Pending {
+  record: OutgoingRecord;
+  size: number;
+  settled: boolean;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Most records in one send. */
+const MAX_RECORDS = 500;
+/** Most bytes (keys, values, headers) in one send, unless one record is larger. */
+const MAX_BYTES = 512 * 1024;
+
+/** The send queue of one bus. */
+export class Publisher {
+  readonly #driver: BusDriver;
+  readonly #queue: Pending[] = [];
+  #sending: Promise<void> | undefined;
+
+  constructor(driver: BusDriver) {
+    this.#driver = driver;
+  }
+
+  /**
+   * Queues `record`; resolves once the broker acknowledged it. Rejects after
+   * `deadline` milliseconds as `timeout`, or when `signal` aborts: a record
+   * still queued is then never sent, one in flight may still land.
+   */
+  send(
+    record: OutgoingRecord,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () =>
+        fail(signal?.reason ?? canceled(`publish to ${record.topic} canceled`));
+      const timer = setTimeout(
+        () =>
+          fail(
+            timeout(
+              `publish to ${record.topic} not acknowledged within ${deadline} ms`,
+            ),
+          ),
+        deadline,
+      );
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => {
+        pending.settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const fail = (error: unknown) => {
+        if (pending.settled) return;
+        done();
+        reject(error);
+      };
+      const pending: Pending = {
+        record,
+        size: sizeOf(record),
+        settled: false,
+        resolve: () => {
+          if (pending.settled) return;
+          done();
+          resolve();
+        },
+        reject: fail,
+      };
+      this.#queue.push(pending);
+      this.#sending ??= this.#flush();
+    });
+  }
+
+  /** Resolves once nothing is queued or in flight. */
+  async drain(): Promise<void> {
+    while (this.#sending !== undefined) await this.#sending;
+  }
+
+  async #flush(): Promise<void> {
+    // Let the calls of this tick join the first send.
+    await Promise.resolve();
+    while (this.#queue.length > 0) {
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (this.#queue.length > 0 && batch.length < MAX_RECORDS) {
+        const next = this.#queue[0];
+        if (next.settled) {
+          this.#queue.shift();
+          continue;
+        }
+        if (batch.length > 0 && bytes + next.size > MAX_BYTES) break;
+        batch.push(this.#queue.shift()!);
+        bytes += next.size;
+      }
+      if (batch.length === 0) continue;
+      try {
+        await this.#driver.publish(batch.map((p) => p.record));
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.#sending = undefined;
+  }
+}
+
+function sizeOf(record: OutgoingRecord): number {
+  let size = record.value.byteLength + (record.key?.length ?? 0);
+  for (const name in record.headers) {
+    size += name.length + record.headers[name].length;
+  }
+  return size;
+}
