@@ -5,6 +5,7 @@ import {
   metricsHandler,
   type MetricsRegistry,
 } from "@cqi/metrics";
+import type { Clock } from "@cqi/retry";
 import { createTracing, type Tracing } from "@cqi/tracing";
 import {
   applyMiddleware,
@@ -16,6 +17,7 @@ import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
 import { httpStack, type HttpStackOptions } from "./http_stack.ts";
 import { databaseHooks } from "./database_hooks.ts";
 import { cacheHooks } from "./cache_hooks.ts";
+import { busHooks } from "./bus_hooks.ts";
 import { httpService } from "./http_service.ts";
 import { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 import { createRunner, type ServiceEntry } from "./runner.ts";
@@ -187,6 +189,17 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
     cache: string,
     options?: { tracing?: boolean },
   ): ReturnType<typeof cacheHooks>;
+  /**
+   * {@linkcode busHooks} reporting to this logger and registry: spread the
+   * result into `createBus()`'s options (the bus makes its own spans).
+   *
+   * @param bus A low-cardinality name for the bus, such as `main`.
+   * @param options The clock of the log lines' throttle.
+   */
+  busHooks(
+    bus: string,
+    options?: { clock?: Clock },
+  ): ReturnType<typeof busHooks>;
   /**
    * Runs the `onShutdown` hooks last first, then closes the health
    * registry, then tracing (exporting every ended span, within
@@ -404,6 +417,8 @@ export function bootstrap<C extends BootstrapConfig>(
         // no span work at all when tracing is off
         tracing: tracing.mode !== "disabled" && options?.tracing !== false,
       }),
+    busHooks: (bus, options) =>
+      busHooks(bus, { logger, registry, clock: options?.clock }),
     shutdown,
     httpStack: (options) => httpStack({ ...options, logger, registry }),
     auth: () => authFromConfig(config.auth, config.service.environment, logger),

@@ -15,10 +15,12 @@
  * - {@linkcode bootstrap}: the logger, metrics registry, tracing and health
  *   registry from the config in one call, with LIFO shutdown hooks.
  * - {@linkcode retryHooks}, {@linkcode breakerHooks}, {@linkcode serverHooks},
- *   {@linkcode databaseHooks}, {@linkcode cacheHooks}: retries, breaker state
- *   changes, server errors, database statements and cache commands, hits and
- *   loads reported to a logger, a metrics registry and traces (`bootstrap`
- *   gives them bound to its own).
+ *   {@linkcode databaseHooks}, {@linkcode cacheHooks}, {@linkcode busHooks}:
+ *   retries, breaker state changes, server errors, database statements,
+ *   cache commands, hits and loads, and bus deliveries, publishes and dead
+ *   letters reported to a logger, a metrics registry and traces (`bootstrap`
+ *   gives them bound to its own); {@linkcode withLogging} and
+ *   {@linkcode withMetrics} are the bus middleware alone.
  *
  * @example Usage
  * ```ts
@@ -74,6 +76,12 @@ export {
   type DatabaseObserveOptions,
 } from "./database_hooks.ts";
 export { cacheHooks, type CacheObserveOptions } from "./cache_hooks.ts";
+export {
+  busHooks,
+  type BusObserveOptions,
+  withLogging,
+  withMetrics,
+} from "./bus_hooks.ts";
 export { httpStack, type HttpStackOptions } from "./http_stack.ts";
 export { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 export {
