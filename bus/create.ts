@@ -3,7 +3,6 @@ import type { EventBusConfig } from "@cqi/config";
 import type { ServiceIdentity } from "@cqi/http";
 import type { BusDriver } from "./backends/driver.ts";
 import { kafkajsDriver } from "./backends/kafka_kafkajs.ts";
-import { platformaticDriver } from "./backends/kafka_platformatic.ts";
 import type { KafkaDriverOptions } from "./backends/kafka_options.ts";
 import { MemoryBroker, memoryDriver } from "./backends/memory.ts";
 import { BusClient, type PublishInfo } from "./bus.ts";
@@ -48,8 +47,6 @@ export interface BusOptions {
   retention?: number;
   /** Kafka: consumer session timeout. Default 10 s. */
   sessionTimeout?: number;
-  /** Kafka client library. */
-  client?: "kafkajs" | "platformatic";
 }
 
 const brokers = new Map<string, MemoryBroker>();
@@ -153,9 +150,7 @@ export function createBus(
         ),
       ),
     };
-    driver = options.client === "platformatic"
-      ? platformaticDriver(kafka)
-      : kafkajsDriver(kafka);
+    driver = kafkajsDriver(kafka);
   }
   const group = options.group ?? target.group ?? service;
   return new BusClient({
