@@ -1,6 +1,7 @@
 // A Kafka broker of the test's own, killed with SIGKILL and restarted while
 // 10,000 events are published: every acknowledged event is consumed (none
-// lost), duplicates are counted, and no publish call outlives its timeout.
+// lost), duplicates are counted, no publish call outlives its timeout, and
+// check() (readiness) fails while the broker is down and passes once it is back.
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { createBus, type Message } from "@cqi/bus";
@@ -43,6 +44,7 @@ it("loses no acknowledged event when the broker is killed and restarted", {
   let next = 0;
   let killed: Promise<void> | undefined;
   let restarted: Promise<void> | undefined;
+  let checkedDown: Promise<string> | undefined;
   const publishOne = async (n: number) => {
     const start = performance.now();
     try {
@@ -58,7 +60,12 @@ it("loses no acknowledged event when the broker is killed and restarted", {
   const worker = async () => {
     while (next < TOTAL) {
       const n = next++;
-      if (n === 2_000) killed = kafka.kill();
+      if (n === 2_000) {
+        killed = kafka.kill();
+        checkedDown = killed.then(() =>
+          bus.check().then(() => "up", (error) => kindOf(error) ?? "?")
+        );
+      }
       if (n === 2_600) {
         restarted = killed!.then(() => kafka.start());
         await restarted;
@@ -68,6 +75,9 @@ it("loses no acknowledged event when the broker is killed and restarted", {
   };
   await Promise.all(Array.from({ length: WINDOW }, worker));
   await restarted;
+  // Readiness follows the broker: down while it was, up once it is back.
+  assert.ok(["temporary", "timeout"].includes(await checkedDown!));
+  await bus.check();
 
   const done = new Promise<void>((resolve) => {
     allSeen = resolve;
