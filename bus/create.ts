@@ -35,7 +35,10 @@ export interface BusOptions {
   onDeadLetter?: (info: DeadLetterInfo) => void;
   /** Time a publish waits for the broker's acknowledgement. Default 10 s. */
   publishTimeout?: number;
-  /** Time `close()` lets handlers in flight run before their `signal` aborts. Default 10 s. */
+  /**
+   * Time `close()` lets handlers in flight run; then their `signal` aborts
+   * and their messages are left uncommitted. Default 10 s.
+   */
   closeTimeout?: number;
   /** Kafka: time allowed to connect. Default 5 s. */
   connectionTimeout?: number;

@@ -3,7 +3,7 @@
 // a dead letter. Resolving means "commit"; rejecting means "the
 // subscription is closing and this record was not finished".
 import { CqiError, kindOf } from "@cqi/errors";
-import { retry as retryCall, retryAll } from "@cqi/retry";
+import { raceSignal, retry as retryCall, retryAll } from "@cqi/retry";
 import { extract, startSpan } from "@cqi/tracing";
 import type { BusDriver, IncomingRecord } from "./backends/driver.ts";
 import { deadLetterHeaders, readEvent } from "./headers.ts";
@@ -83,7 +83,7 @@ export async function deliver(
   message[ROOT] = message;
   let failure: unknown;
   try {
-    await startSpan(
+    const handled = startSpan(
       `process ${record.topic}`,
       () =>
         delivery.chain(message).catch((error) => {
@@ -100,12 +100,20 @@ export async function deliver(
       },
       { kind: "consumer", parent: extract(record.headers) },
     );
+    // Past the close grace, a handler still running is left behind: its
+    // message stays uncommitted, so that close() ends.
+    await raceSignal(handled, delivery.grace, () => delivery.stopping.reason);
     return;
-  } catch {
-    // handled below, outside the span
+  } catch (error) {
+    failure ??= error;
   }
-  if (delivery.stopping.aborted && failure === delivery.stopping.reason) {
-    throw failure;
+  // Closing: a delivery the close cut short (a retry wait, the grace) is
+  // not finished, whatever it threw; it is not a dead letter.
+  if (
+    delivery.stopping.aborted &&
+    (failure === delivery.stopping.reason || delivery.grace.aborted)
+  ) {
+    throw delivery.stopping.reason;
   }
   await deadLetter(delivery, record, failure, message.attempt);
 }

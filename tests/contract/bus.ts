@@ -545,6 +545,34 @@ export function busContract(
     );
 
     it(
+      "close() leaves a handler that never settles behind after closeTimeout; its message comes again",
+      opts,
+      async () => {
+        const w = world();
+        const topic = uniqueTopic("stuck");
+        const started = Promise.withResolvers<AbortSignal>();
+        await using bus = w.open({ partitions: 1, closeTimeout: 100 });
+        const sub = await bus.subscribe(PositionChangedSchema, (m) => {
+          started.resolve(m.signal);
+          return new Promise<void>(() => {}); // ignores its signal, for ever
+        }, { topic, group: topic });
+        await bus.publish(PositionChangedSchema, changed(1), { topic });
+        const signal = await started.promise;
+        const start = performance.now();
+        await sub.close();
+        assert.ok(signal.aborted, "the handler was told to stop");
+        assert.ok(performance.now() - start < 5_000, "close() ended");
+        const again = collector<PositionChanged>(1);
+        await bus.subscribe(PositionChangedSchema, again.handler, {
+          topic,
+          group: topic,
+        });
+        const [message] = await again.done;
+        assert.equal(message.value.eventId, "e-1");
+      },
+    );
+
+    it(
       "publishes in batches under load, in order, each call acknowledged",
       opts,
       async () => {
