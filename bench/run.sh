@@ -35,3 +35,8 @@ for runtime in "deno run -A" "bun run"; do
   echo "# cache ($runtime)"
   $runtime cache.ts
 done
+for runtime in "deno run -A" "bun run"; do
+  echo
+  echo "# bus ($runtime)"
+  $runtime bus.ts
+done
