@@ -1,10 +1,16 @@
 // The bus over a driver: encoding, headers, topics, the subscriber chain,
 // publish batching and an orderly close. Backends only move records.
 import { type Codec, toCodec, type ValueSchema } from "@cqi/codec";
-import { canceled, invalidInput, kindOf } from "@cqi/errors";
+import { canceled, CqiError, invalidInput, kindOf } from "@cqi/errors";
 import { inject, startSpan } from "@cqi/tracing";
 import type { BusDriver, Consumption } from "./backends/driver.ts";
-import { type DeadLetterInfo, deliver, RAW, ROOT } from "./deliver.ts";
+import {
+  callHook,
+  type DeadLetterInfo,
+  deliver,
+  RAW,
+  ROOT,
+} from "./deliver.ts";
 import { eventHeaders } from "./headers.ts";
 import { Publisher } from "./publisher.ts";
 import { retry } from "./retry.ts";
@@ -55,6 +61,10 @@ export class BusClient implements Bus {
   readonly #types = new Map<string, Codec<unknown>>();
   readonly #subscriptions = new Set<SubscriptionHandle>();
   #closing: Promise<void> | undefined;
+  /** Set once the subscriptions closed: publishes are refused from then on. */
+  #sealed = false;
+  /** Subscriptions still joining. */
+  readonly #joining = new Set<Promise<unknown>>();
 
   constructor(settings: BusSettings) {
     this.#settings = settings;
@@ -69,13 +79,15 @@ export class BusClient implements Bus {
   publish(
     schemaOrTopic: ValueSchema | string,
     value: unknown,
-    options: PublishOptions = {},
+    options: PublishOptions | undefined = {},
   ): Promise<Published> {
     const start = performance.now();
     let topic = "";
     let type = "";
+    options ??= {};
     try {
-      if (this.#closing !== undefined) throw canceled("bus closed");
+      // Open until the subscriptions closed: their handlers may publish.
+      if (this.#sealed) throw canceled("bus closed");
       let codec: Codec<unknown>;
       if (typeof schemaOrTopic === "string") {
         topic = checkTopic(schemaOrTopic);
@@ -109,7 +121,7 @@ export class BusClient implements Bus {
           "publish: id must be a string of 1 to 256 characters",
         );
       }
-      const bytes = codec.encode(value);
+      const bytes = encode(codec, value);
       const headers = eventHeaders({
         id,
         type,
@@ -133,14 +145,31 @@ export class BusClient implements Bus {
       }, { kind: "producer" });
       return this.#report(sent, topic, type, start);
     } catch (error) {
-      return this.#report(Promise.reject(error), topic, type, start);
+      return this.#report(
+        Promise.reject(publishError(error)),
+        topic,
+        type,
+        start,
+      );
     }
   }
 
-  async subscribe(
+  subscribe(
     schemaOrTopic: ValueSchema | string,
     handler: Handler<never>,
     options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    const joining = this.#subscribe(schemaOrTopic, handler, options ?? {});
+    this.#joining.add(joining);
+    const done = () => this.#joining.delete(joining);
+    joining.then(done, done);
+    return joining;
+  }
+
+  async #subscribe(
+    schemaOrTopic: ValueSchema | string,
+    handler: Handler<never>,
+    options: SubscribeOptions,
   ): Promise<Subscription> {
     if (this.#closing !== undefined) throw canceled("bus closed");
     if (typeof handler !== "function") {
@@ -192,11 +221,14 @@ export class BusClient implements Bus {
         `subscribe: concurrency must be an integer from 1 to 10000, got ${concurrency}`,
       );
     }
-    const deadLetter: string | false = options.deadLetter === undefined
-      ? `${topic}.dlq`
-      : options.deadLetter === false
+    const deadLetter: string | false = options.deadLetter === false
       ? false
-      : checkTopic(options.deadLetter);
+      : checkTopic(options.deadLetter ?? `${topic}.dlq`);
+    if (deadLetter === topic) {
+      throw new TypeError(
+        "subscribe: the dead-letter topic must not be the topic itself",
+      );
+    }
     const from = options.from ?? "earliest";
     if (from !== "earliest" && from !== "latest") {
       throw new TypeError('subscribe: from must be "earliest" or "latest"');
@@ -242,6 +274,11 @@ export class BusClient implements Bus {
       (record) => deliver(delivery, record),
     );
     handle.start(consumption, () => this.#subscriptions.delete(handle));
+    if (this.#closing !== undefined) {
+      // The bus closed while this one joined: leave again.
+      await handle.close();
+      throw canceled("bus closed");
+    }
     this.#subscriptions.add(handle);
     return handle;
   }
@@ -258,11 +295,13 @@ export class BusClient implements Bus {
     return this.close();
   }
 
+  // Subscriptions first (their handlers finish, and may still publish),
+  // then publishes are refused and those in flight awaited, then the driver.
   async #close(): Promise<void> {
-    await Promise.allSettled([
-      this.#publisher.drain(),
-      ...[...this.#subscriptions].map((s) => s.close()),
-    ]);
+    await Promise.allSettled([...this.#joining]);
+    await Promise.allSettled([...this.#subscriptions].map((s) => s.close()));
+    this.#sealed = true;
+    await this.#publisher.drain();
     await this.#settings.driver.close();
   }
 
@@ -280,18 +319,18 @@ export class BusClient implements Bus {
   ): Promise<Published> {
     const hook = this.#settings.onPublish;
     if (hook === undefined) return sent;
-    const report = (outcome: string) => {
-      try {
-        hook({ topic, type, outcome, duration: performance.now() - start });
-      } catch {
-        // a hook's failure changes nothing
-      }
-    };
+    const report = (outcome: string) =>
+      callHook(hook, {
+        topic,
+        type,
+        outcome,
+        duration: performance.now() - start,
+      });
     return sent.then((published) => {
       report("ok");
       return published;
     }, (error) => {
-      report(kindOf(error) ?? "unknown");
+      report(kindOf(error) ?? "unknown"); // a CqiError or a TypeError here
       throw error;
     });
   }
@@ -356,4 +395,25 @@ function compose(
     };
   }
   return next;
+}
+
+// What a codec's encode throws, other than its own CqiError, may quote the
+// value: only the type's name travels (the error is the cause).
+function encode(codec: Codec<unknown>, value: unknown): Uint8Array {
+  try {
+    return codec.encode(value);
+  } catch (error) {
+    if (error instanceof CqiError) throw error;
+    throw invalidInput(`invalid ${codec.name}: cannot be encoded`, {
+      cause: error,
+    });
+  }
+}
+
+// A publish fails with a CqiError, or a TypeError for a programming error
+// (a schema that is no schema); anything else (a getter that threw, an
+// abort reason) becomes one.
+function publishError(error: unknown): unknown {
+  if (error instanceof CqiError || error instanceof TypeError) return error;
+  return invalidInput("publish: invalid options", { cause: error });
 }

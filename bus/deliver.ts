@@ -3,7 +3,7 @@
 // a dead letter. Resolving means "commit"; rejecting means "the
 // subscription is closing and this record was not finished".
 import { CqiError, kindOf } from "@cqi/errors";
-import { raceSignal, retry as retryCall, retryAll } from "@cqi/retry";
+import { raceSignal, retry as retryCall, retryTemporary } from "@cqi/retry";
 import { extract, startSpan } from "@cqi/tracing";
 import type { BusDriver, IncomingRecord } from "./backends/driver.ts";
 import { deadLetterHeaders, readEvent } from "./headers.ts";
@@ -27,9 +27,14 @@ export interface DeadLetterInfo {
   group: string;
   /** The failure's kind (`unknown` for an error that is not a `CqiError`). */
   kind: string;
-  /** `sent` to the dead-letter topic, `dropped` (none configured), `failed` (a send failed; retried until it succeeds or the subscription closes). */
+  /**
+   * `sent` to the dead-letter topic; `failed`: a send failed and is retried
+   * (until it succeeds or the subscription closes); `dropped`: no dead-letter
+   * topic is configured, or the broker refused the letter even without its
+   * value (then `error` says why).
+   */
   outcome: "sent" | "dropped" | "failed";
-  /** Why the send failed, for `failed`. */
+  /** Why the send failed, for `failed` and a refused `dropped`. */
   error?: unknown;
 }
 
@@ -109,13 +114,31 @@ export async function deliver(
   }
   // Closing: a delivery the close cut short (a retry wait, the grace) is
   // not finished, whatever it threw; it is not a dead letter.
-  if (
-    delivery.stopping.aborted &&
-    (failure === delivery.stopping.reason || delivery.grace.aborted)
-  ) {
-    throw delivery.stopping.reason;
-  }
+  // Closing: a delivery that failed meanwhile (cut short by the close, or by
+  // what the close stopped, such as a publish) is not finished and not a
+  // dead letter: it stays uncommitted, for the next owner.
+  if (delivery.stopping.aborted) throw delivery.stopping.reason;
   await deadLetter(delivery, record, failure, message.attempt);
+}
+
+// A thrown value may be anything, a Proxy whose traps throw included: what
+// the dead letter and the hooks read of it never throws.
+function kindOfSafe(error: unknown): string {
+  try {
+    return kindOf(error) ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function publicMessage(error: unknown): string {
+  try {
+    // A CqiError's message is public by design; any other error's may hold
+    // anything, so only its kind travels.
+    return error instanceof CqiError ? error.message : "internal error";
+  } catch {
+    return "internal error";
+  }
 }
 
 async function deadLetter(
@@ -124,43 +147,80 @@ async function deadLetter(
   failure: unknown,
   attempts: number,
 ): Promise<void> {
-  const kind = kindOf(failure) ?? "unknown";
+  const kind = kindOfSafe(failure);
   const base = { topic: record.topic, group: delivery.group, kind };
   if (delivery.deadLetter === false) {
     report(delivery, { ...base, outcome: "dropped" });
     return;
   }
-  const letter = {
-    topic: delivery.deadLetter,
-    key: record.key,
-    value: record.value,
-    headers: deadLetterHeaders(record.headers, {
-      kind,
-      // A CqiError's message is public by design; any other error's may
-      // hold anything, so only its kind travels.
-      message: failure instanceof CqiError ? failure.message : "internal error",
-      attempts,
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      group: delivery.group,
-    }),
-  };
-  await retryCall(() => delivery.driver.publish([letter]), {
-    maxAttempts: Infinity,
-    initialDelay: 100,
-    maxDelay: 10_000,
-    retryIf: retryAll,
-    signal: delivery.stopping,
-    onRetry: ({ error }) =>
-      report(delivery, { ...base, outcome: "failed", error }),
+  const headers = deadLetterHeaders(record.headers, {
+    kind,
+    message: publicMessage(failure),
+    attempts,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    group: delivery.group,
   });
-  report(delivery, { ...base, outcome: "sent" });
+  const letters = [
+    {
+      topic: delivery.deadLetter,
+      key: record.key,
+      value: record.value,
+      headers,
+    },
+    // When the broker refuses the letter itself (too large with the failure
+    // headers added), the failure alone, without the value and the
+    // publisher's headers, rather than a partition stuck for ever.
+    {
+      topic: delivery.deadLetter,
+      key: record.key,
+      value: new Uint8Array(0),
+      headers: {
+        ...Object.fromEntries(
+          Object.entries(headers).filter(([name]) =>
+            name.startsWith("cqi-") || name === "ce_id" || name === "ce_type"
+          ),
+        ),
+        "cqi-value-dropped": String(record.value.byteLength),
+      },
+    },
+  ];
+  let refused: unknown;
+  for (const letter of letters) {
+    try {
+      // Temporary failures are retried until the send succeeds or the
+      // subscription closes (then the message stays uncommitted).
+      await retryCall(() => delivery.driver.publish([letter]), {
+        maxAttempts: Infinity,
+        initialDelay: 100,
+        maxDelay: 10_000,
+        retryIf: retryTemporary,
+        signal: delivery.stopping,
+        onRetry: ({ error }) =>
+          report(delivery, { ...base, outcome: "failed", error }),
+      });
+      report(delivery, { ...base, outcome: "sent" });
+      return;
+    } catch (error) {
+      if (delivery.stopping.aborted) throw delivery.stopping.reason;
+      refused = error;
+    }
+  }
+  report(delivery, { ...base, outcome: "dropped", error: refused });
 }
 
 function report(delivery: Delivery, info: DeadLetterInfo): void {
+  callHook(delivery.onDeadLetter, info);
+}
+
+/** Calls a hook; its throw, or its promise's rejection, changes nothing. */
+export function callHook<T>(hook: (info: T) => unknown, info: T): void {
   try {
-    delivery.onDeadLetter(info);
+    const result = hook(info) as { then?: unknown } | undefined;
+    if (typeof result?.then === "function") {
+      (result as Promise<unknown>).then(undefined, () => {});
+    }
   } catch {
     // a hook's failure changes nothing
   }

@@ -1,7 +1,8 @@
 // Publishes coalesce: calls made while a send is in flight travel together
 // in the next one, so a busy publisher batches without its callers noticing
 // and a lone one pays no linger. One send at a time keeps their order.
-import { canceled, timeout } from "@cqi/errors";
+import { canceled, CqiError, timeout } from "@cqi/errors";
+import { retryTemporary } from "@cqi/retry";
 import type { BusDriver, OutgoingRecord } from "./backends/driver.ts";
 
 interface Pending {
@@ -29,7 +30,8 @@ export class Publisher {
 
   /**
    * Queues `record`; resolves once the broker acknowledged it. Rejects after
-   * `deadline` milliseconds as `timeout`, or when `signal` aborts: a record
+   * `deadline` milliseconds as `timeout`, or as `canceled` when `signal`
+   * aborts (its reason the cause, unless a CqiError itself): a record
    * still queued is then never sent, one in flight may still land.
    */
   send(
@@ -37,10 +39,15 @@ export class Publisher {
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    const aborted = () =>
+      signal?.reason instanceof CqiError
+        ? signal.reason
+        : canceled(`publish to ${record.topic} canceled`, {
+          cause: signal?.reason,
+        });
+    if (signal?.aborted) return Promise.reject(aborted());
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () =>
-        fail(signal?.reason ?? canceled(`publish to ${record.topic} canceled`));
+      const onAbort = () => fail(aborted());
       const timer = setTimeout(
         () =>
           fail(
@@ -103,7 +110,22 @@ export class Publisher {
         await this.#driver.publish(batch.map((p) => p.record));
         for (const p of batch) p.resolve();
       } catch (error) {
-        for (const p of batch) p.reject(error);
+        if (batch.length === 1 || retryTemporary(error)) {
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        // Refused for good, maybe for one record only (too large for its
+        // topic): each again alone, so that no caller is told its record
+        // failed for another's. Records the broker had taken may land twice.
+        for (const p of batch) {
+          if (p.settled) continue;
+          try {
+            await this.#driver.publish([p.record]);
+            p.resolve();
+          } catch (error) {
+            p.reject(error);
+          }
+        }
       }
     }
     this.#sending = undefined;

@@ -33,6 +33,32 @@ const record = (n: number, size = 10): OutgoingRecord => ({
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe("Publisher", () => {
+  it("sends each record of a batch refused for good alone, so each caller gets its own outcome", async () => {
+    const { driver, batches, gates } = recordingDriver((batch) =>
+      batch.some((r) => r.value.byteLength > 100)
+        ? new CqiError("invalid_input", "MESSAGE_TOO_LARGE")
+        : undefined
+    );
+    const publisher = new Publisher(driver);
+    const big = publisher.send(record(1, 1_000), 10_000, undefined);
+    const small = publisher.send(record(2), 10_000, undefined);
+    const bigRejects = assert.rejects(
+      big,
+      (e) => e instanceof CqiError && e.kind === "invalid_input",
+    );
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      gates[i]?.resolve();
+    }
+    await bigRejects;
+    await small;
+    assert.deepEqual(batches.map((b) => b.map((r) => r.headers.n)), [
+      ["1", "2"],
+      ["1"],
+      ["2"],
+    ]);
+  });
+
   it("sends the calls of one tick together, and those made meanwhile in the next send, in order", async () => {
     const { driver, batches, gates } = recordingDriver();
     const publisher = new Publisher(driver);
@@ -102,7 +128,12 @@ describe("Publisher", () => {
     const queued = publisher.send(record(2), 30, undefined);
     const controller = new AbortController();
     const aborted = publisher.send(record(3), 10_000, controller.signal);
-    const abortedRejects = assert.rejects(aborted, /caller gave up/);
+    const abortedRejects = assert.rejects(
+      aborted,
+      (e) =>
+        e instanceof CqiError && e.kind === "canceled" &&
+        (e.cause as Error).message === "caller gave up",
+    );
     controller.abort(new Error("caller gave up"));
     await assert.rejects(
       inFlight,

@@ -37,7 +37,7 @@ export function retry(options: RetryPolicyOptions = {}): Middleware {
   }
   const backoff = exponential({
     initialDelay: options.initialDelay ?? 100,
-    maxDelay: options.maxDelay ?? 5_000,
+    maxDelay: options.maxDelay ?? Math.max(5_000, options.initialDelay ?? 0),
   });
   if (maxAttempts === 1) return (message, next) => next(message);
   // Not `retry()` of @cqi/retry: its signal would also abandon the attempt

@@ -282,8 +282,9 @@ export interface Bus extends AsyncDisposable {
   /** Throws when the backend is unreachable (for readiness). */
   check(signal?: AbortSignal): Promise<void>;
   /**
-   * Stops accepting publishes, waits for those in flight, closes every
-   * subscription (handlers finish, offsets commit) and disconnects.
+   * Closes every subscription (handlers finish, and may still publish;
+   * offsets commit), then refuses publishes, waits for those in flight and
+   * disconnects.
    */
   close(): Promise<void>;
 }

@@ -126,12 +126,16 @@ function closedError(operation: string): CqiError {
 
 const utf8 = new TextDecoder(); // not fatal: malformed bytes become U+FFFD
 
-function text(
-  value: Buffer | string | (Buffer | string)[] | null | undefined,
-): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  if (first === undefined || first === null) return undefined;
-  return typeof first === "string" ? first : utf8.decode(first);
+// The first string or bytes of a key or header. kafkajs builds its headers
+// object by reading `headers[name]` first, so a header named after a member
+// of Object.prototype (`constructor`) arrives as `[Object, <Buffer>]`:
+// anything else in the way is skipped, and nothing here throws.
+function text(value: unknown): string | undefined {
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (typeof item === "string") return item;
+    if (item instanceof Uint8Array) return utf8.decode(item);
+  }
+  return undefined;
 }
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
