@@ -5,24 +5,12 @@ import { describe, it } from "node:test";
 import { createBus, type Message, withRetry } from "@cqi/bus";
 import { bytes, type Codec, json } from "@cqi/codec";
 import { CqiError } from "@cqi/errors";
+import { rejectsWith } from "../tests/_assert.ts";
 
 const Ping = json<{ n: number }>(undefined, { name: "cqc.events.v1.Ping" });
 const Pong = json<{ n: number }>(undefined, { name: "cqc.events.v1.Pong" });
 let worlds = 0;
 const world = () => `memory://hostile-${worlds++}`;
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  kind: string,
-): Promise<CqiError> {
-  const error = await promise.then(
-    () => assert.fail(`expected ${kind}`),
-    (e) => e,
-  );
-  assert.ok(error instanceof CqiError, `not a CqiError: ${error}`);
-  assert.equal(error.kind, kind);
-  return error;
-}
 
 describe("bus against hostile handlers, hooks and inputs", () => {
   it("dead-letters a thrown value whose inspection throws, and goes on", async () => {

@@ -1,14 +1,9 @@
 import { kindOf } from "@cqi/errors";
 import type { Logger } from "@cqi/logging";
-import {
-  type CounterSeries,
-  durationBuckets,
-  type GaugeSeries,
-  type HistogramSeries,
-  type MetricsRegistry,
-} from "@cqi/metrics";
+import { durationBuckets, type MetricsRegistry } from "@cqi/metrics";
 import { type Clock, systemClock } from "@cqi/retry";
 import type { ObserveOptions } from "./observe.ts";
+import { seriesCache, throttle } from "./report_helpers.ts";
 
 /**
  * Where {@linkcode busHooks} reports, and the clock of its log throttle.
@@ -35,9 +30,6 @@ type Hooks = ReturnType<typeof busHooks>;
 type Delivered = Parameters<Hooks["middleware"][0]>[0];
 type PublishInfo = Parameters<Hooks["onPublish"]>[0];
 type DeadLetterInfo = Parameters<Hooks["onDeadLetter"]>[0];
-
-// At most one line of a kind per topic in this many milliseconds.
-const LOG_INTERVAL = 10_000;
 
 /**
  * The hooks of `createBus()` from `@cqi/bus`, reporting the bus named `bus`.
@@ -400,52 +392,6 @@ function errorFields(
   return {
     error_kind: kindOf(error) ?? "unknown",
     error_message: error instanceof Error ? String(error.message) : "",
-  };
-}
-
-/**
- * Each series looked up once (the label set of each observation would
- * otherwise be rebuilt and hashed every time).
- */
-function seriesCache(): <
-  S extends CounterSeries | HistogramSeries | GaugeSeries,
->(
-  key: string,
-  make: () => S,
-) => S {
-  const series = new Map<
-    string,
-    CounterSeries | HistogramSeries | GaugeSeries
-  >();
-  return <S extends CounterSeries | HistogramSeries | GaugeSeries>(
-    key: string,
-    make: () => S,
-  ): S => {
-    let found = series.get(key) as S | undefined;
-    if (found === undefined) {
-      found = make();
-      series.set(key, found);
-    }
-    return found;
-  };
-}
-
-/**
- * Whether a line of `key` may be written now: `undefined` when one was in
- * the last 10 s (counted as suppressed), else how many were suppressed
- * since the last one.
- */
-function throttle(clock: Clock): (key: string) => number | undefined {
-  const logged = new Map<string, { at: number; suppressed: number }>();
-  return (key) => {
-    const now = clock.now();
-    const last = logged.get(key);
-    if (last !== undefined && now - last.at < LOG_INTERVAL) {
-      last.suppressed++;
-      return undefined;
-    }
-    logged.set(key, { at: now, suppressed: 0 });
-    return last?.suppressed ?? 0;
   };
 }
 

@@ -1,12 +1,9 @@
 import { kindOf } from "@cqi/errors";
-import {
-  type CounterSeries,
-  durationBuckets,
-  type HistogramSeries,
-} from "@cqi/metrics";
+import { durationBuckets } from "@cqi/metrics";
 import { type Clock, systemClock } from "@cqi/retry";
 import { startSpan } from "@cqi/tracing";
 import type { ObserveOptions } from "./observe.ts";
+import { seriesCache, throttle } from "./report_helpers.ts";
 
 /**
  * Where {@linkcode cacheHooks} reports, whether commands become spans, and
@@ -31,9 +28,6 @@ export interface CacheObserveOptions extends ObserveOptions {
 // module, which sits above it).
 type CommandInfo = Parameters<ReturnType<typeof cacheHooks>["onCommand"]>[0];
 type CacheEvent = Parameters<ReturnType<typeof cacheHooks>["onEvent"]>[0];
-
-// At most one `cache degraded` line per operation in this many milliseconds.
-const LOG_INTERVAL = 10_000;
 
 /**
  * The hooks of `createCache()` from `@cqi/cache`, reporting the cache named
@@ -150,20 +144,7 @@ export function cacheHooks(
     labelNames: ["cache", "operation", "kind"],
   });
 
-  // Each series looked up once (the label set of each observation would
-  // otherwise be rebuilt and hashed every time).
-  const series = new Map<string, CounterSeries | HistogramSeries>();
-  const cached = <S extends CounterSeries | HistogramSeries>(
-    key: string,
-    make: () => S,
-  ): S => {
-    let found = series.get(key) as S | undefined;
-    if (found === undefined) {
-      found = make();
-      series.set(key, found);
-    }
-    return found;
-  };
+  const cached = seriesCache();
 
   const measure = (info: CommandInfo, run: () => Promise<unknown>) => {
     if (commands === undefined) return run();
@@ -193,31 +174,25 @@ export function cacheHooks(
       { kind: "client" },
     );
 
-  // The last `cache degraded` line of each operation, and how many were
-  // left out since.
-  const logged = new Map<string, { at: number; suppressed: number }>();
+  // At most one `cache degraded` line per operation every 10 s; the next
+  // says how many were left out.
+  const throttled = throttle(clock);
   const degraded = (
     namespace: string,
     operation: string,
     error: { kind: string; message: string } | undefined,
   ) => {
     if (logger === undefined) return;
-    const now = clock.now();
-    const last = logged.get(operation);
-    if (last !== undefined && now - last.at < LOG_INTERVAL) {
-      last.suppressed++;
-      return;
-    }
+    const suppressed = throttled(operation);
+    if (suppressed === undefined) return;
     logger.warn("cache degraded", {
       cache,
       namespace,
       operation,
       error_kind: error?.kind ?? "error",
       error_message: error?.message ?? "",
-      ...(last !== undefined && last.suppressed > 0 &&
-        { suppressed: last.suppressed }),
+      ...(suppressed > 0 && { suppressed }),
     });
-    logged.set(operation, { at: now, suppressed: 0 });
   };
 
   const onEvent = (event: CacheEvent) => {

@@ -7,13 +7,14 @@ import { create } from "@bufbuild/protobuf";
 import type { Bus, BusOptions, Message } from "@cqi/bus";
 import { timeout, topicOf } from "@cqi/bus";
 import { bytes, type Codec, json } from "@cqi/codec";
-import { CqiError, permanent, temporary } from "@cqi/errors";
+import { permanent, temporary } from "@cqi/errors";
 import { createTracing, startSpan, type Tracing } from "@cqi/tracing";
 import {
   type PositionChanged,
   PositionChangedSchema,
   Side,
 } from "../../proto/gen/cqc/events/v1/position_changed_pb.ts";
+import { rejectsWith } from "../_assert.ts";
 
 /** Buses of one test: each `open` shares one broker. */
 export interface BusWorld {
@@ -68,21 +69,6 @@ async function within<T>(
     if (Date.now() > end) assert.fail(`${what}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  kind: string,
-  message?: RegExp,
-): Promise<CqiError> {
-  const error = await promise.then(
-    () => assert.fail(`expected a ${kind} error`),
-    (error) => error,
-  );
-  assert.ok(error instanceof CqiError, `not a CqiError: ${error}`);
-  assert.equal(error.kind, kind);
-  if (message) assert.match(error.message, message);
-  return error;
 }
 
 /** Runs the contract against the buses `world` opens. */

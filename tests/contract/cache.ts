@@ -10,11 +10,12 @@ import * as v from "valibot";
 import type { Cache, CacheEvent, CacheOptions, CommandInfo } from "@cqi/cache";
 import { bytes, json } from "@cqi/codec";
 import { FakeClock } from "../../retry/testdata/fake_clock.ts";
-import { CqiError, isNotFound, kindOf, notFound, temporary } from "@cqi/errors";
+import { isNotFound, kindOf, notFound, temporary } from "@cqi/errors";
 import {
   AssetClass,
   AssetSchema,
 } from "../../proto/gen/cqc/entities/v1/asset_pb.ts";
+import { rejectsWith } from "../_assert.ts";
 
 /** Opens the backend under test. */
 export type OpenCache = (options: CacheOptions) => Cache;
@@ -39,21 +40,6 @@ const asset = create(AssetSchema, {
 });
 
 const Note = json(v.object({ text: v.string() }), { name: "note" });
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  kind: string,
-  message?: RegExp,
-): Promise<CqiError> {
-  const error = await promise.then(
-    () => assert.fail(`expected a ${kind} error`),
-    (error) => error,
-  );
-  assert.ok(error instanceof CqiError, `not a CqiError: ${error}`);
-  assert.equal(error.kind, kind);
-  if (message) assert.match(error.message, message);
-  return error;
-}
 
 /** Runs the contract against `open`. */
 export function cacheContract(name: string, open: OpenCache): void {
