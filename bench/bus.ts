@@ -60,6 +60,7 @@ import {
   PositionChangedSchema,
   Side,
 } from "../proto/gen/cqc/events/v1/position_changed_pb.ts";
+import { median, ratio, spread } from "./_stats.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "deno";
 const args = Object.fromEntries(
@@ -139,34 +140,8 @@ function rawMessage(i: number): Message {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
-
-/** "12.3 (11.9–14.0)": the median and range of `values`, scaled. */
-function spread(values: number[], scale: number, digits: number): string {
-  const f = (v: number) =>
-    (v / scale).toLocaleString("en", {
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    });
-  return `${f(median(values))} (${f(Math.min(...values))}–${
-    f(Math.max(...values))
-  })`;
-}
-
-/** The median (range) over rounds of `values[i] / base[i]`. */
-function ratio(values: number[], base: number[], bold = false): string {
-  const ratios = values.map((v, i) => v / base[i]);
-  const m = `${median(ratios).toFixed(2)}×`;
-  return `${bold ? `**${m}**` : m} (${Math.min(...ratios).toFixed(2)}–${
-    Math.max(...ratios).toFixed(2)
-  })`;
 }
 
 const rate = (values: number[], per: number) =>

@@ -39,6 +39,7 @@ import {
   AssetClass,
   AssetSchema,
 } from "../proto/gen/cqc/entities/v1/asset_pb.ts";
+import { median, ratio, spread } from "./_stats.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "deno";
 const args = Object.fromEntries(
@@ -104,11 +105,6 @@ async function measure(op: Op, ops: number, concurrency: number) {
   return (performance.now() - started) * 1e6 / ops;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 /** Per variant and kind, ns per op in each measured round. */
 type Results = Record<string, Record<string, number[]>>;
 
@@ -133,27 +129,6 @@ async function rounds(
     }
   }
   return results;
-}
-
-/** "12.3 (11.9–14.0)": the median and range of `values`, scaled. */
-function spread(values: number[], scale: number, digits: number): string {
-  const f = (v: number) =>
-    (v / scale).toLocaleString("en", {
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    });
-  return `${f(median(values))} (${f(Math.min(...values))}–${
-    f(Math.max(...values))
-  })`;
-}
-
-/** The median (range) over rounds of `values[i] / base[i]`. */
-function ratio(values: number[], base: number[], bold = false): string {
-  const ratios = values.map((v, i) => v / base[i]);
-  const m = `${median(ratios).toFixed(2)}×`;
-  return `${bold ? `**${m}**` : m} (${Math.min(...ratios).toFixed(2)}–${
-    Math.max(...ratios).toFixed(2)
-  })`;
 }
 
 // ---- 1. get and set against Redis ----

@@ -23,6 +23,7 @@ import postgres from "postgres";
 import { createDatabase, type Database } from "@cqi/database";
 import { createRegistry } from "@cqi/metrics";
 import { databaseHooks } from "@cqi/service";
+import { median } from "./_stats.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "deno";
 const args = Object.fromEntries(
@@ -89,11 +90,6 @@ async function seed(
   await run(
     `insert into ${TABLE} select 'a' || g, 'owner', g from generate_series(0, 999) g`,
   );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function compare(
