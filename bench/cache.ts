@@ -39,7 +39,7 @@ import {
   AssetClass,
   AssetSchema,
 } from "../proto/gen/cqc/entities/v1/asset_pb.ts";
-import { median, ratio, spread } from "./_stats.ts";
+import { ratio, spread } from "./_stats.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "deno";
 const args = Object.fromEntries(

@@ -63,7 +63,7 @@ export class BusClient implements Bus {
   #closing: Promise<void> | undefined;
   /** Set once the subscriptions closed: publishes are refused from then on. */
   #sealed = false;
-  /** Subscriptions still joining. */
+  /** Subscriptions still joining (close() waits for them to undo). */
   readonly #joining = new Set<Promise<unknown>>();
 
   constructor(settings: BusSettings) {
@@ -298,11 +298,13 @@ export class BusClient implements Bus {
   // Subscriptions first (their handlers finish, and may still publish),
   // then publishes are refused and those in flight awaited, then the driver.
   async #close(): Promise<void> {
-    await Promise.allSettled([...this.#joining]);
     await Promise.allSettled([...this.#subscriptions].map((s) => s.close()));
     this.#sealed = true;
     await this.#publisher.drain();
+    // Closing the driver ends joins still running; each then closes its own
+    // subscription (it sees the bus closing) before rejecting.
     await this.#settings.driver.close();
+    await Promise.allSettled([...this.#joining]);
   }
 
   #codec(schema: ValueSchema): Codec<unknown> {

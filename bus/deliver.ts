@@ -3,7 +3,7 @@
 // a dead letter. Resolving means "commit"; rejecting means "the
 // subscription is closing and this record was not finished".
 import { CqiError, kindOf } from "@cqi/errors";
-import { raceSignal, retry as retryCall, retryTemporary } from "@cqi/retry";
+import { raceSignal, retry as retryCall } from "@cqi/retry";
 import { extract, startSpan } from "@cqi/tracing";
 import type { BusDriver, IncomingRecord } from "./backends/driver.ts";
 import { deadLetterHeaders, readEvent } from "./headers.ts";
@@ -153,15 +153,10 @@ async function deadLetter(
     report(delivery, { ...base, outcome: "dropped" });
     return;
   }
-  const headers = deadLetterHeaders(record.headers, {
-    kind,
-    message: publicMessage(failure),
-    attempts,
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    group: delivery.group,
-  });
+  const headers = deadLetterHeaders(
+    record.headers,
+    failureOf(record, delivery.group, kind, failure, attempts),
+  );
   const letters = [
     {
       topic: delivery.deadLetter,
@@ -169,19 +164,22 @@ async function deadLetter(
       value: record.value,
       headers,
     },
-    // When the broker refuses the letter itself (too large with the failure
-    // headers added), the failure alone, without the value and the
-    // publisher's headers, rather than a partition stuck for ever.
+    // When the broker refuses the letter itself as invalid (too large with
+    // the failure headers added), the failure alone: the bus's headers, no
+    // value, a bounded key; rather than a partition stuck for ever.
     {
       topic: delivery.deadLetter,
-      key: record.key,
+      key: record.key !== undefined && record.key.length <= 256
+        ? record.key
+        : undefined,
       value: new Uint8Array(0),
       headers: {
-        ...Object.fromEntries(
-          Object.entries(headers).filter(([name]) =>
-            name.startsWith("cqi-") || name === "ce_id" || name === "ce_type"
-          ),
+        ...deadLetterHeaders(
+          {},
+          failureOf(record, delivery.group, kind, failure, attempts),
         ),
+        ce_id: (record.headers.ce_id ?? "").slice(0, 256),
+        ce_type: (record.headers.ce_type ?? "").slice(0, 256),
         "cqi-value-dropped": String(record.value.byteLength),
       },
     },
@@ -189,13 +187,14 @@ async function deadLetter(
   let refused: unknown;
   for (const letter of letters) {
     try {
-      // Temporary failures are retried until the send succeeds or the
-      // subscription closes (then the message stays uncommitted).
+      // Any other failure is retried until the send succeeds or the
+      // subscription closes (then the message stays uncommitted): a missing
+      // ACL or a broker in trouble never loses a message.
       await retryCall(() => delivery.driver.publish([letter]), {
         maxAttempts: Infinity,
         initialDelay: 100,
         maxDelay: 10_000,
-        retryIf: retryTemporary,
+        retryIf: (error) => kindOfSafe(error) !== "invalid_input",
         signal: delivery.stopping,
         onRetry: ({ error }) =>
           report(delivery, { ...base, outcome: "failed", error }),
@@ -208,6 +207,24 @@ async function deadLetter(
     }
   }
   report(delivery, { ...base, outcome: "dropped", error: refused });
+}
+
+function failureOf(
+  record: IncomingRecord,
+  group: string,
+  kind: string,
+  failure: unknown,
+  attempts: number,
+) {
+  return {
+    kind,
+    message: publicMessage(failure),
+    attempts,
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    group,
+  };
 }
 
 function report(delivery: Delivery, info: DeadLetterInfo): void {

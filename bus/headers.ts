@@ -77,8 +77,14 @@ export function deadLetterHeaders(
     group: string;
   },
 ): Record<string, string> {
+  // The original's own `cqi-` headers (which only a foreign producer could
+  // have set) go: a dead letter's failure headers are the bus's alone.
+  const kept: Record<string, string> = {};
+  for (const name of Object.keys(headers)) {
+    if (!/^cqi-/i.test(name)) kept[name] = headers[name];
+  }
   return {
-    ...headers,
+    ...kept,
     "cqi-error-kind": failure.kind,
     "cqi-error-message": failure.message,
     "cqi-attempts": String(failure.attempts),

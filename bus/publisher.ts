@@ -1,8 +1,7 @@
 // Publishes coalesce: calls made while a send is in flight travel together
 // in the next one, so a busy publisher batches without its callers noticing
 // and a lone one pays no linger. One send at a time keeps their order.
-import { canceled, CqiError, timeout } from "@cqi/errors";
-import { retryTemporary } from "@cqi/retry";
+import { canceled, CqiError, kindOf, timeout } from "@cqi/errors";
 import type { BusDriver, OutgoingRecord } from "./backends/driver.ts";
 
 interface Pending {
@@ -39,12 +38,15 @@ export class Publisher {
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const aborted = () =>
-      signal?.reason instanceof CqiError
-        ? signal.reason
-        : canceled(`publish to ${record.topic} canceled`, {
-          cause: signal?.reason,
-        });
+    const aborted = () => {
+      const reason = signal?.reason;
+      try {
+        if (reason instanceof CqiError) return reason;
+      } catch {
+        // a reason whose prototype cannot be read: only the cause
+      }
+      return canceled(`publish to ${record.topic} canceled`, { cause: reason });
+    };
     if (signal?.aborted) return Promise.reject(aborted());
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => fail(aborted());
@@ -89,6 +91,26 @@ export class Publisher {
     while (this.#sending !== undefined) await this.#sending;
   }
 
+  async #bisect(batch: Pending[]): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      await this.#driver.publish(batch.map((p) => p.record));
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      if (batch.length === 1 || kindOf(error) !== "invalid_input") {
+        for (const p of batch) p.reject(error);
+        return;
+      }
+      await this.#halves(batch);
+    }
+  }
+
+  async #halves(batch: Pending[]): Promise<void> {
+    const half = Math.ceil(batch.length / 2);
+    await this.#bisect(batch.slice(0, half).filter((p) => !p.settled));
+    await this.#bisect(batch.slice(half).filter((p) => !p.settled));
+  }
+
   async #flush(): Promise<void> {
     // Let the calls of this tick join the first send.
     await Promise.resolve();
@@ -110,22 +132,15 @@ export class Publisher {
         await this.#driver.publish(batch.map((p) => p.record));
         for (const p of batch) p.resolve();
       } catch (error) {
-        if (batch.length === 1 || retryTemporary(error)) {
+        if (batch.length === 1 || kindOf(error) !== "invalid_input") {
           for (const p of batch) p.reject(error);
           continue;
         }
-        // Refused for good, maybe for one record only (too large for its
-        // topic): each again alone, so that no caller is told its record
-        // failed for another's. Records the broker had taken may land twice.
-        for (const p of batch) {
-          if (p.settled) continue;
-          try {
-            await this.#driver.publish([p.record]);
-            p.resolve();
-          } catch (error) {
-            p.reject(error);
-          }
-        }
+        // Refused as invalid, maybe for one record only (too large for its
+        // topic): the halves again, down to the records refused, so that no
+        // caller is told its record failed for another's, in about 2·log₂n
+        // sends. Records the broker had taken may land twice.
+        await this.#halves(batch);
       }
     }
     this.#sending = undefined;

@@ -33,7 +33,7 @@ const record = (n: number, size = 10): OutgoingRecord => ({
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe("Publisher", () => {
-  it("sends each record of a batch refused for good alone, so each caller gets its own outcome", async () => {
+  it("sends the halves of a batch refused as invalid, so each caller gets its own outcome", async () => {
     const { driver, batches, gates } = recordingDriver((batch) =>
       batch.some((r) => r.value.byteLength > 100)
         ? new CqiError("invalid_input", "MESSAGE_TOO_LARGE")

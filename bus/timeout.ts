@@ -22,16 +22,25 @@ export function timeout(ms: number): Middleware {
   if (!(ms > 0) || !Number.isFinite(ms)) {
     throw new RangeError(`timeout: ms must be a positive number, got ${ms}`);
   }
-  return (message, next) => {
-    const deadline = AbortSignal.timeout(ms);
-    const signal = AbortSignal.any([message.signal, deadline]);
-    return raceSignal(
-      next({ ...message, signal }),
-      signal,
-      () =>
-        deadline.aborted
-          ? timeoutError(`handler of ${message.topic} timed out after ${ms} ms`)
-          : message.signal.reason,
-    );
+  return async (message, next) => {
+    // A timer cleared when the handler ends (AbortSignal.timeout's lives on
+    // for the whole period, one per message).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), ms);
+    const signal = AbortSignal.any([message.signal, deadline.signal]);
+    try {
+      return await raceSignal(
+        next({ ...message, signal }),
+        signal,
+        () =>
+          deadline.signal.aborted
+            ? timeoutError(
+              `handler of ${message.topic} timed out after ${ms} ms`,
+            )
+            : message.signal.reason,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }

@@ -105,6 +105,7 @@ interface Described {
   code?: unknown;
   retriable?: unknown;
   cause?: unknown;
+  message?: unknown;
   errors?: unknown;
 }
 
@@ -204,6 +205,10 @@ export function kafkaError(
   }
   if (e.retriable === true && name?.startsWith("KafkaJS")) {
     return temporary(`${prefix} failed`, options);
+  }
+  // kafkajs throws a plain Error when a broker connection is gone.
+  if (typeof e.message === "string" && /not connected/i.test(e.message)) {
+    return temporary(`${prefix} failed: the broker is unreachable`, options);
   }
   return permanent(`${prefix} failed`, options);
 }

@@ -41,8 +41,9 @@ class Partition {
   append(record: Stored, retention: number): void {
     this.records.push(record);
     if (this.records.length > retention) {
-      this.records.splice(0, this.records.length - retention);
-      this.base = this.end - this.records.length;
+      const dropped = this.records.length - retention;
+      this.records.splice(0, dropped);
+      this.base += dropped;
     }
     const wake = this.#wake;
     this.#wake = [];
