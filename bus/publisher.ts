@@ -91,7 +91,12 @@ export class Publisher {
     while (this.#sending !== undefined) await this.#sending;
   }
 
-  async #bisect(batch: Pending[]): Promise<void> {
+  // Sends `batch`, settling each call. A batch refused as invalid, maybe
+  // for one record only (too large for its topic), is sent again in halves,
+  // down to the records refused, so that no caller is told its record failed
+  // for another's, in about 2·log₂n sends; records the broker had taken may
+  // land twice.
+  async #send(batch: Pending[]): Promise<void> {
     if (batch.length === 0) return;
     try {
       await this.#driver.publish(batch.map((p) => p.record));
@@ -101,14 +106,10 @@ export class Publisher {
         for (const p of batch) p.reject(error);
         return;
       }
-      await this.#halves(batch);
+      const half = Math.ceil(batch.length / 2);
+      await this.#send(batch.slice(0, half).filter((p) => !p.settled));
+      await this.#send(batch.slice(half).filter((p) => !p.settled));
     }
-  }
-
-  async #halves(batch: Pending[]): Promise<void> {
-    const half = Math.ceil(batch.length / 2);
-    await this.#bisect(batch.slice(0, half).filter((p) => !p.settled));
-    await this.#bisect(batch.slice(half).filter((p) => !p.settled));
   }
 
   async #flush(): Promise<void> {
@@ -127,21 +128,7 @@ export class Publisher {
         batch.push(this.#queue.shift()!);
         bytes += next.size;
       }
-      if (batch.length === 0) continue;
-      try {
-        await this.#driver.publish(batch.map((p) => p.record));
-        for (const p of batch) p.resolve();
-      } catch (error) {
-        if (batch.length === 1 || kindOf(error) !== "invalid_input") {
-          for (const p of batch) p.reject(error);
-          continue;
-        }
-        // Refused as invalid, maybe for one record only (too large for its
-        // topic): the halves again, down to the records refused, so that no
-        // caller is told its record failed for another's, in about 2·log₂n
-        // sends. Records the broker had taken may land twice.
-        await this.#halves(batch);
-      }
+      await this.#send(batch);
     }
     this.#sending = undefined;
   }
