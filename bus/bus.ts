@@ -229,6 +229,12 @@ export class BusClient implements Bus {
         "subscribe: the dead-letter topic must not be the topic itself",
       );
     }
+    const own = options.middleware ?? [];
+    if (!Array.isArray(own) || own.some((m) => typeof m !== "function")) {
+      throw new TypeError(
+        "subscribe: middleware must be an array of functions",
+      );
+    }
     const from = options.from ?? "earliest";
     if (from !== "earliest" && from !== "latest") {
       throw new TypeError('subscribe: from must be "earliest" or "latest"');
@@ -249,7 +255,7 @@ export class BusClient implements Bus {
           message.attempt;
         return next(message);
       },
-      ...(options.middleware ?? []),
+      ...own,
     ], handler as Handler<unknown>);
     const handle = new SubscriptionHandle(
       topic,

@@ -153,6 +153,10 @@ describe("bus against hostile handlers, hooks and inputs", () => {
       bus.subscribe(Ping, () => {}, { deadLetter: "cqc.events.v1.ping" }),
       /dead-letter topic/,
     );
+    await assert.rejects(
+      bus.subscribe(Ping, () => {}, { middleware: [42 as never] }),
+      /middleware must be an array of functions/,
+    );
     const long = `t.${"x".repeat(245)}`;
     await rejectsWith(
       bus.subscribe(Ping, () => {}, { topic: long }),
