@@ -127,6 +127,11 @@ export function createBus(
     }
     driver = memoryDriver(broker);
   } else {
+    const sessionTimeout = duration(
+      options.sessionTimeout,
+      10_000,
+      "sessionTimeout",
+    );
     const kafka: KafkaDriverOptions = {
       brokers: target.brokers,
       clientId: service,
@@ -141,17 +146,8 @@ export function createBus(
         "requestTimeout",
       ),
       partitions,
-      sessionTimeout: duration(
-        options.sessionTimeout,
-        10_000,
-        "sessionTimeout",
-      ),
-      heartbeatInterval: Math.max(
-        100,
-        Math.floor(
-          duration(options.sessionTimeout, 10_000, "sessionTimeout") / 4,
-        ),
-      ),
+      sessionTimeout,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 4)),
     };
     driver = kafkajsDriver(kafka);
   }

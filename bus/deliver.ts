@@ -112,8 +112,6 @@ export async function deliver(
   } catch (error) {
     failure ??= error;
   }
-  // Closing: a delivery the close cut short (a retry wait, the grace) is
-  // not finished, whatever it threw; it is not a dead letter.
   // Closing: a delivery that failed meanwhile (cut short by the close, or by
   // what the close stopped, such as a publish) is not finished and not a
   // dead letter: it stays uncommitted, for the next owner.
@@ -153,10 +151,8 @@ async function deadLetter(
     report(delivery, { ...base, outcome: "dropped" });
     return;
   }
-  const headers = deadLetterHeaders(
-    record.headers,
-    failureOf(record, delivery.group, kind, failure, attempts),
-  );
+  const described = failureOf(record, delivery.group, kind, failure, attempts);
+  const headers = deadLetterHeaders(record.headers, described);
   const letters = [
     {
       topic: delivery.deadLetter,
@@ -174,10 +170,7 @@ async function deadLetter(
         : undefined,
       value: new Uint8Array(0),
       headers: {
-        ...deadLetterHeaders(
-          {},
-          failureOf(record, delivery.group, kind, failure, attempts),
-        ),
+        ...deadLetterHeaders({}, described),
         ce_id: (record.headers.ce_id ?? "").slice(0, 256),
         ce_type: (record.headers.ce_type ?? "").slice(0, 256),
         "cqi-value-dropped": String(record.value.byteLength),
