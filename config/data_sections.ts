@@ -224,26 +224,108 @@ export type EventBusBackend = "kafka" | "nats" | "memory";
 
 /**
  * The `eventBus` section (`event_bus` in files). When present it needs a
- * `backend`, and brokers unless the backend is `memory`.
+ * `backend`, and brokers unless the backend is `memory`. The other settings
+ * apply to NATS JetStream only and are `undefined` when unset: `@cqi/bus`
+ * applies the defaults they name. Durations are milliseconds.
  *
  * @example Usage
  * ```ts
  * import type { EventBusConfig } from "@cqi/config";
  *
- * const bus: EventBusConfig = {
+ * const kafka: EventBusConfig = {
  *   backend: "kafka",
  *   brokers: ["kafka-1:9092", "kafka-2:9092"],
  *   consumerGroup: "cqpm",
+ * };
+ * const nats: EventBusConfig = {
+ *   backend: "nats",
+ *   brokers: ["nats-1:4222", "nats-2:4222"],
+ *   consumerGroup: "cqpm",
+ *   replicas: 3,
+ *   backoff: [1_000, 10_000, 60_000],
  * };
  * ```
  */
 export interface EventBusConfig {
   /** `kafka`, `nats` or `memory` (tests). Required. */
   backend: EventBusBackend;
-  /** Broker addresses (`host:port`). Required unless `memory`. */
+  /** `host:port` of the Kafka brokers or NATS servers. Required unless `memory`. */
   brokers: string[];
-  /** Consumer group (Kafka) or durable name (NATS), if the service consumes. */
+  /** Kafka consumer group, or NATS durable consumer name prefix, if the service consumes. */
   consumerGroup?: string;
+  /** NATS: user to connect as, if any. */
+  username?: string;
+  /** NATS: password of `username`, if any. */
+  password?: Secret;
+  /** NATS: token to authenticate with, if any. */
+  token?: Secret;
+  /** NATS: JetStream stream name. Default `CQC_EVENTS`. */
+  stream?: string;
+  /** NATS: subjects of the stream. Default `cqc.events.v1.>`. */
+  subjects?: string[];
+  /** NATS: milliseconds the stream keeps a message. Default 7 days. */
+  maxAge?: number;
+  /** NATS: largest size of the stream, in bytes. */
+  maxBytes?: number;
+  /** NATS: largest number of messages in the stream. */
+  maxMessages?: number;
+  /** NATS: copies of the stream in the cluster, 1 to 5. */
+  replicas?: number;
+  /** NATS: milliseconds in which a repeated event id is dropped. Default 2 min. */
+  duplicateWindow?: number;
+  /** NATS: deliveries of a message before it is dead-lettered. Default 5. */
+  maxDeliver?: number;
+  /** NATS: milliseconds a delivery waits for its acknowledgement before it is redelivered. Default 30 s. */
+  ackWait?: number;
+  /** NATS: most messages delivered and not yet acknowledged, per consumer. Default 1,000. */
+  maxAckPending?: number;
+  /** NATS: milliseconds before each redelivery of an unacknowledged message; fewer entries than `maxDeliver`. */
+  backoff?: number[];
+}
+
+const STREAM_NAME = /^[^\s.*>/\\]*$/; // text() rejects ""
+
+/** A JetStream stream name: 1–255 characters, none of them special. */
+function streamName(): ConfigSchema<string> {
+  return v.pipe(
+    text(),
+    v.maxLength(255, "expected a stream name of at most 255 characters"),
+    v.regex(
+      STREAM_NAME,
+      'expected a stream name without whitespace, ".", "*", ">", "/" or "\\"',
+    ),
+  );
+}
+
+/** Why `subject` is no NATS subject (a stream may take wildcards), if it is not. */
+function subjectProblem(subject: string): string | undefined {
+  if (subject === "") return undefined; // text() reports it
+  if (/\s/.test(subject)) return "expected a NATS subject without whitespace";
+  const tokens = subject.split(".");
+  if (tokens.includes("")) {
+    return 'expected a NATS subject of non-empty tokens separated by "."';
+  }
+  for (const [index, token] of tokens.entries()) {
+    if (token.includes(">") && (token !== ">" || index < tokens.length - 1)) {
+      return 'expected ">" only as the last token of a NATS subject';
+    }
+    if (token.includes("*") && token !== "*") {
+      return 'expected "*" only as a whole token of a NATS subject';
+    }
+  }
+  return undefined;
+}
+
+/** A NATS subject, wildcards allowed. */
+function subject(): ConfigSchema<string> {
+  return v.pipe(
+    text(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const message = subjectProblem(dataset.value);
+      if (message !== undefined) addIssue({ message });
+    }),
+  );
 }
 
 /** Schema of {@linkcode EventBusConfig}. */
@@ -256,11 +338,58 @@ export const eventBusSchema: ConfigSchema<EventBusConfig> = v.pipe(
     brokers: withDefault(
       list(text()),
       [],
-      "Broker addresses (`host:port`); required unless the backend is `memory`.",
+      "`host:port` of the Kafka brokers or NATS servers; required unless the backend is `memory`.",
     ),
     consumerGroup: optionalField(
       text(),
-      "Consumer group (Kafka) or durable name (NATS), if the service consumes.",
+      "Kafka consumer group, or NATS durable consumer name prefix, if the service consumes.",
+    ),
+    username: optionalField(text(), "NATS: user to connect as, if any."),
+    password: optionalField(secret(), "NATS: password of `username`, if any."),
+    token: optionalField(secret(), "NATS: token to authenticate with, if any."),
+    stream: optionalField(
+      streamName(),
+      "NATS: JetStream stream name; default `CQC_EVENTS`.",
+    ),
+    subjects: optionalField(
+      list(subject()),
+      "NATS: subjects of the stream; default `cqc.events.v1.>`.",
+    ),
+    maxAge: optionalField(
+      duration(),
+      "NATS: time the stream keeps a message; default 7 days.",
+    ),
+    maxBytes: optionalField(
+      wholeNumber(1),
+      "NATS: largest size of the stream, in bytes.",
+    ),
+    maxMessages: optionalField(
+      wholeNumber(1),
+      "NATS: largest number of messages in the stream.",
+    ),
+    replicas: optionalField(
+      wholeNumber(1, 5),
+      "NATS: copies of the stream in the cluster, 1 to 5.",
+    ),
+    duplicateWindow: optionalField(
+      duration(),
+      "NATS: time in which a repeated event id is dropped; default 2m.",
+    ),
+    maxDeliver: optionalField(
+      wholeNumber(1),
+      "NATS: deliveries of a message before it is dead-lettered; default 5.",
+    ),
+    ackWait: optionalField(
+      duration(),
+      "NATS: time a delivery waits for its acknowledgement before it is redelivered; default 30s.",
+    ),
+    maxAckPending: optionalField(
+      wholeNumber(1),
+      "NATS: most messages delivered and not yet acknowledged, per consumer; default 1000.",
+    ),
+    backoff: optionalField(
+      list(duration()),
+      "NATS: delays before each redelivery of an unacknowledged message; fewer entries than `max_deliver`.",
     ),
   }, "expected a mapping"),
   v.forward(
@@ -270,5 +399,18 @@ export const eventBusSchema: ConfigSchema<EventBusConfig> = v.pipe(
       "expected at least one broker for this backend",
     ),
     ["brokers"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["maxDeliver"], ["backoff"]],
+      (bus) =>
+        bus.maxDeliver === undefined || bus.backoff === undefined ||
+        bus.maxDeliver > bus.backoff.length,
+      (issue) =>
+        `expected more than the number of backoff entries (${
+          (issue.input as { backoff: unknown[] }).backoff.length
+        }), as JetStream requires`,
+    ),
+    ["maxDeliver"],
   ),
 );

@@ -15,8 +15,17 @@ export function port(listen = false): ConfigSchema<number> {
   );
 }
 
-/** A whole number of at least `min`. */
-export function wholeNumber(min: number): ConfigSchema<number> {
+/** A whole number of at least `min`, and with `max` at most `max`. */
+export function wholeNumber(min: number, max?: number): ConfigSchema<number> {
+  if (max !== undefined) {
+    const message = `expected a whole number from ${min} to ${max}`;
+    return v.pipe(
+      v.number("expected a number"),
+      v.integer(message),
+      v.minValue(min, message),
+      v.maxValue(max, message),
+    );
+  }
   const message = min === 1
     ? "expected a positive whole number"
     : `expected a whole number >= ${min}`;

@@ -84,6 +84,65 @@ describe("configFields", () => {
     assert.equal(field("eventBus.brokers")?.envKey, "CQI_EVENT_BUS_BROKERS");
     assert.equal(field("eventBus.brokers")?.type, "list of string");
     assert.equal(field("eventBus.brokers")?.default, "[]");
+    assert.deepEqual(
+      [
+        "password",
+        "token",
+        "maxAge",
+        "replicas",
+        "subjects",
+        "backoff",
+        "maxAckPending",
+      ].map((name) => {
+        const f = field(`eventBus.${name}`)!;
+        return [f.fileKey, f.envKey, f.type, f.default, f.secret];
+      }),
+      [
+        [
+          "event_bus.password",
+          "CQI_EVENT_BUS_PASSWORD",
+          "secret",
+          undefined,
+          true,
+        ],
+        ["event_bus.token", "CQI_EVENT_BUS_TOKEN", "secret", undefined, true],
+        [
+          "event_bus.max_age",
+          "CQI_EVENT_BUS_MAX_AGE",
+          "duration",
+          undefined,
+          false,
+        ],
+        [
+          "event_bus.replicas",
+          "CQI_EVENT_BUS_REPLICAS",
+          "integer",
+          undefined,
+          false,
+        ],
+        [
+          "event_bus.subjects",
+          "CQI_EVENT_BUS_SUBJECTS",
+          "list of string",
+          undefined,
+          false,
+        ],
+        [
+          "event_bus.backoff",
+          "CQI_EVENT_BUS_BACKOFF",
+          "list of duration",
+          undefined,
+          false,
+        ],
+        [
+          "event_bus.max_ack_pending",
+          "CQI_EVENT_BUS_MAX_ACK_PENDING",
+          "integer",
+          undefined,
+          false,
+        ],
+      ],
+    );
     assert.equal(field("auth.apiKeys")?.envKey, "CQI_AUTH_API_KEYS");
     assert.match(field("auth.apiKeys")!.type, /^list of .* \(secret\)$/);
     assert.equal(field("auth.jwt.secret")?.envKey, "CQI_AUTH_JWT_SECRET");

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import { inspect } from "node:util";
 import * as v from "valibot";
 import {
   type ConfigProblem,
@@ -581,5 +582,296 @@ describe("a service's own schema", () => {
     assert.deepEqual(config.positions.symbols, ["BTC", "ETH"]);
     assert.equal(config.server.port, 8080);
     assert.deepEqual(warnings, []);
+  });
+});
+
+describe("the eventBus section for NATS JetStream", () => {
+  /** What every full NATS section below loads to, Secrets aside. */
+  const LOADED = {
+    backend: "nats",
+    brokers: ["nats-1:4222", "nats-2:4222"],
+    consumerGroup: "cqpm",
+    username: "cqpm",
+    stream: "CQC_EVENTS",
+    subjects: ["cqc.events.v1.>", "cqc.audit.*"],
+    maxAge: 604_800_000,
+    maxBytes: 10_737_418_240,
+    maxMessages: 5_000_000,
+    replicas: 3,
+    duplicateWindow: 120_000,
+    maxDeliver: 5,
+    ackWait: 30_000,
+    maxAckPending: 1_000,
+    backoff: [1_000, 10_000, 60_000],
+  };
+
+  /** The section without its Secrets, which it checks and reveals. */
+  const revealed = (bus: CqiConfig["eventBus"]) => {
+    const { password, token, ...rest } = bus!;
+    assert.ok(password instanceof Secret);
+    assert.ok(token instanceof Secret);
+    return { rest, password: password.reveal(), token: token.reveal() };
+  };
+
+  it("loads every setting from a YAML file, snake_case keys", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.yaml",
+      [
+        "service_name: svc",
+        "event_bus:",
+        "  backend: nats",
+        "  brokers: [nats-1:4222, nats-2:4222]",
+        "  consumer_group: cqpm",
+        "  username: cqpm",
+        '  password: "${NATS_PASSWORD}"',
+        "  token: file-token",
+        "  stream: CQC_EVENTS",
+        "  subjects:",
+        '    - "cqc.events.v1.>"',
+        '    - "cqc.audit.*"',
+        "  max_age: 168h",
+        "  max_bytes: 10737418240",
+        "  max_messages: 5000000",
+        "  replicas: 3",
+        "  duplicate_window: 2m",
+        "  max_deliver: 5",
+        "  ack_wait: 30s",
+        "  max_ack_pending: 1000",
+        "  backoff: [1s, 10s, 1m]",
+        "",
+      ].join("\n"),
+    );
+    const { config, warnings } = await load({
+      file,
+      env: { NATS_PASSWORD: "file-pw" },
+    });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(revealed(config.eventBus), {
+      rest: LOADED,
+      password: "file-pw",
+      token: "file-token",
+    });
+  });
+
+  it("loads every setting from a JSON file, camelCase keys too", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.json",
+      JSON.stringify({
+        service: { name: "svc" },
+        event_bus: {
+          backend: "nats",
+          brokers: ["nats-1:4222", "nats-2:4222"],
+          consumer_group: "cqpm",
+          username: "cqpm",
+          password: "json-pw",
+          token: "json-token",
+          stream: "CQC_EVENTS",
+          subjects: ["cqc.events.v1.>", "cqc.audit.*"],
+          max_age: "168h",
+          maxBytes: 10_737_418_240,
+          max_messages: 5_000_000,
+          replicas: 3,
+          duplicateWindow: "2m",
+          max_deliver: 5,
+          ack_wait: 30_000,
+          maxAckPending: 1_000,
+          backoff: ["1s", 10_000, "1m"],
+        },
+      }),
+    );
+    const { config, warnings } = await load({ file });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(revealed(config.eventBus), {
+      rest: LOADED,
+      password: "json-pw",
+      token: "json-token",
+    });
+  });
+
+  it("loads every setting from CQI_EVENT_BUS_* variables, lists comma-separated", async () => {
+    await using dir = await tempDir();
+    const token = await dir.write("nats-token", "env-token\n");
+    const { config, warnings } = await load({
+      env: {
+        CQI_SERVICE_NAME: "svc",
+        CQI_EVENT_BUS_BACKEND: "NATS",
+        CQI_EVENT_BUS_BROKERS: "nats-1:4222,nats-2:4222",
+        CQI_EVENT_BUS_CONSUMER_GROUP: "cqpm",
+        CQI_EVENT_BUS_USERNAME: "cqpm",
+        CQI_EVENT_BUS_PASSWORD: "env-pw",
+        CQI_EVENT_BUS_TOKEN_FILE: token,
+        CQI_EVENT_BUS_STREAM: "CQC_EVENTS",
+        CQI_EVENT_BUS_SUBJECTS: "cqc.events.v1.>, cqc.audit.*",
+        CQI_EVENT_BUS_MAX_AGE: "168h",
+        CQI_EVENT_BUS_MAX_BYTES: "10737418240",
+        CQI_EVENT_BUS_MAX_MESSAGES: "5000000",
+        CQI_EVENT_BUS_REPLICAS: "3",
+        CQI_EVENT_BUS_DUPLICATE_WINDOW: "2m",
+        CQI_EVENT_BUS_MAX_DELIVER: "5",
+        CQI_EVENT_BUS_ACK_WAIT: "30000",
+        CQI_EVENT_BUS_MAX_ACK_PENDING: "1000",
+        CQI_EVENT_BUS_BACKOFF: "1s,10s,1m",
+      },
+    });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(revealed(config.eventBus), {
+      rest: LOADED,
+      password: "env-pw",
+      token: "env-token",
+    });
+    const json = await load({
+      env: {
+        CQI_SERVICE_NAME: "svc",
+        CQI_EVENT_BUS_BACKEND: "nats",
+        CQI_EVENT_BUS_BROKERS: "nats:4222",
+        CQI_EVENT_BUS_SUBJECTS: '["a.>"]',
+        CQI_EVENT_BUS_BACKOFF: '[500, "2s"]',
+      },
+    });
+    assert.deepEqual(json.config.eventBus?.subjects, ["a.>"]);
+    assert.deepEqual(json.config.eventBus?.backoff, [500, 2_000]);
+  });
+
+  it("lets the environment override the file, setting by setting", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.yaml",
+      "service_name: svc\nevent_bus:\n  backend: nats\n  brokers: [n:4222]\n  replicas: 3\n  ack_wait: 10s\n",
+    );
+    const { config } = await load({
+      file,
+      env: { CQI_EVENT_BUS_REPLICAS: "5" },
+    });
+    assert.equal(config.eventBus?.replicas, 5);
+    assert.equal(config.eventBus?.ackWait, 10_000);
+  });
+
+  it("leaves the NATS settings undefined when unset", async () => {
+    const { config, warnings } = await load({
+      env: {
+        CQI_SERVICE_NAME: "svc",
+        CQI_EVENT_BUS_BACKEND: "nats",
+        CQI_EVENT_BUS_BROKERS: "nats:4222",
+        CQI_EVENT_BUS_REPLICAS: "", // empty: unset
+      },
+    });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(config.eventBus, {
+      backend: "nats",
+      brokers: ["nats:4222"],
+    });
+  });
+
+  it("reports each invalid setting with its field and variable", async () => {
+    const problems = await problemsOf({
+      env: {
+        CQI_SERVICE_NAME: "svc",
+        CQI_EVENT_BUS_BACKEND: "nats",
+        CQI_EVENT_BUS_BROKERS: "nats:4222",
+        CQI_EVENT_BUS_STREAM: "cqc.events",
+        CQI_EVENT_BUS_SUBJECTS: "cqc.events.v1.>,cqc..audit",
+        CQI_EVENT_BUS_MAX_AGE: "7d",
+        CQI_EVENT_BUS_MAX_BYTES: "0",
+        CQI_EVENT_BUS_MAX_MESSAGES: "lots",
+        CQI_EVENT_BUS_REPLICAS: "7",
+        CQI_EVENT_BUS_DUPLICATE_WINDOW: "0s",
+        CQI_EVENT_BUS_MAX_ACK_PENDING: "2.5",
+        CQI_EVENT_BUS_ACK_WAIT: "-1s",
+        CQI_EVENT_BUS_BACKOFF: "1s,soon",
+        CQI_EVENT_BUS_MAX_DELIVER: "0",
+      },
+    });
+    const duration =
+      'expected a duration such as "5s", "250ms", "1m" or milliseconds';
+    assert.deepEqual(problems.map((p) => [p.path, p.message]), [
+      [
+        "eventBus.stream",
+        'expected a stream name without whitespace, ".", "*", ">", "/" or "\\", got "cqc.events"',
+      ],
+      [
+        "eventBus.subjects.1",
+        'expected a NATS subject of non-empty tokens separated by ".", got "cqc..audit"',
+      ],
+      ["eventBus.maxAge", `${duration}, got "7d"`],
+      ["eventBus.maxBytes", "expected a positive whole number, got 0"],
+      ["eventBus.maxMessages", 'expected a number, got "lots"'],
+      ["eventBus.replicas", "expected a whole number from 1 to 5, got 7"],
+      ["eventBus.duplicateWindow", "expected a positive duration, got 0"],
+      ["eventBus.maxDeliver", "expected a positive whole number, got 0"],
+      ["eventBus.ackWait", `${duration}, got "-1s"`],
+      ["eventBus.maxAckPending", "expected a positive whole number, got 2.5"],
+      ["eventBus.backoff.1", `${duration}, got "soon"`],
+    ]);
+    assert.deepEqual(problems[5].source, {
+      kind: "env",
+      env: "CQI_EVENT_BUS_REPLICAS",
+    });
+  });
+
+  it("reports maxDeliver not above the backoff entries, from a file", async () => {
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.yaml",
+      "service_name: svc\nevent_bus:\n  backend: nats\n  brokers: [n:4222]\n  max_deliver: 3\n  backoff: [1s, 5s, 30s]\n",
+    );
+    const problems = await problemsOf({ file });
+    assert.deepEqual(problems.map((p) => [p.path, p.message]), [[
+      "eventBus.maxDeliver",
+      "expected more than the number of backoff entries (3), as JetStream requires",
+    ]]);
+    assert.equal(problems[0].source?.line, 5);
+  });
+
+  it("never prints the password or token, loaded or in an error report", async () => {
+    const env = {
+      CQI_SERVICE_NAME: "svc",
+      CQI_EVENT_BUS_BACKEND: "nats",
+      CQI_EVENT_BUS_BROKERS: "nats:4222",
+      CQI_EVENT_BUS_PASSWORD: "pw-SECRET-1",
+      CQI_EVENT_BUS_TOKEN: "tok-SECRET-2",
+    };
+    const { config } = await load({ env });
+    assert.equal(config.eventBus?.password?.reveal(), "pw-SECRET-1");
+    assert.equal(config.eventBus?.token?.reveal(), "tok-SECRET-2");
+    const printed = [
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      `${config.eventBus?.password} ${config.eventBus?.token}`,
+    ].join("\n");
+    assert.ok(!printed.includes("SECRET"), printed);
+    assert.equal(
+      JSON.stringify({
+        p: config.eventBus?.password,
+        t: config.eventBus?.token,
+      }),
+      '{"p":"[REDACTED]","t":"[REDACTED]"}',
+    );
+
+    await using dir = await tempDir();
+    const file = await dir.write(
+      "c.yaml",
+      "event_bus:\n  password: [pw-SECRET-3]\n  token: { t: tok-SECRET-4 }\n",
+    );
+    const error = await loadConfig({
+      file,
+      envFile: false,
+      env: { ...env, CQI_EVENT_BUS_PASSWORD: "", CQI_EVENT_BUS_TOKEN: "" },
+    }).then(() => assert.fail("expected a ConfigError"), (e) => e);
+    assert.ok(isConfigError(error));
+    const report = [
+      error.message,
+      JSON.stringify(error.problems),
+      inspect(error, { depth: 10 }),
+    ].join("\n");
+    assert.ok(!report.includes("SECRET"), report);
+    assert.deepEqual(
+      error.problems.map((p: ConfigProblem) => `${p.path}: ${p.message}`),
+      [
+        "eventBus.password: expected a string",
+        "eventBus.token: expected a string",
+      ],
+    );
   });
 });

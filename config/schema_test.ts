@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import * as v from "valibot";
 import { cqiSchema, JWT_ALGORITHMS, loadConfig, Secret } from "./mod.ts";
 
@@ -287,5 +288,224 @@ describe("auth section", () => {
       },
     });
     assert.deepEqual(config.auth!.jwt!.algorithms, ["Ed25519", "EdDSA"]);
+  });
+});
+
+describe("eventBus section: NATS JetStream settings", () => {
+  const nats = (settings: Record<string, unknown>) => ({
+    eventBus: { backend: "nats", brokers: ["nats:4222"], ...settings },
+  });
+  const NATS_FIELDS = [
+    "username",
+    "password",
+    "token",
+    "stream",
+    "subjects",
+    "maxAge",
+    "maxBytes",
+    "maxMessages",
+    "replicas",
+    "duplicateWindow",
+    "maxDeliver",
+    "ackWait",
+    "maxAckPending",
+    "backoff",
+  ] as const;
+
+  it("leaves every NATS setting undefined when unset: @cqi/bus has the defaults", () => {
+    const bus = valid(nats({})).eventBus!;
+    assert.deepEqual(bus, { backend: "nats", brokers: ["nats:4222"] });
+    for (const name of NATS_FIELDS) assert.equal(bus[name], undefined, name);
+    const kafka = valid({
+      eventBus: { backend: "kafka", brokers: ["k:9092"] },
+    });
+    for (const name of NATS_FIELDS) {
+      assert.equal(kafka.eventBus![name], undefined, name);
+    }
+  });
+
+  it("reads every setting, durations in milliseconds", () => {
+    const { password, token, ...bus } = valid(nats({
+      consumerGroup: "cqpm",
+      username: "cqpm",
+      password: "nats-pw",
+      token: "nats-token",
+      stream: "ORDERS",
+      subjects: ["orders.v1.>", "audit.*.events"],
+      maxAge: "168h",
+      maxBytes: 1_073_741_824,
+      maxMessages: 1_000_000,
+      replicas: 3,
+      duplicateWindow: "2m",
+      maxDeliver: 4,
+      ackWait: "30s",
+      maxAckPending: 1_000,
+      backoff: ["1s", 5_000, "1m"],
+    })).eventBus!;
+    assert.deepEqual(bus, {
+      backend: "nats",
+      brokers: ["nats:4222"],
+      consumerGroup: "cqpm",
+      username: "cqpm",
+      stream: "ORDERS",
+      subjects: ["orders.v1.>", "audit.*.events"],
+      maxAge: 604_800_000,
+      maxBytes: 1_073_741_824,
+      maxMessages: 1_000_000,
+      replicas: 3,
+      duplicateWindow: 120_000,
+      maxDeliver: 4,
+      ackWait: 30_000,
+      maxAckPending: 1_000,
+      backoff: [1_000, 5_000, 60_000],
+    });
+    assert.ok(password instanceof Secret);
+    assert.ok(token instanceof Secret);
+    assert.equal(password.reveal(), "nats-pw");
+    assert.equal(token.reveal(), "nats-token");
+  });
+
+  it("still needs brokers for NATS", () => {
+    assert.deepEqual(problems({ eventBus: { backend: "nats" } }), [
+      ["eventBus.brokers", "expected at least one broker for this backend"],
+    ]);
+  });
+
+  it("takes password and token as Secrets that never print", () => {
+    const bus = valid(nats({ password: "pw-VALUE", token: "tok-VALUE" }))
+      .eventBus!;
+    for (const secret of [bus.password, bus.token]) {
+      assert.ok(secret instanceof Secret);
+      assert.equal(String(secret), "[REDACTED]");
+    }
+    const printed = [
+      JSON.stringify(bus),
+      `${bus.password} ${bus.token}`,
+      inspect(bus, { depth: 5 }),
+      inspect(valid(nats({ password: "pw-VALUE" })), { depth: 5 }),
+    ].join("\n");
+    assert.ok(!printed.includes("VALUE"), printed);
+    assert.deepEqual(problems(nats({ password: "", token: 42 })), [
+      ["eventBus.password", "expected a non-empty secret"],
+      ["eventBus.token", "expected a string"],
+    ]);
+  });
+
+  it("checks the stream name: 1-255 characters, none special", () => {
+    for (const name of ["CQC_EVENTS", "orders-v1", "x".repeat(255)]) {
+      assert.equal(valid(nats({ stream: name })).eventBus?.stream, name);
+    }
+    const special =
+      'expected a stream name without whitespace, ".", "*", ">", "/" or "\\"';
+    const cases: [string, string][] = [
+      ["", "expected a non-empty string"],
+      ["x".repeat(256), "expected a stream name of at most 255 characters"],
+      ["cqc events", special],
+      ["cqc\tevents", special],
+      ["cqc.events", special],
+      ["events*", special],
+      ["events>", special],
+      ["cqc/events", special],
+      ["cqc\\events", special],
+    ];
+    for (const [name, message] of cases) {
+      assert.deepEqual(problems(nats({ stream: name })), [
+        ["eventBus.stream", message],
+      ], JSON.stringify(name));
+    }
+  });
+
+  it("checks each subject: tokens, no whitespace, wildcards as whole tokens", () => {
+    const fine = ["cqc.events.v1.>", "a.*.c", "*", ">", "orders", "a.*.>"];
+    assert.deepEqual(valid(nats({ subjects: fine })).eventBus?.subjects, fine);
+    const cases: [string, string][] = [
+      ["", "expected a non-empty string"],
+      ["a..b", 'expected a NATS subject of non-empty tokens separated by "."'],
+      [".a", 'expected a NATS subject of non-empty tokens separated by "."'],
+      ["a.", 'expected a NATS subject of non-empty tokens separated by "."'],
+      ["a b", "expected a NATS subject without whitespace"],
+      ["a.\tb", "expected a NATS subject without whitespace"],
+      ["a.>.b", 'expected ">" only as the last token of a NATS subject'],
+      ["a.b>", 'expected ">" only as the last token of a NATS subject'],
+      ["a.b*", 'expected "*" only as a whole token of a NATS subject'],
+      ["*a.b", 'expected "*" only as a whole token of a NATS subject'],
+    ];
+    for (const [subject, message] of cases) {
+      assert.deepEqual(problems(nats({ subjects: ["ok.>", subject] })), [
+        ["eventBus.subjects.1", message],
+      ], JSON.stringify(subject));
+    }
+    assert.deepEqual(problems(nats({ subjects: "a.>" })), [
+      ["eventBus.subjects", "expected a list"],
+    ]);
+  });
+
+  it("checks the limits and durations, naming each field", () => {
+    assert.deepEqual(
+      problems(nats({
+        maxAge: "0s",
+        maxBytes: 0,
+        maxMessages: 1.5,
+        replicas: 0,
+        duplicateWindow: "soon",
+        maxDeliver: 0,
+        ackWait: -1,
+        maxAckPending: 0,
+        backoff: ["1s", "later"],
+      })),
+      [
+        ["eventBus.maxAge", "expected a positive duration"],
+        ["eventBus.maxBytes", "expected a positive whole number"],
+        ["eventBus.maxMessages", "expected a positive whole number"],
+        ["eventBus.replicas", "expected a whole number from 1 to 5"],
+        [
+          "eventBus.duplicateWindow",
+          'expected a duration such as "5s", "250ms", "1m" or milliseconds',
+        ],
+        ["eventBus.maxDeliver", "expected a positive whole number"],
+        [
+          "eventBus.ackWait",
+          'expected a duration such as "5s", "250ms", "1m" or milliseconds',
+        ],
+        ["eventBus.maxAckPending", "expected a positive whole number"],
+        [
+          "eventBus.backoff.1",
+          'expected a duration such as "5s", "250ms", "1m" or milliseconds',
+        ],
+      ],
+    );
+    for (const replicas of [6, 2.5, "3"]) {
+      assert.deepEqual(
+        problems(nats({ replicas })).map((p) => p[0]),
+        ["eventBus.replicas"],
+        String(replicas),
+      );
+    }
+    for (const replicas of [1, 5]) {
+      assert.equal(valid(nats({ replicas })).eventBus?.replicas, replicas);
+    }
+  });
+
+  it("needs maxDeliver above the number of backoff entries (JetStream's rule)", () => {
+    const backoff = ["1s", "10s", "1m"];
+    for (const maxDeliver of [1, 3]) {
+      assert.deepEqual(problems(nats({ maxDeliver, backoff })), [[
+        "eventBus.maxDeliver",
+        "expected more than the number of backoff entries (3), as JetStream requires",
+      ]]);
+    }
+    const out = valid(nats({ maxDeliver: 4, backoff })).eventBus!;
+    assert.deepEqual([out.maxDeliver, out.backoff], [4, [
+      1_000,
+      10_000,
+      60_000,
+    ]]);
+    // Either alone is fine: @cqi/bus supplies the other.
+    assert.equal(valid(nats({ backoff })).eventBus?.maxDeliver, undefined);
+    assert.equal(valid(nats({ maxDeliver: 1 })).eventBus?.backoff, undefined);
+    assert.deepEqual(
+      valid(nats({ maxDeliver: 1, backoff: [] })).eventBus?.backoff,
+      [],
+    );
   });
 });
