@@ -5,9 +5,12 @@ import type { BusDriver } from "./backends/driver.ts";
 import { kafkajsDriver } from "./backends/kafka_kafkajs.ts";
 import type { KafkaDriverOptions } from "./backends/kafka_options.ts";
 import { MemoryBroker, memoryDriver } from "./backends/memory.ts";
+import { natsDriver } from "./backends/nats_jetstream.ts";
+import { natsDriverOptions } from "./nats_settings.ts";
+import { duration, whole } from "./option_checks.ts";
 import { BusClient, type PublishInfo } from "./bus.ts";
 import type { DeadLetterInfo } from "./deliver.ts";
-import type { Bus, Middleware } from "./types.ts";
+import type { Bus, Middleware, NatsOptions } from "./types.ts";
 import { parseTarget } from "./url.ts";
 
 /**
@@ -40,9 +43,9 @@ export interface BusOptions {
    * and their messages are left uncommitted. Default 10 s.
    */
   closeTimeout?: number;
-  /** Kafka: time allowed to connect. Default 5 s. */
+  /** Kafka and NATS: time allowed to connect. Default 5 s. */
   connectionTimeout?: number;
-  /** Kafka: time allowed for one request. Default 10 s. */
+  /** Kafka and NATS: time allowed for one request (NATS: a publish's acknowledgement). Default 10 s. */
   requestTimeout?: number;
   /** Partitions of topics the bus creates. Default: memory 3, Kafka the broker's `num.partitions`. */
   partitions?: number;
@@ -50,6 +53,8 @@ export interface BusOptions {
   retention?: number;
   /** Kafka: consumer session timeout. Default 10 s. */
   sessionTimeout?: number;
+  /** NATS: credentials, the stream and the durable consumers (over the config's and the URL's). */
+  nats?: NatsOptions;
 }
 
 const brokers = new Map<string, MemoryBroker>();
@@ -60,7 +65,10 @@ const brokers = new Map<string, MemoryBroker>();
  *   `memory://name` shares one by name across the process;
  * - `kafka://host:port,host:port` (every bootstrap broker) or the config's
  *   `eventBus` section: Apache Kafka, with an idempotent producer and
- *   acknowledgement by all in-sync replicas.
+ *   acknowledgement by all in-sync replicas;
+ * - `nats://[user:password@]host:port,host:port` (every server) or the
+ *   config's section: NATS JetStream, on a stream of file storage (see
+ *   {@linkcode NatsOptions}) with a durable consumer per group and topic.
  *
  * Messages carry CloudEvents headers (`ce_id`, `ce_type`, `ce_source`,
  * `ce_time`, `content-type`) and the publisher's trace context.
@@ -126,6 +134,22 @@ export function createBus(
       if (target.name !== "") brokers.set(target.name, broker);
     }
     driver = memoryDriver(broker);
+  } else if (target.backend === "nats") {
+    driver = natsDriver(natsDriverOptions({
+      servers: target.servers,
+      clientId: service,
+      nats: { ...target.nats, ...options.nats },
+      connectionTimeout: duration(
+        options.connectionTimeout,
+        5_000,
+        "connectionTimeout",
+      ),
+      requestTimeout: duration(
+        options.requestTimeout,
+        10_000,
+        "requestTimeout",
+      ),
+    }));
   } else {
     const sessionTimeout = duration(
       options.sessionTimeout,
@@ -171,21 +195,4 @@ function serviceName(service: ServiceIdentity | undefined): string {
     throw new TypeError("createBus: service.name must be a non-empty string");
   }
   return service.name;
-}
-
-function whole(value: unknown, name: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new TypeError(`createBus: ${name} must be a whole number >= 1`);
-  }
-  return value as number;
-}
-
-function duration(value: unknown, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !(value > 0) || value > 2 ** 31 - 1) {
-    throw new TypeError(
-      `createBus: ${name} must be a positive number of milliseconds`,
-    );
-  }
-  return value;
 }

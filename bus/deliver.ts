@@ -2,10 +2,14 @@
 // consumer span whose parent is the publisher's, and a failure turned into
 // a dead letter. Resolving means "commit"; rejecting means "the
 // subscription is closing and this record was not finished".
-import { CqiError, kindOf } from "@cqi/errors";
+import { CqiError, kindOf, permanent } from "@cqi/errors";
 import { raceSignal, retry as retryCall } from "@cqi/retry";
 import { extract, startSpan } from "@cqi/tracing";
-import type { BusDriver, IncomingRecord } from "./backends/driver.ts";
+import type {
+  BusDriver,
+  IncomingRecord,
+  RecordOutcome,
+} from "./backends/driver.ts";
 import { deadLetterHeaders, readEvent } from "./headers.ts";
 import { STOPPING } from "./stopping.ts";
 import type { Message } from "./types.ts";
@@ -56,9 +60,18 @@ export interface Delivery {
 export async function deliver(
   delivery: Delivery,
   record: IncomingRecord,
-): Promise<void> {
+): Promise<RecordOutcome> {
   // Closing: records not yet started stay uncommitted, for the next owner.
   if (delivery.stopping.aborted) throw delivery.stopping.reason;
+  if (record.exhausted !== undefined) {
+    // Its handlers never finished (the process died, or they outlived the
+    // acknowledgement deadline) that many times: not once more.
+    const failure = permanent(
+      `not acknowledged after ${record.exhausted} deliveries`,
+    );
+    await deadLetter(delivery, record, failure, record.exhausted);
+    return "dead-lettered";
+  }
   const event = readEvent(
     record.headers,
     `${record.topic}/${record.partition}/${record.offset}`,
@@ -108,7 +121,7 @@ export async function deliver(
     // Past the close grace, a handler still running is left behind: its
     // message stays uncommitted, so that close() ends.
     await raceSignal(handled, delivery.grace, () => delivery.stopping.reason);
-    return;
+    return "handled";
   } catch (error) {
     failure ??= error;
   }
@@ -117,6 +130,7 @@ export async function deliver(
   // dead letter: it stays uncommitted, for the next owner.
   if (delivery.stopping.aborted) throw delivery.stopping.reason;
   await deadLetter(delivery, record, failure, message.attempt);
+  return "dead-lettered";
 }
 
 // A thrown value may be anything, a Proxy whose traps throw included: what

@@ -1,16 +1,19 @@
 // Runs fetched records with bounded concurrency: records of one key (or,
 // without a key, of one partition) one at a time in offset order, different
 // keys in parallel. Shared by every backend, so ordering is the same on all.
-import type { IncomingRecord, RecordHandler } from "./backends/driver.ts";
+import type { IncomingRecord } from "./backends/driver.ts";
+
+/** Handles one record; rejects only when the consumer stops. */
+type Handle = (record: IncomingRecord) => Promise<unknown>;
 
 /** Runs records for a consumer, at most `concurrency` at once across all batches. */
 export class Dispatcher {
   readonly #concurrency: number;
-  readonly #handle: RecordHandler;
+  readonly #handle: Handle;
   #active = 0;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(concurrency: number, handle: RecordHandler) {
+  constructor(concurrency: number, handle: Handle) {
     this.#concurrency = concurrency;
     this.#handle = handle;
   }

@@ -1,7 +1,7 @@
 /**
  * Events on topics, typed by protobuf (or any codec), delivered at least
  * once to every consumer group: a broker in memory for tests and examples,
- * Apache Kafka for production.
+ * Apache Kafka or NATS JetStream for production.
  *
  * ```ts
  * import { createBus } from "@cqi/bus";
@@ -22,6 +22,7 @@ export type {
   Handler,
   Message,
   Middleware,
+  NatsOptions,
   Next,
   Published,
   PublishOptions,

@@ -236,7 +236,7 @@ export interface Subscription extends AsyncDisposable {
  * ```
  */
 export interface Bus extends AsyncDisposable {
-  /** `memory` or `kafka`. */
+  /** `memory`, `kafka` or `nats`. */
   readonly system: string;
   /**
    * Publishes `value` of the type `schema` describes, encoded by it; the
@@ -287,4 +287,55 @@ export interface Bus extends AsyncDisposable {
    * disconnects.
    */
   close(): Promise<void>;
+}
+
+/**
+ * NATS JetStream settings of {@linkcode BusOptions}: credentials, the stream
+ * the bus publishes to, and its durable consumers. Durations are
+ * milliseconds. The config's `eventBus` section has the same fields.
+ *
+ * A stream that does not exist is created with these settings (defaults
+ * where absent); one that exists is updated only where a setting is given
+ * here, and gains subjects but never loses any: the bus never deletes or
+ * recreates a stream.
+ *
+ * @example Usage
+ * ```ts
+ * import type { NatsOptions } from "@cqi/bus";
+ *
+ * const nats: NatsOptions = { stream: "ORDERS", subjects: ["orders.>"], maxDeliver: 10 };
+ * ```
+ */
+export interface NatsOptions {
+  /** User name (also `nats://user:password@host`). */
+  username?: string;
+  /** Password of `username`. */
+  password?: string;
+  /** Token (also `nats://token@host`). */
+  token?: string;
+  /** The stream's name. Default `CQC_EVENTS`. */
+  stream?: string;
+  /** The stream's subjects: every topic must be one of them. Default `cqc.events.v1.>`. */
+  subjects?: string[];
+  /** Age after which the stream drops a message. Default (at creation) 7 days. */
+  maxAge?: number;
+  /** The stream's size limit in bytes (the oldest messages go). Default none. */
+  maxBytes?: number;
+  /** The stream's message limit (the oldest go). Default none. */
+  maxMessages?: number;
+  /** Copies of the stream in a cluster. Default (at creation) 1. */
+  replicas?: number;
+  /** Time in which a repeated event id is dropped as a duplicate. Default (at creation) 2 min. */
+  duplicateWindow?: number;
+  /**
+   * Deliveries of a message without an acknowledgement (its member crashed,
+   * or outlived `ackWait`) before it is dead-lettered. Default 5.
+   */
+  maxDeliver?: number;
+  /** Time the server waits for an acknowledgement before delivering again. Default 30 s. */
+  ackWait?: number;
+  /** Messages a group holds unacknowledged at once. Default 1,000. */
+  maxAckPending?: number;
+  /** Waits before the server delivers an unacknowledged message again (one per delivery, the last repeats). Default `ackWait`. */
+  backoff?: number[];
 }

@@ -1,15 +1,27 @@
 // Which backend a bus source names: a config section or a URL.
 import type { EventBusConfig } from "@cqi/config";
+import type { NatsOptions } from "./types.ts";
 
 /** A parsed bus source. */
 export type BusTarget =
   | { backend: "memory"; name: string; group: string | undefined }
-  | { backend: "kafka"; brokers: string[]; group: string | undefined };
+  | { backend: "kafka"; brokers: string[]; group: string | undefined }
+  | {
+    backend: "nats";
+    servers: string[];
+    group: string | undefined;
+    /** Credentials from the URL, settings and credentials from the config. */
+    nats: NatsOptions;
+  };
 
 const HOST =
   /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?)$/;
 
-/** Parses `memory://[name]`, `kafka://host:port,host:port` or a config section. */
+/**
+ * Parses `memory://[name]`, `kafka://host:port,host:port`,
+ * `nats://[user:password@ | token@]host:port,host:port` or a config section.
+ * An error never repeats credentials.
+ */
 export function parseTarget(
   source: EventBusConfig | string | URL | undefined,
 ): BusTarget {
@@ -28,17 +40,25 @@ export function parseTarget(
         group: config.consumerGroup,
       };
     }
+    if (config.backend === "nats") {
+      return {
+        backend: "nats",
+        servers: (config.brokers ?? []).map((s) => server(s, 4222)),
+        group: config.consumerGroup,
+        nats: natsSettings(config),
+      };
+    }
     throw new TypeError(
-      `createBus: the ${
-        JSON.stringify(String(config.backend))
-      } backend is not supported yet (memory, kafka)`,
+      `createBus: unknown backend ${
+        JSON.stringify(String(config.backend).slice(0, 100))
+      } (memory, kafka, nats)`,
     );
   }
   const text = String(source);
   const match = /^([a-z]+):\/\/([^/?#]*)\/?$/.exec(text);
   if (match === null) {
     throw new TypeError(
-      "createBus: expected memory://[name] or kafka://host:port[,host:port...]",
+      "createBus: expected memory://[name], kafka://host:port[,host:port...] or nats://host:port[,host:port...]",
     );
   }
   const [, scheme, rest] = match;
@@ -57,20 +77,84 @@ export function parseTarget(
       group: undefined,
     };
   }
+  if (scheme === "nats") return natsTarget(rest);
   throw new TypeError(
-    `createBus: unsupported scheme ${JSON.stringify(scheme)} (memory, kafka)`,
+    `createBus: unsupported scheme ${
+      JSON.stringify(scheme)
+    } (memory, kafka, nats)`,
   );
+}
+
+// `[user:password@ | token@]host:port,...`: the credentials are taken off
+// before anything is checked, so that no error can repeat them.
+function natsTarget(rest: string): BusTarget {
+  const at = rest.lastIndexOf("@");
+  const nats: NatsOptions = {};
+  if (at !== -1) {
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(":");
+    try {
+      if (colon === -1) nats.token = decodeURIComponent(userinfo);
+      else {
+        nats.username = decodeURIComponent(userinfo.slice(0, colon));
+        nats.password = decodeURIComponent(userinfo.slice(colon + 1));
+      }
+    } catch {
+      throw new TypeError(
+        "createBus: the nats:// credentials are not valid percent-encoding",
+      );
+    }
+  }
+  return {
+    backend: "nats",
+    servers: rest.slice(at + 1).split(",").map((s) => server(s, 4222)),
+    group: undefined,
+    nats,
+  };
+}
+
+// The NATS settings of a config section; absent ones stay absent.
+function natsSettings(config: EventBusConfig): NatsOptions {
+  const nats: NatsOptions = {};
+  const c = config;
+  if (c.username !== undefined) nats.username = c.username;
+  if (c.password !== undefined) nats.password = c.password.reveal();
+  if (c.token !== undefined) nats.token = c.token.reveal();
+  for (
+    const name of [
+      "stream",
+      "subjects",
+      "maxAge",
+      "maxBytes",
+      "maxMessages",
+      "replicas",
+      "duplicateWindow",
+      "maxDeliver",
+      "ackWait",
+      "maxAckPending",
+      "backoff",
+    ] as const
+  ) {
+    if (c[name] !== undefined) {
+      (nats as Record<string, unknown>)[name] = c[name];
+    }
+  }
+  return nats;
 }
 
 // `host[:port]` with a legal host and a port from 1 to 65535 (default 9092).
 function broker(text: string): string {
+  return server(text, 9092);
+}
+
+function server(text: string, defaultPort: number): string {
   const match = /^(.*?)(?::(\d{1,5}))?$/.exec(String(text).trim());
   const host = match?.[1] ?? "";
-  const port = Number(match?.[2] ?? 9092);
+  const port = Number(match?.[2] ?? defaultPort);
   if (!HOST.test(host) || !(port >= 1 && port <= 65535)) {
     throw new TypeError(
-      `createBus: invalid broker ${
-        JSON.stringify(String(text).slice(0, 100))
+      `createBus: invalid ${defaultPort === 9092 ? "broker" : "server"} ${
+        JSON.stringify(String(text).replace(/^.*@/s, "***@").slice(0, 100))
       }: expected host:port`,
     );
   }

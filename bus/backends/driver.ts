@@ -25,6 +25,11 @@ export interface IncomingRecord {
   timestamp: number;
   /** Records after this one in its partition when it was fetched, if known. */
   lag: number | undefined;
+  /**
+   * Delivered as often as the backend allows without an acknowledgement
+   * (its handlers crashed or hung each time): dead-letter it unhandled.
+   */
+  exhausted?: number;
 }
 
 /** What a consumer group member consumes. */
@@ -37,12 +42,17 @@ export interface ConsumeOptions {
   from: "earliest" | "latest";
 }
 
+/** How a record ended (nothing is `handled`): `dead-lettered` when its handler failed for good. */
+export type RecordOutcome = "handled" | "dead-lettered";
+
 /**
  * Handles one record. Resolves when the record may be committed; rejects
  * only when the consumer is stopping before it finished (the record is then
  * not committed, and another member or the next start gets it again).
  */
-export type RecordHandler = (record: IncomingRecord) => Promise<void>;
+export type RecordHandler = (
+  record: IncomingRecord,
+) => Promise<RecordOutcome | void>;
 
 /** A running group membership. */
 export interface Consumption {
@@ -55,7 +65,7 @@ export interface Consumption {
 
 /** A bus backend. */
 export interface BusDriver {
-  /** `memory` or `kafka`: for spans and errors. */
+  /** `memory`, `kafka` or `nats`: for spans and errors. */
   readonly system: string;
   /**
    * Sends records in order; resolves when every one is acknowledged by the

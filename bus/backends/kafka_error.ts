@@ -8,6 +8,7 @@ import {
   temporary,
   unauthorized,
 } from "@cqi/errors";
+import { where } from "./where.ts";
 
 /** Broker error codes (kafkajs `type`) that a retry may fix. */
 const TEMPORARY_TYPES: ReadonlySet<string> = new Set([
@@ -139,17 +140,6 @@ function innermost(error: unknown): unknown {
   return current;
 }
 
-function where(operation: string, topics: readonly string[]): string {
-  if (topics.length === 0) return `kafka ${operation}`;
-  const names = topics.slice(0, 3)
-    .map((t) => JSON.stringify(t.length > 100 ? `${t.slice(0, 100)}…` : t))
-    .join(", ");
-  const more = topics.length > 3 ? ` and ${topics.length - 3} more` : "";
-  return `kafka ${operation} (${
-    topics.length === 1 ? "topic" : "topics"
-  } ${names}${more})`;
-}
-
 /**
  * Maps an error of kafkajs (or of the socket under it) to a `CqiError`:
  * `temporary` for the network, leaders, coordinators, rebalances and request
@@ -168,7 +158,7 @@ export function kafkaError(
   topics: readonly string[] = [],
 ): CqiError {
   if (error instanceof CqiError) return error;
-  const prefix = where(operation, topics);
+  const prefix = where("kafka", operation, topics);
   const inner = innermost(error);
   const e =
     (typeof inner === "object" && inner !== null ? inner : {}) as Described;

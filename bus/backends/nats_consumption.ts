@@ -1,0 +1,265 @@
+// A group's consumption of its topics on JetStream: one durable pull
+// consumer per group and topic (explicit acks), messages handed over as they
+// arrive, one key at a time and at most `concurrency` at once. A message is
+// acknowledged once handled, terminated once dead-lettered, and while held
+// it is kept from redelivery (`working`). What a closing consumption did not
+// finish is returned (`nak`) once its pulls have ended, so that it goes to
+// another member at once, not after the acknowledgement deadline.
+import { createHash } from "node:crypto";
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import type {
+  ConsumeOptions,
+  Consumption,
+  IncomingRecord,
+  RecordHandler,
+} from "./driver.ts";
+import {
+  type Connected,
+  KEY_HEADER,
+  type NatsDriverOptions,
+} from "./nats_options.ts";
+
+/** Messages one pull asks for. */
+const PULL_BATCH = 256;
+/**
+ * How long a pull request lives on the server. A closed consumption's last
+ * request outlives it there for up to this long, and the server would hand
+ * a returned message to it (lost until its acknowledgement deadline): so
+ * messages are returned only once it expired. It bounds that wait in
+ * `close()`; a shorter one costs more idle requests.
+ */
+const PULL_EXPIRES = 2_000;
+
+const ns = (ms: number) => Math.round(ms * 1e6);
+
+/**
+ * The durable consumer's name of `group` on `topic`: readable, within the
+ * server's rules (no `.`, `*`, `>`, spaces), and distinct for every pair.
+ */
+export function durableName(group: string, topic: string): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 60);
+  const hash = createHash("sha256").update(`${group}\n${topic}`).digest("hex")
+    .slice(0, 16);
+  return `${safe(group)}__${safe(topic)}__${hash}`;
+}
+
+function toRecord(message: JsMsg, maxDeliver: number): IncomingRecord {
+  const headers: Record<string, string> = {};
+  let key: string | undefined;
+  const h = message.headers;
+  if (h !== undefined) {
+    for (const name of h.keys()) {
+      const value = h.get(name);
+      if (/^nats-/i.test(name)) continue; // the server's, not the event's
+      if (name.toLowerCase() === KEY_HEADER) key ??= value;
+      else {Object.defineProperty(headers, name, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });}
+    }
+  }
+  const info = message.info;
+  const deliveries = info.deliveryCount;
+  return {
+    topic: message.subject,
+    partition: 0,
+    offset: String(message.seq),
+    key,
+    value: message.data ?? new Uint8Array(0),
+    headers,
+    timestamp: Math.floor(Number(message.timestampNanos / 1_000_000n)),
+    lag: Number.isFinite(info.pending) ? info.pending : undefined,
+    ...(deliveries > maxDeliver ? { exhausted: deliveries - 1 } : {}),
+  };
+}
+
+/** A group's durable consumers of its topics. */
+export class NatsConsumption implements Consumption {
+  readonly #connected: Connected;
+  readonly #options: NatsDriverOptions;
+  readonly #consume: ConsumeOptions;
+  readonly #handle: RecordHandler;
+  readonly #onClosed: () => void;
+  readonly #pulls: ConsumerMessages[] = [];
+  /** Received and not yet acknowledged, terminated or returned. */
+  readonly #held = new Set<JsMsg>();
+  /** The last message's run of each key (`""`: keyless). */
+  readonly #lanes = new Map<string, Promise<void>>();
+  readonly #runs = new Set<Promise<void>>();
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  /** `handle` rejected: the consumer is stopping; handle nothing more. */
+  #stopped = false;
+  #closing: Promise<void> | undefined;
+  #working: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    connected: Connected,
+    options: NatsDriverOptions,
+    consume: ConsumeOptions,
+    handle: RecordHandler,
+    onClosed: () => void,
+  ) {
+    this.#connected = connected;
+    this.#options = options;
+    this.#consume = consume;
+    this.#handle = handle;
+    this.#onClosed = onClosed;
+  }
+
+  /** Creates or updates the durable consumers, then starts pulling. */
+  async start(): Promise<void> {
+    const { js } = this.#connected;
+    const stream = this.#options.stream.name;
+    const c = this.#options.consumer;
+    for (const topic of this.#consume.topics) {
+      const name = durableName(this.#consume.group, topic);
+      const settings = {
+        ack_wait: ns(c.ackWait),
+        // One delivery more than handled: on it, the message is dead-lettered.
+        max_deliver: c.maxDeliver + 1,
+        max_ack_pending: c.maxAckPending,
+        ...(c.backoff.length > 0 ? { backoff: c.backoff.map(ns) } : {}),
+      };
+      await this.#ensureConsumer(stream, name, {
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: topic,
+        deliver_policy: this.#consume.from === "earliest"
+          ? DeliverPolicy.All
+          : DeliverPolicy.New,
+        ...settings,
+      }, settings);
+      if (this.#closing !== undefined) return;
+      const consumer = await js.consumers.get(stream, name);
+      this.#pulls.push(
+        await consumer.consume({
+          max_messages: Math.min(PULL_BATCH, c.maxAckPending),
+          expires: PULL_EXPIRES,
+          callback: (message) => this.#receive(message),
+        }),
+      );
+    }
+    // Held messages tell the server they are in hand, well within its
+    // acknowledgement deadline (the shortest of ack_wait and the backoff).
+    const deadline = Math.min(c.ackWait, ...c.backoff);
+    this.#working = setInterval(() => {
+      for (const message of this.#held) message.working();
+    }, Math.max(20, Math.floor(deadline / 3)));
+    (this.#working as { unref?: () => void }).unref?.();
+  }
+
+  async #ensureConsumer(
+    stream: string,
+    name: string,
+    config: Partial<ConsumerConfig>,
+    settings: Partial<ConsumerConfig>,
+  ): Promise<void> {
+    const { jsm } = this.#connected;
+    let existing: ConsumerConfig | undefined;
+    try {
+      existing = (await jsm.consumers.info(stream, name)).config;
+    } catch (error) {
+      const e = error as { name?: unknown; code?: unknown } | null;
+      if (e?.name !== "ConsumerNotFoundError" && e?.code !== 10014) throw error;
+    }
+    if (existing === undefined) {
+      await jsm.consumers.add(stream, config);
+      return;
+    }
+    const differs = Object.entries(settings).some(([field, value]) =>
+      JSON.stringify(existing[field as keyof ConsumerConfig]) !==
+        JSON.stringify(value)
+    );
+    if (differs) await jsm.consumers.update(stream, name, settings);
+  }
+
+  // Called by nats.js for each message, in stream order; never throws.
+  #receive(message: JsMsg): void {
+    if (this.#stopped || this.#closing !== undefined) {
+      this.#held.add(message); // returned by close()
+      return;
+    }
+    let record: IncomingRecord;
+    try {
+      record = toRecord(message, this.#options.consumer.maxDeliver);
+    } catch {
+      message.term(); // unreadable metadata: nothing could handle it
+      return;
+    }
+    this.#held.add(message);
+    const lane = record.key === undefined ? "" : `k${record.key}`;
+    const before = this.#lanes.get(lane);
+    const run = before === undefined
+      ? this.#run(message, record)
+      : before.then(() => this.#run(message, record));
+    this.#lanes.set(lane, run);
+    this.#runs.add(run);
+    run.then(() => {
+      this.#runs.delete(run);
+      if (this.#lanes.get(lane) === run) this.#lanes.delete(lane);
+    });
+  }
+
+  // Handles one message and settles it with the server; never rejects.
+  async #run(message: JsMsg, record: IncomingRecord): Promise<void> {
+    await this.#acquire();
+    try {
+      if (this.#stopped) throw new Error("stopped");
+      const outcome = await this.#handle(record);
+      this.#held.delete(message);
+      if (outcome === "dead-lettered") message.term();
+      else message.ack();
+    } catch {
+      this.#stopped = true; // held: close() returns it
+    } finally {
+      this.#release();
+    }
+  }
+
+  #acquire(): Promise<void> | void {
+    if (this.#active < this.#consume.concurrency) {
+      this.#active++;
+      return;
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#active--;
+    else next();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // No more pulls, then the handlers in flight finish (those not started
+    // are stopped by the bus), then what is left goes back to the server.
+    await Promise.allSettled(this.#pulls.map((pull) => pull.close()));
+    const expired = Date.now() + PULL_EXPIRES + 100;
+    while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
+    if (this.#held.size > 0) {
+      // Kept from redelivery meanwhile (`working`); returned once no
+      // request of ours is left on the server to take them.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, expired - Date.now()))
+      );
+      for (const message of this.#held) message.nak();
+      this.#held.clear();
+    }
+    clearInterval(this.#working);
+    this.#onClosed();
+  }
+}
