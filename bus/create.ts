@@ -117,6 +117,16 @@ export function createBus(
   ) {
     throw new TypeError("createBus: middleware must be an array of functions");
   }
+  const connectionTimeout = duration(
+    options.connectionTimeout,
+    5_000,
+    "connectionTimeout",
+  );
+  const requestTimeout = duration(
+    options.requestTimeout,
+    10_000,
+    "requestTimeout",
+  );
   const partitions = options.partitions === undefined
     ? undefined
     : whole(options.partitions, "partitions");
@@ -139,16 +149,8 @@ export function createBus(
       servers: target.servers,
       clientId: service,
       nats: { ...target.nats, ...options.nats },
-      connectionTimeout: duration(
-        options.connectionTimeout,
-        5_000,
-        "connectionTimeout",
-      ),
-      requestTimeout: duration(
-        options.requestTimeout,
-        10_000,
-        "requestTimeout",
-      ),
+      connectionTimeout,
+      requestTimeout,
     }));
   } else {
     const sessionTimeout = duration(
@@ -159,16 +161,8 @@ export function createBus(
     const kafka: KafkaDriverOptions = {
       brokers: target.brokers,
       clientId: service,
-      connectionTimeout: duration(
-        options.connectionTimeout,
-        5_000,
-        "connectionTimeout",
-      ),
-      requestTimeout: duration(
-        options.requestTimeout,
-        10_000,
-        "requestTimeout",
-      ),
+      connectionTimeout,
+      requestTimeout,
       partitions,
       sessionTimeout,
       heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 4)),

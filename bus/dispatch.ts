@@ -2,19 +2,18 @@
 // without a key, of one partition) one at a time in offset order, different
 // keys in parallel. Shared by every backend, so ordering is the same on all.
 import type { IncomingRecord } from "./backends/driver.ts";
+import { Slots } from "./slots.ts";
 
 /** Handles one record; rejects only when the consumer stops. */
 type Handle = (record: IncomingRecord) => Promise<unknown>;
 
 /** Runs records for a consumer, at most `concurrency` at once across all batches. */
 export class Dispatcher {
-  readonly #concurrency: number;
+  readonly #slots: Slots;
   readonly #handle: Handle;
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
 
   constructor(concurrency: number, handle: Handle) {
-    this.#concurrency = concurrency;
+    this.#slots = new Slots(concurrency);
     this.#handle = handle;
   }
 
@@ -40,7 +39,7 @@ export class Dispatcher {
       [...lanes.values()].map(async (indexes) => {
         for (const index of indexes) {
           if (stopped) return;
-          await this.#acquire();
+          await this.#slots.acquire();
           try {
             if (stopped) return;
             await this.#handle(records[index]);
@@ -49,26 +48,12 @@ export class Dispatcher {
             stopped = true;
             return;
           } finally {
-            this.#release();
+            this.#slots.release();
           }
         }
       }),
     );
     const first = done.indexOf(0);
     return first === -1 ? records.length : first;
-  }
-
-  #acquire(): Promise<void> | void {
-    if (this.#active < this.#concurrency) {
-      this.#active++;
-      return;
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next === undefined) this.#active--;
-    else next();
   }
 }

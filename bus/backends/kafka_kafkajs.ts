@@ -29,12 +29,13 @@ import {
 } from "kafkajs";
 import {
   canceled,
-  CqiError,
+  type CqiError,
   invalidInput,
   permanent,
   timeout,
 } from "@cqi/errors";
 import { raceSignal } from "@cqi/retry";
+import { abortedCheck, withDeadline } from "./deadline.ts";
 import { Dispatcher } from "../dispatch.ts";
 import type {
   BusDriver,
@@ -94,24 +95,6 @@ function newKafka(options: KafkaDriverOptions, retries: number): Kafka {
     logLevel: logLevel.NOTHING,
     logCreator: () => () => {},
   });
-}
-
-/** Rejects with `onTimeout()` when `work` has not settled after `ms`. */
-async function withDeadline<T>(
-  work: Promise<T>,
-  ms: number,
-  onTimeout: () => unknown,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => {});
-  }
 }
 
 function delay(ms: number): Promise<void> {
@@ -396,12 +379,7 @@ class KafkajsDriver implements BusDriver {
   }
 
   async check(signal?: AbortSignal): Promise<void> {
-    const reason = (s: AbortSignal) =>
-      s.reason instanceof CqiError
-        ? s.reason
-        : (s.reason as Error | undefined)?.name === "TimeoutError"
-        ? timeout("kafka check timed out", { cause: s.reason })
-        : canceled("kafka check canceled", { cause: s.reason });
+    const reason = abortedCheck("kafka");
     if (signal?.aborted) throw reason(signal);
     if (this.#closing !== undefined) throw closedError("check");
     const ms = this.#options.connectionTimeout + this.#options.requestTimeout;

@@ -24,6 +24,7 @@ import {
   KEY_HEADER,
   type NatsDriverOptions,
 } from "./nats_options.ts";
+import { Slots } from "../slots.ts";
 
 /** Messages one pull asks for. */
 const PULL_BATCH = 256;
@@ -94,8 +95,7 @@ export class NatsConsumption implements Consumption {
   /** The last message's run of each key (`""`: keyless). */
   readonly #lanes = new Map<string, Promise<void>>();
   readonly #runs = new Set<Promise<void>>();
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #slots: Slots;
   /** `handle` rejected: the consumer is stopping; handle nothing more. */
   #stopped = false;
   #closing: Promise<void> | undefined;
@@ -112,6 +112,7 @@ export class NatsConsumption implements Consumption {
     this.#options = options;
     this.#consume = consume;
     this.#handle = handle;
+    this.#slots = new Slots(consume.concurrency);
     this.#onClosed = onClosed;
   }
 
@@ -211,7 +212,7 @@ export class NatsConsumption implements Consumption {
 
   // Handles one message and settles it with the server; never rejects.
   async #run(message: JsMsg, record: IncomingRecord): Promise<void> {
-    await this.#acquire();
+    await this.#slots.acquire();
     try {
       if (this.#stopped) throw new Error("stopped");
       const outcome = await this.#handle(record);
@@ -221,22 +222,8 @@ export class NatsConsumption implements Consumption {
     } catch {
       this.#stopped = true; // held: close() returns it
     } finally {
-      this.#release();
+      this.#slots.release();
     }
-  }
-
-  #acquire(): Promise<void> | void {
-    if (this.#active < this.#consume.concurrency) {
-      this.#active++;
-      return;
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next === undefined) this.#active--;
-    else next();
   }
 
   close(): Promise<void> {

@@ -16,14 +16,14 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import {
-  canceled,
-  CqiError,
+  type CqiError,
   invalidInput,
   permanent,
   temporary,
   timeout,
 } from "@cqi/errors";
 import { raceSignal } from "@cqi/retry";
+import { abortedCheck, withDeadline } from "./deadline.ts";
 import type {
   BusDriver,
   ConsumeOptions,
@@ -58,24 +58,6 @@ const ns = (ms: number) => Math.round(ms * 1e6);
 
 function closedError(operation: string): CqiError {
   return permanent(`nats ${operation}: the bus is closed`);
-}
-
-/** Rejects with `onTimeout()` when `work` has not settled after `ms`. */
-async function withDeadline<T>(
-  work: Promise<T>,
-  ms: number,
-  onTimeout: () => unknown,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => {});
-  }
 }
 
 // A header name NATS can carry (a token: printable ASCII, no ':'), and a
@@ -359,12 +341,7 @@ class NatsDriver implements BusDriver {
   }
 
   async check(signal?: AbortSignal): Promise<void> {
-    const reason = (s: AbortSignal) =>
-      s.reason instanceof CqiError
-        ? s.reason
-        : (s.reason as Error | undefined)?.name === "TimeoutError"
-        ? timeout("nats check timed out", { cause: s.reason })
-        : canceled("nats check canceled", { cause: s.reason });
+    const reason = abortedCheck("nats");
     if (signal?.aborted) throw reason(signal);
     if (this.#closing !== undefined) throw closedError("check");
     if (this.#connection !== undefined && !this.#connected) {
