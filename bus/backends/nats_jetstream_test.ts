@@ -16,6 +16,7 @@ import {
 } from "@nats-io/jetstream";
 import { createBus, type Message } from "@cqi/bus";
 import { bytes, json } from "@cqi/codec";
+import { loadConfig } from "@cqi/config";
 import { CqiError, permanent } from "@cqi/errors";
 import { rejectsWith } from "../../tests/_assert.ts";
 import { NATS_SERVERS, requireNats } from "../testdata/nats_server.ts";
@@ -332,6 +333,46 @@ describe("nats jetstream driver", () => {
         "the dead letter carries no server header",
       );
       assert.equal(letters[0].headers["cqi-error-kind"], "invalid_input");
+    },
+  );
+
+  it(
+    "runs from the config's eventBus section, loaded from the environment",
+    LONG,
+    async (t) => {
+      if (!await requireNats(t)) return;
+      const { stream, root } = fresh("config");
+      made.push(stream);
+      const config = await loadConfig({
+        env: {
+          CQI_SERVICE_NAME: "cqpm",
+          CQI_EVENT_BUS_BACKEND: "nats",
+          CQI_EVENT_BUS_BROKERS: NATS_SERVERS.join(","),
+          CQI_EVENT_BUS_CONSUMER_GROUP: "cqpm-workers",
+          CQI_EVENT_BUS_STREAM: stream,
+          CQI_EVENT_BUS_SUBJECTS: `${root}.>`,
+          CQI_EVENT_BUS_MAX_AGE: "1h",
+          CQI_EVENT_BUS_MAX_DELIVER: "3",
+          CQI_EVENT_BUS_ACK_WAIT: "10s",
+        },
+        envFile: false,
+      });
+      await using bus = createBus(config.eventBus, { service: config.service });
+      const topic = `${root}.x`;
+      const got = Promise.withResolvers<Message<{ n: number }>>();
+      await bus.subscribe(Tick, (m) => got.resolve(m), { topic });
+      await bus.publish(Tick, { n: 5 }, { topic });
+      const message = await got.promise;
+      assert.equal(message.group, "cqpm-workers");
+      assert.equal(message.headers.ce_source, "cqpm");
+      const info = await jsm.streams.info(stream);
+      assert.equal(info.config.max_age, 3_600 * 1e9);
+      const consumer = await jsm.consumers.info(
+        stream,
+        durableName("cqpm-workers", topic),
+      );
+      assert.equal(consumer.config.max_deliver, 4);
+      assert.equal(consumer.config.ack_wait, 10 * 1e9);
     },
   );
 
