@@ -100,6 +100,9 @@ export class NatsConsumption implements Consumption {
   #stopped = false;
   #closing: Promise<void> | undefined;
   #working: ReturnType<typeof setInterval> | undefined;
+  /** Handled messages whose acknowledgement (or `term`) the next tick sends. */
+  readonly #settled: [JsMsg, boolean][] = [];
+  #flushing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     connected: Connected,
@@ -210,6 +213,23 @@ export class NatsConsumption implements Consumption {
     });
   }
 
+  // Acknowledges (or terminates) on the next tick, together with the others
+  // settled meanwhile: nats.js writes what one tick queued at once, so a
+  // flood of messages costs a write per tick rather than per message.
+  #settle(message: JsMsg, terminate: boolean): void {
+    this.#settled.push([message, terminate]);
+    this.#flushing ??= setTimeout(() => this.#flush(), 0);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#flushing);
+    this.#flushing = undefined;
+    for (const [message, terminate] of this.#settled.splice(0)) {
+      if (terminate) message.term();
+      else message.ack();
+    }
+  }
+
   // Handles one message and settles it with the server; never rejects.
   async #run(message: JsMsg, record: IncomingRecord): Promise<void> {
     await this.#slots.acquire();
@@ -217,8 +237,7 @@ export class NatsConsumption implements Consumption {
       if (this.#stopped) throw new Error("stopped");
       const outcome = await this.#handle(record);
       this.#held.delete(message);
-      if (outcome === "dead-lettered") message.term();
-      else message.ack();
+      this.#settle(message, outcome === "dead-lettered");
     } catch {
       this.#stopped = true; // held: close() returns it
     } finally {
@@ -237,6 +256,7 @@ export class NatsConsumption implements Consumption {
     await Promise.allSettled(this.#pulls.map((pull) => pull.close()));
     const expired = Date.now() + PULL_EXPIRES + 100;
     while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
+    this.#flush();
     if (this.#held.size > 0) {
       // Kept from redelivery meanwhile (`working`); returned once no
       // request of ours is left on the server to take them.
