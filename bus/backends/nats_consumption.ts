@@ -56,27 +56,30 @@ function toRecord(message: JsMsg, maxDeliver: number): IncomingRecord {
   const h = message.headers;
   if (h !== undefined) {
     for (const name of h.keys()) {
-      const value = h.get(name);
-      if (/^nats-/i.test(name)) continue; // the server's, not the event's
-      if (name.toLowerCase() === KEY_HEADER) key ??= value;
-      else {Object.defineProperty(headers, name, {
-          value,
+      const c = name.charCodeAt(0) | 0x20; // lower case
+      if (c === 0x6e && /^nats-/i.test(name)) continue; // the server's own
+      if (c === 0x63 && name.toLowerCase() === KEY_HEADER) {
+        key ??= h.get(name);
+      } else if (name === "__proto__") {
+        Object.defineProperty(headers, name, {
+          value: h.get(name),
           enumerable: true,
           writable: true,
           configurable: true,
-        });}
+        });
+      } else headers[name] = h.get(name);
     }
   }
-  const info = message.info;
+  const info = message.info; // parsed once from the reply subject
   const deliveries = info.deliveryCount;
   return {
     topic: message.subject,
     partition: 0,
-    offset: String(message.seq),
+    offset: String(info.streamSequence),
     key,
     value: message.data ?? new Uint8Array(0),
     headers,
-    timestamp: Math.floor(Number(message.timestampNanos / 1_000_000n)),
+    timestamp: Math.floor(info.timestampNanos / 1e6),
     lag: Number.isFinite(info.pending) ? info.pending : undefined,
     ...(deliveries > maxDeliver ? { exhausted: deliveries - 1 } : {}),
   };
