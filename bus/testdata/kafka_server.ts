@@ -5,16 +5,16 @@
 // flags all come from scripts/kafka.sh (`prepare`); this module only runs
 // the JVM, so the test owns the process.
 import { Buffer } from "node:buffer";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { closedPort, requireBackend, tcpReachable } from "../../tests/_util.ts";
+import { ServerProcess } from "./server_process.ts";
 
 const SCRIPT = fileURLToPath(
   new URL("../../scripts/kafka.sh", import.meta.url),
@@ -119,14 +119,8 @@ export async function privateKafka(
   let controllerPort = await closedPort();
   while (controllerPort === port) controllerPort = await closedPort();
   const dir = await mkdtemp(join(tmpdir(), "cqi-kafka-"));
-  const output: string[] = [];
-  const remember = (line: string) => {
-    output.push(line);
-    if (output.length > 500) output.shift();
-  };
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  let watchdog: ChildProcess | undefined;
+  const address = `127.0.0.1:${port}`;
+  const server = new ServerProcess("kafka", `private Kafka on ${address}`);
 
   const prepared = await runScript(["prepare"], {
     KAFKA_PORT: String(port),
@@ -141,83 +135,25 @@ export async function privateKafka(
   }
   const [java, ...args] = prepared.stdout.split("\n").filter((a) => a !== "");
 
-  const signal = (name: "SIGTERM" | "SIGKILL") => {
-    // process.kill: Deno's ChildProcess.kill sends one signal only
-    if (child?.pid !== undefined) {
-      try {
-        process.kill(child.pid, name);
-      } catch {
-        // exited already
-      }
-    }
-  };
-
-  const ended = async () => {
-    await exited;
-    child = undefined;
-    if (watchdog?.pid !== undefined) {
-      try {
-        process.kill(watchdog.pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    }
-    watchdog = undefined;
-  };
-
-  const kill = async () => {
-    if (!child) return;
-    signal("SIGKILL");
-    await ended();
-  };
-
-  const stop = async () => {
-    if (!child) return;
-    signal("SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), 15_000);
-    });
-    if (await Promise.race([exited.then(() => false), late])) {
-      signal("SIGKILL");
-    }
-    clearTimeout(timer);
-    await ended();
-  };
+  const kill = () => server.kill();
+  const stop = () => server.stop(15_000);
 
   const start = async () => {
-    if (child) throw new Error("the private Kafka broker is running already");
-    output.length = 0;
-    const proc = spawn(java, args, { stdio: ["ignore", "pipe", "pipe"] });
-    child = proc;
-    let running = true;
-    exited = new Promise<void>((resolve) => {
-      proc.once("exit", () => resolve());
-      proc.once("error", (error) => {
-        remember(`spawn ${java}: ${error}`);
-        resolve();
-      });
-    }).then(() => {
-      running = false;
-    });
-    if (proc.pid !== undefined) watchdog = guard(proc.pid);
+    if (server.spawned) {
+      throw new Error("the private Kafka broker is running already");
+    }
+    server.output.length = 0;
     let logged!: () => void;
     const ready = new Promise<void>((resolve) => (logged = resolve));
-    const onLine = (line: string) => {
-      remember(line);
+    server.spawn(java, args, (line) => {
       if (line.includes(READY_LINE)) logged();
-    };
-    createInterface({ input: proc.stdout! }).on("line", onLine);
-    createInterface({ input: proc.stderr! }).on("line", onLine);
-    const address = `127.0.0.1:${port}`;
+    });
     const deadline = performance.now() + startTimeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const fail = (why: string) =>
-      new Error(`private Kafka on ${address} ${why}; output:\n${tail(output)}`);
     try {
       const outcome = await Promise.race([
         ready.then(() => "ready"),
-        exited.then(() => "exited during startup"),
+        server.exited.then(() => "exited during startup"),
         new Promise<string>((resolve) => {
           timer = setTimeout(
             () =>
@@ -226,7 +162,7 @@ export async function privateKafka(
           );
         }),
       ]);
-      if (outcome !== "ready") throw fail(outcome);
+      if (outcome !== "ready") throw server.describe(outcome);
       // It serves: a Metadata request lists this broker.
       for (;;) {
         const listed = await kafkaMetadata(address).then(
@@ -234,9 +170,9 @@ export async function privateKafka(
           () => false,
         );
         if (listed) break;
-        if (!running) throw fail("exited during startup");
+        if (!server.running) throw server.describe("exited during startup");
         if (performance.now() > deadline) {
-          throw fail("does not list itself in Metadata");
+          throw server.describe("does not list itself in Metadata");
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -255,11 +191,11 @@ export async function privateKafka(
     throw error;
   }
   return {
-    brokers: [`127.0.0.1:${port}`],
+    brokers: [address],
     port,
     controllerPort,
     dir,
-    output,
+    output: server.output,
     kill,
     start,
     stop,
@@ -344,27 +280,6 @@ function parseMetadata(response: Buffer): KafkaMetadata {
   const clusterId = string();
   const controllerId = int32();
   return { clusterId, controllerId, brokers };
-}
-
-// Kills `pid` when this process dies without disposing of its broker: the
-// watchdog's stdin closes with us. Killed itself once the broker is gone.
-function guard(pid: number): ChildProcess {
-  const watchdog = spawn(
-    "sh",
-    [
-      "-c",
-      'read -r _ || kill -KILL "$1" 2>/dev/null',
-      "kafka-watchdog",
-      `${pid}`,
-    ],
-    { stdio: ["pipe", "ignore", "ignore"] },
-  );
-  watchdog.on("error", () => {}); // no sh: no watchdog
-  return watchdog;
-}
-
-function tail(lines: string[], count = 60): string {
-  return lines.slice(-count).join("\n");
 }
 
 function runScript(

@@ -3,16 +3,16 @@
 // subjects and consumers of their own), and private servers a test may kill
 // and start again on the same port and store. A private server is a
 // `nats-server` process of the test's own.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { get } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { createInterface } from "node:readline";
 import { closedPort, requireBackend } from "../../tests/_util.ts";
 import { hostPort } from "./kafka_server.ts";
+import { ServerProcess } from "./server_process.ts";
 
 const BINARY = "nats-server";
 
@@ -149,106 +149,41 @@ export async function privateNats(
     ...["-sd", dir],
   ];
   const address = `127.0.0.1:${port}`;
-  const output: string[] = [];
+  const server = new ServerProcess("nats", `private NATS on ${address}`);
   let portTaken = false; // by the last process started
-  const remember = (line: string) => {
-    output.push(line);
-    if (output.length > 500) output.shift();
-    if (line.includes("address already in use")) portTaken = true;
-  };
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  let watchdog: ChildProcess | undefined;
-  let running = false;
-
-  const signal = (name: "SIGTERM" | "SIGKILL") => {
-    // process.kill: Deno's ChildProcess.kill sends one signal only
-    if (child?.pid !== undefined) {
-      try {
-        process.kill(child.pid, name);
-      } catch {
-        // exited already
-      }
-    }
-  };
-
-  const ended = async () => {
-    await exited;
-    child = undefined;
-    if (watchdog?.pid !== undefined) {
-      try {
-        process.kill(watchdog.pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
-    }
-    watchdog = undefined;
-  };
-
-  const kill = async () => {
-    if (!child) return;
-    signal("SIGKILL");
-    await ended();
-  };
-
-  const stop = async () => {
-    if (!child) return;
-    signal("SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), 10_000);
-    });
-    if (await Promise.race([exited.then(() => false), late])) {
-      signal("SIGKILL");
-    }
-    clearTimeout(timer);
-    await ended();
-  };
-
   const spawnServer = () => {
-    const proc = spawn(BINARY, args, { stdio: ["ignore", "pipe", "pipe"] });
-    child = proc;
-    running = true;
     portTaken = false;
-    exited = new Promise<void>((resolve) => {
-      // "close": after its output is read, which says why it exited
-      proc.once("close", () => resolve());
-      proc.once("error", (error) => {
-        remember(`spawn ${BINARY}: ${error}`);
-        resolve();
-      });
-    }).then(() => {
-      running = false;
+    server.spawn(BINARY, args, (line) => {
+      if (line.includes("address already in use")) portTaken = true;
     });
-    if (proc.pid !== undefined) watchdog = guard(proc.pid);
-    createInterface({ input: proc.stdout! }).on("line", remember);
-    createInterface({ input: proc.stderr! }).on("line", remember);
   };
+  const kill = () => server.kill();
+  const stop = () => server.stop(10_000);
 
   const start = async () => {
-    if (child) throw new Error("the private NATS server is running already");
+    if (server.spawned) {
+      throw new Error("the private NATS server is running already");
+    }
     const deadline = performance.now() + startTimeoutMs;
-    const fail = (why: string) =>
-      new Error(`private NATS on ${address} ${why}; output:\n${tail(output)}`);
     try {
-      output.length = 0;
+      server.output.length = 0;
       spawnServer();
       let retried = false;
       for (;;) {
-        if (running && await ready(monitorPort, address)) return;
-        if (!running) {
-          await ended();
-          if (!portTaken) throw fail("exited during startup");
+        if (server.running && await ready(monitorPort, address)) return;
+        if (!server.running) {
+          await server.reap();
+          if (!portTaken) throw server.describe("exited during startup");
         }
         if (performance.now() > deadline) {
-          throw fail(
+          throw server.describe(
             retried
               ? `found a port taken for ${startTimeoutMs} ms`
               : `did not serve with JetStream in ${startTimeoutMs} ms`,
           );
         }
-        if (running) {
-          await Promise.race([delay(50), exited]);
+        if (server.running) {
+          await Promise.race([delay(50), server.exited]);
         } else {
           // a port still held (by the killed server's socket, say): again
           await delay(100);
@@ -273,9 +208,9 @@ export async function privateNats(
     port,
     monitorPort,
     dir,
-    output,
+    output: server.output,
     get running() {
-      return running;
+      return server.running;
     },
     kill,
     start,
@@ -311,28 +246,6 @@ async function ready(monitorPort: number, address: string): Promise<boolean> {
   );
 }
 
-// Kills `pid` when this process dies without disposing of its server: the
-// watchdog's stdin closes with us. Killed itself once the server is gone.
-// (The technique of kafka_server.ts.)
-function guard(pid: number): ChildProcess {
-  const watchdog = spawn(
-    "sh",
-    [
-      "-c",
-      'read -r _ || kill -KILL "$1" 2>/dev/null',
-      "nats-watchdog",
-      `${pid}`,
-    ],
-    { stdio: ["pipe", "ignore", "ignore"] },
-  );
-  watchdog.on("error", () => {}); // no sh: no watchdog
-  return watchdog;
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function tail(lines: string[], count = 60): string {
-  return lines.slice(-count).join("\n");
 }
