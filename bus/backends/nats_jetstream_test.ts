@@ -19,7 +19,12 @@ import { bytes, json } from "@cqi/codec";
 import { loadConfig } from "@cqi/config";
 import { CqiError, permanent } from "@cqi/errors";
 import { rejectsWith } from "../../tests/_assert.ts";
-import { NATS_SERVERS, requireNats } from "../testdata/nats_server.ts";
+import {
+  NATS_SERVERS,
+  privateNats,
+  requireNats,
+  requireNatsInstalled,
+} from "../testdata/nats_server.ts";
 import { durableName } from "./nats_consumption.ts";
 
 const LONG = { timeout: 60_000 };
@@ -398,4 +403,56 @@ describe("nats jetstream driver", () => {
     }
     assert.ok(!(new TypeError("x") instanceof CqiError));
   });
+});
+
+describe("nats jetstream driver, with credentials", () => {
+  it(
+    "connects with a token or a user's password from the URL or the options; a refusal is unauthorized and never repeats them",
+    LONG,
+    async (t) => {
+      if (!await requireNatsInstalled(t)) return;
+      const nats = { stream: "AUTH", subjects: ["cqi.test.>"] };
+      const topic = "cqi.test.auth";
+      {
+        await using server = await privateNats({
+          args: ["--auth", "t0ken-s3cret"],
+        });
+        const address = server.url.slice("nats://".length);
+        await using good = createBus(`nats://t0ken-s3cret@${address}`, {
+          nats,
+        });
+        await good.publish(Tick, { n: 1 }, { topic });
+        await using fromOptions = createBus(server.url, {
+          nats: { ...nats, token: "t0ken-s3cret" },
+        });
+        await fromOptions.check();
+        await using bad = createBus(`nats://wr0ng-t0ken@${address}`, {
+          nats,
+          connectionTimeout: 2_000,
+        });
+        const error = await rejectsWith(bad.check(), "unauthorized");
+        assert.doesNotMatch(String(error.message), /t0ken|wr0ng/);
+        await rejectsWith(
+          bad.publish(Tick, { n: 2 }, { topic }),
+          "unauthorized",
+        );
+      }
+      {
+        await using server = await privateNats({
+          args: ["--user", "svc", "--pass", "p4ss-w0rd"],
+        });
+        const address = server.url.slice("nats://".length);
+        await using good = createBus(`nats://svc:p4ss-w0rd@${address}`, {
+          nats,
+        });
+        await good.publish(Tick, { n: 1 }, { topic });
+        await using bad = createBus(server.url, {
+          nats: { ...nats, username: "svc", password: "nope-n0pe" },
+          connectionTimeout: 2_000,
+        });
+        const error = await rejectsWith(bad.check(), "unauthorized");
+        assert.doesNotMatch(String(error.message), /nope|p4ss/);
+      }
+    },
+  );
 });

@@ -136,7 +136,11 @@ export interface PrivateNats {
  * watchdog.
  */
 export async function privateNats(
-  options: { startTimeoutMs?: number } = {},
+  options: {
+    startTimeoutMs?: number;
+    /** More server flags, such as `["--auth", "token"]`. */
+    args?: string[];
+  } = {},
 ): Promise<PrivateNats> {
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   const port = await closedPort();
@@ -147,6 +151,7 @@ export async function privateNats(
     "-js",
     ...["-a", "127.0.0.1", "-p", `${port}`, "-m", `${monitorPort}`],
     ...["-sd", dir],
+    ...options.args ?? [],
   ];
   const address = `127.0.0.1:${port}`;
   const server = new ServerProcess("nats", `private NATS on ${address}`);
