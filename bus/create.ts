@@ -148,7 +148,7 @@ export function createBus(
     driver = natsDriver(natsDriverOptions({
       servers: target.servers,
       clientId: service,
-      nats: { ...target.nats, ...options.nats },
+      nats: { ...target.nats, ...plainObject(options.nats, "nats") },
       connectionTimeout,
       requestTimeout,
     }));
@@ -189,4 +189,14 @@ function serviceName(service: ServiceIdentity | undefined): string {
     throw new TypeError("createBus: service.name must be a non-empty string");
   }
   return service.name;
+}
+
+function plainObject<T>(value: T | undefined, name: string): T | undefined {
+  if (
+    value !== undefined &&
+    (typeof value !== "object" || value === null || Array.isArray(value))
+  ) {
+    throw new TypeError(`createBus: ${name} must be an object`);
+  }
+  return value;
 }

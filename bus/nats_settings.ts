@@ -12,12 +12,14 @@ import type { NatsOptions } from "./types.ts";
 
 /** Longest stream age or duplicate window: a century. */
 const CENTURY = 100 * 365 * 24 * 3_600_000;
+/** The server's shortest age and duplicate window; the shortest ackWait the bus's `working` keeps. */
+const SHORTEST = 100;
 
 function age(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || !(value > 0) || value > CENTURY) {
+  if (typeof value !== "number" || !(value >= SHORTEST) || value > CENTURY) {
     throw new TypeError(
-      `createBus: nats.${name} must be a positive number of milliseconds`,
+      `createBus: nats.${name} must be milliseconds from ${SHORTEST} to a century`,
     );
   }
   return value;
@@ -57,6 +59,26 @@ export function natsDriverOptions(base: {
     throw new TypeError("createBus: nats.backoff must be a list of durations");
   }
   backoff.forEach((d, i) => duration(d, 0, `nats.backoff[${i}]`));
+  const maxAge = age(n.maxAge, "maxAge");
+  const duplicateWindow = age(n.duplicateWindow, "duplicateWindow");
+  if (
+    maxAge !== undefined && duplicateWindow !== undefined &&
+    duplicateWindow > maxAge
+  ) {
+    throw new TypeError(
+      "createBus: nats.duplicateWindow cannot be longer than nats.maxAge",
+    );
+  }
+  const ackWait = duration(
+    n.ackWait,
+    CONSUMER_DEFAULTS.ackWait,
+    "nats.ackWait",
+  );
+  if (ackWait < SHORTEST) {
+    throw new TypeError(
+      `createBus: nats.ackWait must be at least ${SHORTEST} milliseconds`,
+    );
+  }
   const maxDeliver = n.maxDeliver === undefined
     ? CONSUMER_DEFAULTS.maxDeliver
     : whole(n.maxDeliver, "nats.maxDeliver");
@@ -76,7 +98,7 @@ export function natsDriverOptions(base: {
     stream: {
       name: checkStreamName(n.stream ?? STREAM_DEFAULTS.name),
       subjects,
-      maxAge: age(n.maxAge, "maxAge"),
+      maxAge,
       maxBytes: n.maxBytes === undefined
         ? undefined
         : whole(n.maxBytes, "nats.maxBytes"),
@@ -86,11 +108,11 @@ export function natsDriverOptions(base: {
       replicas: n.replicas === undefined
         ? undefined
         : whole(n.replicas, "nats.replicas", 1, 5),
-      duplicateWindow: age(n.duplicateWindow, "duplicateWindow"),
+      duplicateWindow,
     },
     consumer: {
       maxDeliver,
-      ackWait: duration(n.ackWait, CONSUMER_DEFAULTS.ackWait, "nats.ackWait"),
+      ackWait,
       maxAckPending: n.maxAckPending === undefined
         ? CONSUMER_DEFAULTS.maxAckPending
         : whole(n.maxAckPending, "nats.maxAckPending"),

@@ -329,7 +329,8 @@ export interface NatsOptions {
   duplicateWindow?: number;
   /**
    * Deliveries of a message without an acknowledgement (its member crashed,
-   * or outlived `ackWait`) before it is dead-lettered. Default 5.
+   * or outlived `ackWait`, or a closing member returned it unstarted) before
+   * it is dead-lettered. Default 10.
    */
   maxDeliver?: number;
   /** Time the server waits for an acknowledgement before delivering again. Default 30 s. */

@@ -273,7 +273,7 @@ export interface EventBusConfig {
   replicas?: number;
   /** NATS: milliseconds in which a repeated event id is dropped. Default 2 min. */
   duplicateWindow?: number;
-  /** NATS: deliveries of a message before it is dead-lettered. Default 5. */
+  /** NATS: deliveries of a message before it is dead-lettered. Default 10. */
   maxDeliver?: number;
   /** NATS: milliseconds a delivery waits for its acknowledgement before it is redelivered. Default 30 s. */
   ackWait?: number;
@@ -377,7 +377,7 @@ export const eventBusSchema: ConfigSchema<EventBusConfig> = v.pipe(
     ),
     maxDeliver: optionalField(
       wholeNumber(1),
-      "NATS: deliveries of a message before it is dead-lettered; default 5.",
+      "NATS: deliveries of a message before it is dead-lettered; default 10.",
     ),
     ackWait: optionalField(
       duration(),

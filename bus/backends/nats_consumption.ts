@@ -26,8 +26,11 @@ import {
 } from "./nats_options.ts";
 import { Slots } from "../slots.ts";
 
-/** Messages one pull asks for. */
-const PULL_BATCH = 256;
+/**
+ * Messages a pull asks for, per handler slot. Each one a closing member
+ * returns unstarted counts as a delivery, so the prefetch stays small.
+ */
+const PREFETCH_PER_SLOT = 4;
 /**
  * How long a pull request lives on the server. A closed consumption's last
  * request outlives it there for up to this long, and the server would hand
@@ -53,13 +56,18 @@ export function durableName(group: string, topic: string): string {
 function toRecord(message: JsMsg, maxDeliver: number): IncomingRecord {
   const headers: Record<string, string> = {};
   let key: string | undefined;
-  const h = message.headers;
+  let h: JsMsg["headers"];
+  try {
+    h = message.headers;
+  } catch {
+    h = undefined; // a header nats.js cannot parse: the value still goes on
+  }
   if (h !== undefined) {
     for (const name of h.keys()) {
       const c = name.charCodeAt(0) | 0x20; // lower case
       if (c === 0x6e && /^nats-/i.test(name)) continue; // the server's own
       if (c === 0x63 && name.toLowerCase() === KEY_HEADER) {
-        key ??= h.get(name);
+        key ??= decodeKey(h.get(name));
       } else if (name === "__proto__") {
         Object.defineProperty(headers, name, {
           value: h.get(name),
@@ -85,6 +93,15 @@ function toRecord(message: JsMsg, maxDeliver: number): IncomingRecord {
   };
 }
 
+// The key as the driver encodes it; a foreign producer's as it is.
+function decodeKey(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** A group's durable consumers of its topics. */
 export class NatsConsumption implements Consumption {
   readonly #connected: Connected;
@@ -92,7 +109,11 @@ export class NatsConsumption implements Consumption {
   readonly #consume: ConsumeOptions;
   readonly #handle: RecordHandler;
   readonly #onClosed: () => void;
+  /** Creates the stream again (it was deleted, or lost with the server's store). */
+  readonly #restoreStream: () => Promise<void>;
   readonly #pulls: ConsumerMessages[] = [];
+  /** The last sequence received of each topic. */
+  readonly #lastSeen = new Map<string, number>();
   /** Received and not yet acknowledged, terminated or returned. */
   readonly #held = new Set<JsMsg>();
   /** The last message's run of each key (`""`: keyless). */
@@ -113,7 +134,9 @@ export class NatsConsumption implements Consumption {
     consume: ConsumeOptions,
     handle: RecordHandler,
     onClosed: () => void,
+    restoreStream: () => Promise<void>,
   ) {
+    this.#restoreStream = restoreStream;
     this.#connected = connected;
     this.#options = options;
     this.#consume = consume;
@@ -131,12 +154,14 @@ export class NatsConsumption implements Consumption {
       const name = durableName(this.#consume.group, topic);
       const settings = {
         ack_wait: ns(c.ackWait),
-        // One delivery more than handled: on it, the message is dead-lettered.
-        max_deliver: c.maxDeliver + 1,
+        // Unlimited: the bus dead-letters a message delivered more than
+        // maxDeliver times itself, so a letter that cannot be sent yet is
+        // delivered again rather than dropped by the server.
+        max_deliver: -1,
         max_ack_pending: c.maxAckPending,
         ...(c.backoff.length > 0 ? { backoff: c.backoff.map(ns) } : {}),
       };
-      await this.#ensureConsumer(stream, name, {
+      const config: Partial<ConsumerConfig> = {
         durable_name: name,
         ack_policy: AckPolicy.Explicit,
         filter_subject: topic,
@@ -144,16 +169,23 @@ export class NatsConsumption implements Consumption {
           ? DeliverPolicy.All
           : DeliverPolicy.New,
         ...settings,
-      }, settings);
+      };
+      await this.#ensureConsumer(stream, name, config, settings);
       if (this.#closing !== undefined) return;
       const consumer = await js.consumers.get(stream, name);
-      this.#pulls.push(
-        await consumer.consume({
-          max_messages: Math.min(PULL_BATCH, c.maxAckPending),
-          expires: PULL_EXPIRES,
-          callback: (message) => this.#receive(message),
-        }),
-      );
+      const pull = await consumer.consume({
+        max_messages: Math.min(
+          c.maxAckPending,
+          Math.max(
+            64,
+            Math.min(256, PREFETCH_PER_SLOT * this.#consume.concurrency),
+          ),
+        ),
+        expires: PULL_EXPIRES,
+        callback: (message) => this.#receive(message),
+      });
+      this.#pulls.push(pull);
+      this.#restoreOnLoss(pull, topic, config, settings);
     }
     // Held messages tell the server they are in hand, well within its
     // acknowledgement deadline (the shortest of ack_wait and the backoff).
@@ -189,6 +221,59 @@ export class NatsConsumption implements Consumption {
     if (differs) await jsm.consumers.update(stream, name, settings);
   }
 
+  // A durable consumer deleted, or its stream (by hand, or lost with the
+  // server's store), is made again, resuming at the first message this
+  // member had not settled: nats.js's pull goes on once it exists.
+  #restoreOnLoss(
+    pull: ConsumerMessages,
+    topic: string,
+    config: Partial<ConsumerConfig>,
+    settings: Partial<ConsumerConfig>,
+  ): void {
+    const stream = this.#options.stream.name;
+    (async () => {
+      for await (const status of pull.status()) {
+        if (this.#closing !== undefined) return;
+        if (
+          status.type !== "consumer_deleted" &&
+          status.type !== "consumer_not_found" &&
+          status.type !== "stream_not_found"
+        ) continue;
+        try {
+          if (status.type === "stream_not_found") await this.#restoreStream();
+          const start = this.#resumeAt(topic);
+          await this.#ensureConsumer(
+            stream,
+            config.durable_name!,
+            start === undefined ? config : {
+              ...config,
+              deliver_policy: DeliverPolicy.StartSequence,
+              opt_start_seq: start,
+            },
+            settings,
+          );
+        } catch {
+          // the pull's next notification tries again
+        }
+      }
+    })().catch(() => {});
+  }
+
+  /** The first sequence of `topic` this member has not settled, if any came. */
+  #resumeAt(topic: string): number | undefined {
+    let low: number | undefined;
+    for (const message of this.#held) {
+      if (
+        message.subject === topic && (low === undefined || message.seq < low)
+      ) {
+        low = message.seq;
+      }
+    }
+    if (low !== undefined) return low;
+    const last = this.#lastSeen.get(topic);
+    return last === undefined ? undefined : last + 1;
+  }
+
   // Called by nats.js for each message, in stream order; never throws.
   #receive(message: JsMsg): void {
     if (this.#stopped || this.#closing !== undefined) {
@@ -202,6 +287,9 @@ export class NatsConsumption implements Consumption {
       message.term(); // unreadable metadata: nothing could handle it
       return;
     }
+    const seen = this.#lastSeen.get(record.topic);
+    const seq = Number(record.offset);
+    if (seen === undefined || seq > seen) this.#lastSeen.set(record.topic, seq);
     this.#held.add(message);
     const lane = record.key === undefined ? "" : `k${record.key}`;
     const before = this.#lanes.get(lane);

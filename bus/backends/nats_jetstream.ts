@@ -3,15 +3,12 @@
 // created or widened at first use and never recreated, publishes that resolve
 // on the stream's acknowledgement and de-duplicate by event id, and one
 // durable pull consumer per group and topic (see nats_consumption.ts).
-import {
-  connect,
-  headers as newHeaders,
-  type MsgHdrs,
-} from "@nats-io/transport-node";
+import { headers as newHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import {
   jetstream,
   type JetStreamManager,
   jetstreamManager,
+  RetentionPolicy,
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
@@ -32,6 +29,7 @@ import type {
   RecordHandler,
 } from "./driver.ts";
 import { NatsConsumption } from "./nats_consumption.ts";
+import { connect } from "./nats_connect.ts";
 import { natsError } from "./nats_error.ts";
 import {
   type Connected,
@@ -61,8 +59,10 @@ function closedError(operation: string): CqiError {
 }
 
 // A header name NATS can carry (a token: printable ASCII, no ':'), and a
-// value without line breaks; `Nats-*` names are the server's own.
+// value it carries as it is: no line break, and no space or tab at either
+// end (which the receiving client trims). `Nats-*` names are the server's.
 const HEADER_NAME = /^[!-9;-~]+$/;
+const UNCARRIED_VALUE = /[\r\n]|^[ \t]|[ \t]$/;
 
 function toHeaders(record: OutgoingRecord): MsgHdrs {
   const headers = newHeaders();
@@ -74,20 +74,24 @@ function toHeaders(record: OutgoingRecord): MsgHdrs {
         } cannot travel on NATS (a token without ':', not Nats-*)`,
       );
     }
-    if (/[\r\n]/.test(value)) {
+    if (UNCARRIED_VALUE.test(value)) {
       throw invalidInput(
         `nats publish: header ${
           JSON.stringify(name.slice(0, 100))
-        } has a line break`,
+        } has a line break, or a space or tab at an end, which NATS drops`,
       );
     }
     headers.set(name, value);
   }
+  // Percent-encoded: any key arrives exactly as it was given.
   if (record.key !== undefined) {
-    if (/[\r\n]/.test(record.key)) {
-      throw invalidInput("nats publish: a key cannot hold a line break");
+    let key: string;
+    try {
+      key = encodeURIComponent(record.key);
+    } catch {
+      throw invalidInput("nats publish: a key must be well-formed text");
     }
-    headers.set(KEY_HEADER, record.key);
+    headers.set(KEY_HEADER, key);
   }
   return headers;
 }
@@ -130,6 +134,9 @@ class NatsDriver implements BusDriver {
       token: o.token,
       timeout: o.connectionTimeout,
       maxReconnectAttempts: -1,
+      // Refused credentials (rotated, expired) are retried like any
+      // outage, rather than closing the connection for good.
+      ignoreAuthErrorAbort: true,
       reconnectTimeWait: 250,
       // After each round over every server: 250 ms doubling to 5 s, with
       // jitter of half of it, so that restarted clients do not stampede.
@@ -150,7 +157,11 @@ class NatsDriver implements BusDriver {
         }
       }
     })().catch(() => {});
-    nc.closed().then(() => (this.#connected = false));
+    nc.closed().then(() => {
+      this.#connected = false;
+      // Closed under us: the next call connects again.
+      if (this.#closing === undefined) this.#connection = undefined;
+    });
     try {
       const jsm = await jetstreamManager(nc, { timeout: o.requestTimeout });
       return { nc, js: jetstream(nc, { timeout: o.requestTimeout }), jsm };
@@ -179,17 +190,20 @@ class NatsDriver implements BusDriver {
       if (!isNotFound(error)) throw error;
     }
     if (existing === undefined) {
+      const maxAge = s.maxAge ?? STREAM_DEFAULTS.maxAge;
       try {
         const created = await jsm.streams.add({
           name: s.name,
           subjects: s.subjects,
           storage: StorageType.File,
-          max_age: ns(s.maxAge ?? STREAM_DEFAULTS.maxAge),
+          max_age: ns(maxAge),
           max_bytes: s.maxBytes ?? -1,
           max_msgs: s.maxMessages ?? -1,
           num_replicas: s.replicas ?? STREAM_DEFAULTS.replicas,
+          // The server refuses a window longer than the age.
           duplicate_window: ns(
-            s.duplicateWindow ?? STREAM_DEFAULTS.duplicateWindow,
+            s.duplicateWindow ??
+              Math.min(STREAM_DEFAULTS.duplicateWindow, maxAge),
           ),
         });
         return created.config.subjects;
@@ -198,6 +212,15 @@ class NatsDriver implements BusDriver {
         if ((error as { code?: unknown })?.code !== 10058) throw error;
         existing = (await jsm.streams.info(s.name)).config;
       }
+    }
+    if (existing.retention !== RetentionPolicy.Limits) {
+      throw permanent(
+        `nats stream ${
+          JSON.stringify(s.name)
+        } exists with ${existing.retention} retention, not limits: it would ` +
+          "drop events no consumer group has yet (and dead letters); the bus " +
+          "never recreates a stream, migrate it by hand",
+      );
     }
     if (existing.storage !== StorageType.File) {
       throw permanent(
@@ -277,15 +300,23 @@ class NatsDriver implements BusDriver {
     const { js } = await this.#ready("publish", topics);
     // Sent together on one connection, so stored in order; each resolves
     // on the stream's acknowledgement. The message id makes a repeated
-    // publish of one event (a retry after a lost acknowledgement) a no-op;
-    // it names the topic too, since a dead letter keeps its event's id.
+    // publish of one event (a retry after a lost acknowledgement) a no-op.
+    // It names the topic too, since a dead letter keeps its event's id, and
+    // a dead letter's group, since each group's letter of one event counts.
     const sending = Promise.allSettled(
       messages.map(({ record, headers }) => {
         const id = record.headers.ce_id;
+        const group = record.headers["cqi-group"];
         return js.publish(record.topic, record.value, {
           headers,
           timeout: this.#options.requestTimeout,
-          ...(id ? { msgID: `${record.topic} ${id}` } : {}),
+          ...(id
+            ? {
+              msgID: group === undefined
+                ? `${record.topic} ${id}`
+                : `${record.topic} ${group} ${id}`,
+            }
+            : {}),
         });
       }),
     );
@@ -294,11 +325,9 @@ class NatsDriver implements BusDriver {
       const results = await sending;
       const failed = results.find((r) => r.status === "rejected");
       if (failed !== undefined) {
-        throw natsError(
-          (failed as PromiseRejectedResult).reason,
-          "publish",
-          topics,
-        );
+        const reason = (failed as PromiseRejectedResult).reason;
+        if (isStreamGone(reason)) this.#stream = undefined;
+        throw natsError(reason, "publish", topics);
       }
     } finally {
       this.#publishing.delete(sending);
@@ -325,6 +354,10 @@ class NatsDriver implements BusDriver {
       options,
       handle,
       () => this.#consumptions.delete(consumption),
+      async () => {
+        this.#stream = undefined;
+        await this.#ensureStream(connected);
+      },
     );
     this.#consumptions.add(consumption);
     try {
@@ -352,8 +385,15 @@ class NatsDriver implements BusDriver {
     const ms = o.connectionTimeout + o.requestTimeout;
     const probing = (async () => {
       try {
-        const { jsm } = await this.#connect();
-        await jsm.getAccountInfo();
+        const connected = await this.#connect();
+        try {
+          await connected.jsm.streams.info(o.stream.name);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          // Deleted, or lost with the server's store: create it again.
+          this.#stream = undefined;
+          await this.#ensureStream(connected);
+        }
       } catch (error) {
         throw natsError(error, "check");
       }
@@ -376,13 +416,25 @@ class NatsDriver implements BusDriver {
     const connecting = this.#connection;
     if (connecting === undefined) return;
     try {
-      // Drain: what was published reaches the server (acks included).
+      // Drain: what was published reaches the server (acks included); a
+      // server that is away gets a request's time, then the socket closes.
       const { nc } = await connecting;
-      await nc.drain().catch(() => nc.close());
+      const ms = this.#options.requestTimeout;
+      await withDeadline(nc.drain(), ms, () => new Error("drain timed out"))
+        .catch(() => nc.close());
     } catch {
       // never connected
     }
   }
+}
+
+// No stream took the message: JetStream is not there, or the stream is not
+// (deleted, or the server came back without its store). The next call
+// ensures the stream again: if it is missing, nothing is lost by creating it.
+function isStreamGone(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === "JetStreamNotEnabled" || name === "NoResponders" ||
+    name === "NoRespondersError" || isNotFound(error);
 }
 
 function isNotFound(error: unknown): boolean {

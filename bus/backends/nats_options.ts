@@ -27,7 +27,7 @@ export interface NatsStreamSettings {
 
 /** The durable consumers of the groups. */
 export interface NatsConsumerSettings {
-  /** Deliveries handled; the server allows one more, on which the message is dead-lettered. */
+  /** Deliveries before the next one is dead-lettered unhandled (the bus counts; the server's max_deliver is unlimited). */
   maxDeliver: number;
   ackWait: number;
   maxAckPending: number;
@@ -62,7 +62,7 @@ export const STREAM_DEFAULTS = {
 
 /** Consumer defaults. */
 export const CONSUMER_DEFAULTS = {
-  maxDeliver: 5,
+  maxDeliver: 10,
   ackWait: 30_000,
   maxAckPending: 1_000,
 } as const;
