@@ -1,6 +1,7 @@
-// Bounds on a backend's calls: a deadline on a promise, and the error a
-// health check's aborted signal becomes.
+// Bounds on a backend's calls: a deadline on a promise, and a health check
+// bounded by a deadline and a signal.
 import { canceled, CqiError, timeout } from "@cqi/errors";
+import { raceSignal } from "@cqi/retry";
 
 /** Rejects with `onTimeout()` when `work` has not settled after `ms`. */
 export async function withDeadline<T>(
@@ -20,14 +21,26 @@ export async function withDeadline<T>(
   }
 }
 
-/** What `check(signal)` throws once `signal` aborted: its `CqiError`, else `timeout` or `canceled`. */
-export function abortedCheck(
+/**
+ * A backend's health check: `work` within `ms`, and until `signal` aborts
+ * (then its reason if a `CqiError`, else `timeout` or `canceled`).
+ */
+export async function probe(
   system: string,
-): (signal: AbortSignal) => CqiError {
-  return (signal) =>
-    signal.reason instanceof CqiError
-      ? signal.reason
-      : (signal.reason as Error | undefined)?.name === "TimeoutError"
-      ? timeout(`${system} check timed out`, { cause: signal.reason })
-      : canceled(`${system} check canceled`, { cause: signal.reason });
+  signal: AbortSignal | undefined,
+  ms: number,
+  work: () => Promise<void>,
+): Promise<void> {
+  const reason = (s: AbortSignal) =>
+    s.reason instanceof CqiError
+      ? s.reason
+      : (s.reason as Error | undefined)?.name === "TimeoutError"
+      ? timeout(`${system} check timed out`, { cause: s.reason })
+      : canceled(`${system} check canceled`, { cause: s.reason });
+  if (signal?.aborted) throw reason(signal);
+  await withDeadline(
+    raceSignal(work(), signal, reason),
+    ms,
+    () => timeout(`${system} check: no answer within ${ms} ms`),
+  );
 }

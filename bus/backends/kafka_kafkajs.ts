@@ -34,8 +34,7 @@ import {
   permanent,
   timeout,
 } from "@cqi/errors";
-import { raceSignal } from "@cqi/retry";
-import { abortedCheck, withDeadline } from "./deadline.ts";
+import { probe, withDeadline } from "./deadline.ts";
 import { Dispatcher } from "../dispatch.ts";
 import type {
   BusDriver,
@@ -378,20 +377,16 @@ class KafkajsDriver implements BusDriver {
     return consumption;
   }
 
-  async check(signal?: AbortSignal): Promise<void> {
-    const reason = abortedCheck("kafka");
-    if (signal?.aborted) throw reason(signal);
-    if (this.#closing !== undefined) throw closedError("check");
+  check(signal?: AbortSignal): Promise<void> {
     const ms = this.#options.connectionTimeout + this.#options.requestTimeout;
-    const probing = this.#probe.use((admin) => admin.describeCluster())
-      .catch((error) => {
+    return probe("kafka", signal, ms, async () => {
+      if (this.#closing !== undefined) throw closedError("check");
+      try {
+        await this.#probe.use((admin) => admin.describeCluster());
+      } catch (error) {
         throw kafkaError(error, "check");
-      });
-    await withDeadline(
-      raceSignal(probing, signal, reason),
-      ms,
-      () => timeout(`kafka check: no answer within ${ms} ms`),
-    );
+      }
+    });
   }
 
   close(): Promise<void> {

@@ -12,15 +12,8 @@ import {
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import {
-  type CqiError,
-  invalidInput,
-  permanent,
-  temporary,
-  timeout,
-} from "@cqi/errors";
-import { raceSignal } from "@cqi/retry";
-import { abortedCheck, withDeadline } from "./deadline.ts";
+import { type CqiError, invalidInput, permanent, temporary } from "@cqi/errors";
+import { probe, withDeadline } from "./deadline.ts";
 import type {
   BusDriver,
   ConsumeOptions,
@@ -373,35 +366,32 @@ class NatsDriver implements BusDriver {
     return consumption;
   }
 
-  async check(signal?: AbortSignal): Promise<void> {
-    const reason = abortedCheck("nats");
-    if (signal?.aborted) throw reason(signal);
-    if (this.#closing !== undefined) throw closedError("check");
-    if (this.#connection !== undefined && !this.#connected) {
-      // Reconnecting: say so now rather than after a request's timeout.
-      throw temporary("nats check: disconnected from the server");
-    }
+  check(signal?: AbortSignal): Promise<void> {
     const o = this.#options;
-    const ms = o.connectionTimeout + o.requestTimeout;
-    const probing = (async () => {
-      try {
-        const connected = await this.#connect();
-        try {
-          await connected.jsm.streams.info(o.stream.name);
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-          // Deleted, or lost with the server's store: create it again.
-          this.#stream = undefined;
-          await this.#ensureStream(connected);
+    return probe(
+      "nats",
+      signal,
+      o.connectionTimeout + o.requestTimeout,
+      async () => {
+        if (this.#closing !== undefined) throw closedError("check");
+        if (this.#connection !== undefined && !this.#connected) {
+          // Reconnecting: say so now rather than after a request's timeout.
+          throw temporary("nats check: disconnected from the server");
         }
-      } catch (error) {
-        throw natsError(error, "check");
-      }
-    })();
-    await withDeadline(
-      raceSignal(probing, signal, reason),
-      ms,
-      () => timeout(`nats check: no answer within ${ms} ms`),
+        try {
+          const connected = await this.#connect();
+          try {
+            await connected.jsm.streams.info(o.stream.name);
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+            // Deleted, or lost with the server's store: create it again.
+            this.#stream = undefined;
+            await this.#ensureStream(connected);
+          }
+        } catch (error) {
+          throw natsError(error, "check");
+        }
+      },
     );
   }
 
