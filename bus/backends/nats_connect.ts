@@ -1,61 +1,50 @@
-// nats.js's `connect` for Node-compatible runtimes, with one change to its
-// transport: a socket it lets go (after a refused handshake, a failed dial,
-// a close) keeps a listener for "error". nats.js removes every listener and
-// destroys the socket; Deno's Node layer may still report the socket's
-// reset afterwards, and an "error" event with no listener ends the process.
-import {
-  type NatsConnection,
-  NatsConnectionImpl,
-  setTransportFactory,
-} from "@nats-io/nats-core/internal";
-import type { NodeConnectionOptions } from "@nats-io/transport-node";
-import {
-  nodeResolveHost,
-  NodeTransport,
-} from "@nats-io/transport-node/lib/node_transport.js";
+// nats.js's `connect`, with one repair for Deno. nats.js removes every
+// listener of a socket it lets go (after a refused handshake, a failed dial,
+// a close) and destroys it; Deno's Node layer may still report the socket's
+// reset afterwards, and an "error" event nobody listens to ends the process.
+// On Deno, every socket nats.js's Node transport opens keeps a listener for
+// "error". The transport is patched once, on its prototype, because nats.js
+// picks the transport again at each reconnect through a factory the whole
+// process shares (the application's own connect() replaces it).
 import type { Socket } from "node:net";
+import { NodeTransport } from "@nats-io/transport-node/lib/node_transport.js";
+
+export { connect } from "@nats-io/transport-node";
 
 const ignore = () => {};
 
-/** Keeps a listener for "error" on `socket` whatever its owner removes. */
-function keepErrorListener(socket: Socket): void {
-  const removeAll = socket.removeAllListeners.bind(socket);
-  socket.removeAllListeners =
-    ((...names: Parameters<Socket["removeAllListeners"]>) => {
-      removeAll(...names);
-      if (socket.listenerCount("error") === 0) socket.on("error", ignore);
-      return socket;
-    }) as Socket["removeAllListeners"];
-  socket.on("error", ignore);
+/** Keeps a listener for "error" on `socket`, whatever its owner removes. */
+function keepErrorListener<S extends Socket>(socket: S): S {
+  const plain = socket as Socket;
+  const removeAll = plain.removeAllListeners.bind(plain);
+  // `removeAllListeners(undefined)` removes nothing: the arguments pass as
+  // they came.
+  plain.removeAllListeners = ((...names: (string | symbol)[]) => {
+    removeAll(...names as [string | symbol]);
+    if (plain.listenerCount("error") === 0) plain.on("error", ignore);
+    return plain;
+  }) as Socket["removeAllListeners"];
+  plain.on("error", ignore);
+  return socket;
 }
 
-class GuardedTransport extends NodeTransport {
-  override async dial(hp: { hostname: string; port: number }) {
-    const socket = await super.dial(hp);
-    keepErrorListener(socket);
-    return socket;
-  }
+const GUARDED = Symbol.for("cqi.nats.socket-guard");
 
-  override async tlsFirst(hp: { hostname: string; port: number }) {
-    const socket = await super.tlsFirst(hp);
-    keepErrorListener(socket);
-    return socket;
+if ("Deno" in globalThis) {
+  const proto = NodeTransport.prototype as
+    & NodeTransport
+    & Record<symbol, boolean>;
+  if (!proto[GUARDED]) {
+    proto[GUARDED] = true;
+    const { dial, tlsFirst, startTLS } = proto;
+    proto.dial = function (this: NodeTransport, hp) {
+      return dial.call(this, hp).then(keepErrorListener);
+    };
+    proto.tlsFirst = function (this: NodeTransport, hp) {
+      return tlsFirst.call(this, hp).then(keepErrorListener);
+    };
+    proto.startTLS = function (this: NodeTransport) {
+      return startTLS.call(this).then(keepErrorListener);
+    };
   }
-
-  override async startTLS() {
-    const socket = await super.startTLS();
-    keepErrorListener(socket);
-    return socket;
-  }
-}
-
-/** Connects like `@nats-io/transport-node`'s `connect`, on the guarded transport. */
-export function connect(
-  options: NodeConnectionOptions,
-): Promise<NatsConnection> {
-  setTransportFactory({
-    factory: () => new GuardedTransport(),
-    dnsResolveFn: nodeResolveHost,
-  });
-  return NatsConnectionImpl.connect(options);
 }

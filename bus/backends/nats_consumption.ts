@@ -13,6 +13,7 @@ import {
   DeliverPolicy,
   type JsMsg,
 } from "@nats-io/jetstream";
+import type { CqiError } from "@cqi/errors";
 import type {
   ConsumeOptions,
   Consumption,
@@ -25,6 +26,7 @@ import {
   type NatsDriverOptions,
 } from "./nats_options.ts";
 import { Slots } from "../slots.ts";
+import { natsError } from "./nats_error.ts";
 
 /**
  * Messages a pull asks for, per handler slot. Each one a closing member
@@ -41,6 +43,10 @@ const PREFETCH_PER_SLOT = 4;
 const PULL_EXPIRES = 2_000;
 
 const ns = (ms: number) => Math.round(ms * 1e6);
+/** A max_deliver the server takes with a backoff, and never reaches. */
+const UNLIMITED = 2 ** 31 - 1;
+/** How often the acknowledgement floors are read (for a consumer made again). */
+const FLOOR_EVERY = 5_000;
 
 /**
  * The durable consumer's name of `group` on `topic`: readable, within the
@@ -112,8 +118,13 @@ export class NatsConsumption implements Consumption {
   /** Creates the stream again (it was deleted, or lost with the server's store). */
   readonly #restoreStream: () => Promise<void>;
   readonly #pulls: ConsumerMessages[] = [];
-  /** The last sequence received of each topic. */
-  readonly #lastSeen = new Map<string, number>();
+  /** Each topic's durable consumer's acknowledgement floor, as last read. */
+  readonly #floors = new Map<string, number>();
+  /** The stream's creation time when the consumers were made. */
+  #streamCreated: string | undefined;
+  #reading: ReturnType<typeof setInterval> | undefined;
+  /** Why a lost durable consumer could not be made again, for check(). */
+  problem: CqiError | undefined;
   /** Received and not yet acknowledged, terminated or returned. */
   readonly #held = new Set<JsMsg>();
   /** The last message's run of each key (`""`: keyless). */
@@ -147,17 +158,19 @@ export class NatsConsumption implements Consumption {
 
   /** Creates or updates the durable consumers, then starts pulling. */
   async start(): Promise<void> {
-    const { js } = this.#connected;
+    const { js, jsm } = this.#connected;
     const stream = this.#options.stream.name;
     const c = this.#options.consumer;
+    this.#streamCreated = (await jsm.streams.info(stream)).created;
     for (const topic of this.#consume.topics) {
       const name = durableName(this.#consume.group, topic);
       const settings = {
         ack_wait: ns(c.ackWait),
         // Unlimited: the bus dead-letters a message delivered more than
         // maxDeliver times itself, so a letter that cannot be sent yet is
-        // delivered again rather than dropped by the server.
-        max_deliver: -1,
+        // delivered again rather than dropped by the server. (With a
+        // backoff the server wants a number above the backoff's length.)
+        max_deliver: c.backoff.length > 0 ? UNLIMITED : -1,
         max_ack_pending: c.maxAckPending,
         ...(c.backoff.length > 0 ? { backoff: c.backoff.map(ns) } : {}),
       };
@@ -194,6 +207,9 @@ export class NatsConsumption implements Consumption {
       for (const message of this.#held) message.working();
     }, Math.max(20, Math.floor(deadline / 3)));
     (this.#working as { unref?: () => void }).unref?.();
+    await this.#readFloors();
+    this.#reading = setInterval(() => void this.#readFloors(), FLOOR_EVERY);
+    (this.#reading as { unref?: () => void }).unref?.();
   }
 
   async #ensureConsumer(
@@ -222,8 +238,11 @@ export class NatsConsumption implements Consumption {
   }
 
   // A durable consumer deleted, or its stream (by hand, or lost with the
-  // server's store), is made again, resuming at the first message this
-  // member had not settled: nats.js's pull goes on once it exists.
+  // server's store), is made again; nats.js's pull goes on once it exists.
+  // On the same stream it resumes at the first message not known to be
+  // settled (the group's acknowledgement floor, as last read, or a message
+  // this member still holds): some come twice, none is skipped. On a new
+  // stream (its creation time differs) it starts at its beginning.
   #restoreOnLoss(
     pull: ConsumerMessages,
     topic: string,
@@ -241,27 +260,31 @@ export class NatsConsumption implements Consumption {
         ) continue;
         try {
           if (status.type === "stream_not_found") await this.#restoreStream();
-          const start = this.#resumeAt(topic);
-          await this.#ensureConsumer(
-            stream,
-            config.durable_name!,
-            start === undefined ? config : {
-              ...config,
+          const { created } = await this.#connected.jsm.streams.info(stream);
+          const start = created === this.#streamCreated
+            ? this.#resumeAt(topic)
+            : undefined;
+          await this.#ensureConsumer(stream, config.durable_name!, {
+            ...config,
+            ...(start === undefined ? { deliver_policy: DeliverPolicy.All } : {
               deliver_policy: DeliverPolicy.StartSequence,
               opt_start_seq: start,
-            },
-            settings,
-          );
-        } catch {
-          // the pull's next notification tries again
+            }),
+          }, settings);
+          this.#streamCreated = created;
+          this.problem = undefined;
+        } catch (error) {
+          // Said by check(); the pull's next notification tries again.
+          this.problem = natsError(error, "consume (restoring)", [topic]);
         }
       }
     })().catch(() => {});
   }
 
-  /** The first sequence of `topic` this member has not settled, if any came. */
+  /** The first sequence of `topic` not known to be settled, if known. */
   #resumeAt(topic: string): number | undefined {
-    let low: number | undefined;
+    const floor = this.#floors.get(topic);
+    let low = floor === undefined ? undefined : floor + 1;
     for (const message of this.#held) {
       if (
         message.subject === topic && (low === undefined || message.seq < low)
@@ -269,9 +292,21 @@ export class NatsConsumption implements Consumption {
         low = message.seq;
       }
     }
-    if (low !== undefined) return low;
-    const last = this.#lastSeen.get(topic);
-    return last === undefined ? undefined : last + 1;
+    return low;
+  }
+
+  // Reads each durable consumer's acknowledgement floor, for #resumeAt.
+  async #readFloors(): Promise<void> {
+    const stream = this.#options.stream.name;
+    for (const topic of this.#consume.topics) {
+      const name = durableName(this.#consume.group, topic);
+      try {
+        const info = await this.#connected.jsm.consumers.info(stream, name);
+        this.#floors.set(topic, info.ack_floor.stream_seq);
+      } catch {
+        // kept as last read
+      }
+    }
   }
 
   // Called by nats.js for each message, in stream order; never throws.
@@ -287,9 +322,6 @@ export class NatsConsumption implements Consumption {
       message.term(); // unreadable metadata: nothing could handle it
       return;
     }
-    const seen = this.#lastSeen.get(record.topic);
-    const seq = Number(record.offset);
-    if (seen === undefined || seq > seen) this.#lastSeen.set(record.topic, seq);
     this.#held.add(message);
     const lane = record.key === undefined ? "" : `k${record.key}`;
     const before = this.#lanes.get(lane);
@@ -358,6 +390,7 @@ export class NatsConsumption implements Consumption {
       this.#held.clear();
     }
     clearInterval(this.#working);
+    clearInterval(this.#reading);
     this.#onClosed();
   }
 }

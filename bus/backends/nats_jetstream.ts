@@ -212,7 +212,7 @@ class NatsDriver implements BusDriver {
           JSON.stringify(s.name)
         } exists with ${existing.retention} retention, not limits: it would ` +
           "drop events no consumer group has yet (and dead letters); the bus " +
-          "never recreates a stream, migrate it by hand",
+          "never replaces a stream that exists, migrate it by hand",
       );
     }
     if (existing.storage !== StorageType.File) {
@@ -220,7 +220,8 @@ class NatsDriver implements BusDriver {
         `nats stream ${
           JSON.stringify(s.name)
         } exists with ${existing.storage} storage, not file: the bus never ` +
-          "recreates a stream (its messages would be lost); migrate it by hand",
+          "replaces a stream that exists (its messages would be lost); " +
+          "migrate it by hand",
       );
     }
     // Subjects are only ever added; limits change only where configured.
@@ -377,6 +378,9 @@ class NatsDriver implements BusDriver {
         if (this.#connection !== undefined && !this.#connected) {
           // Reconnecting: say so now rather than after a request's timeout.
           throw temporary("nats check: disconnected from the server");
+        }
+        for (const consumption of this.#consumptions) {
+          if (consumption.problem !== undefined) throw consumption.problem;
         }
         try {
           const connected = await this.#connect();

@@ -105,7 +105,7 @@ describe("nats jetstream driver", () => {
   );
 
   it(
-    "never recreates a stream of memory storage: a permanent error says why",
+    "never replaces a stream of memory storage: a permanent error says why",
     LONG,
     async (t) => {
       if (!await requireNats(t)) return;
