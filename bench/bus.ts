@@ -613,9 +613,8 @@ async function consumeSection() {
 const NATS_DUPLICATE_WINDOW = 120_000;
 const NATS_MAX_AGE = 7 * 24 * 3_600_000;
 const NATS_ACK_WAIT = 30_000;
-const NATS_MAX_DELIVER = 5;
 const NATS_MAX_ACK_PENDING = 1_000;
-const NATS_PULL_BATCH = 256;
+const NATS_PULL_BATCH = 64; // the driver's fetch for one handler slot
 const NATS_PULL_EXPIRES = 2_000;
 /** The header CQI's NATS driver carries the key in. */
 const NATS_KEY_HEADER = "cqi-key";
@@ -853,7 +852,7 @@ async function natsConsume(
       filter_subject: topic,
       deliver_policy: DeliverPolicy.All,
       ack_wait: ns(NATS_ACK_WAIT),
-      max_deliver: NATS_MAX_DELIVER + 1,
+      max_deliver: -1, // the driver counts deliveries itself
       max_ack_pending: NATS_MAX_ACK_PENDING,
     });
     const consumer = await js.consumers.get(NATS_STREAM, name);
