@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import {
   AckPolicy,
+  type Consumer,
   type ConsumerConfig,
   type ConsumerMessages,
   DeliverPolicy,
@@ -34,13 +35,11 @@ import { natsError } from "./nats_error.ts";
  */
 const PREFETCH_PER_SLOT = 4;
 /**
- * How long a pull request lives on the server. A closed consumption's last
- * request outlives it there for up to this long, and the server would hand
- * a returned message to it (lost until its acknowledgement deadline): so
- * messages are returned only once it expired. It bounds that wait in
- * `close()`; a shorter one costs more idle requests.
+ * How long a fetch request lives on the server (nats.js's shortest). A
+ * closing consumption waits for its fetches to end, so this bounds close();
+ * a shorter one would cost more idle requests.
  */
-const PULL_EXPIRES = 2_000;
+const PULL_EXPIRES = 1_000;
 
 const ns = (ms: number) => Math.round(ms * 1e6);
 /** A max_deliver the server takes with a backoff, and never reaches. */
@@ -117,7 +116,14 @@ export class NatsConsumption implements Consumption {
   readonly #onClosed: () => void;
   /** Creates the stream again (it was deleted, or lost with the server's store). */
   readonly #restoreStream: () => Promise<void>;
-  readonly #pulls: ConsumerMessages[] = [];
+  /** The fetch loops, one per topic. */
+  readonly #pulls: Promise<void>[] = [];
+  /** Messages one fetch asks for. */
+  readonly #batch: number;
+  #roomy: (() => void) | undefined;
+  /** The fetches in flight. */
+  readonly #fetching = new Set<ConsumerMessages>();
+  #pause: ReturnType<typeof setTimeout> | undefined;
   /** Each topic's durable consumer's acknowledgement floor, as last read. */
   readonly #floors = new Map<string, number>();
   /** The stream's creation time when the consumers were made. */
@@ -153,6 +159,10 @@ export class NatsConsumption implements Consumption {
     this.#consume = consume;
     this.#handle = handle;
     this.#slots = new Slots(consume.concurrency);
+    this.#batch = Math.min(
+      options.consumer.maxAckPending,
+      Math.max(64, Math.min(256, PREFETCH_PER_SLOT * consume.concurrency)),
+    );
     this.#onClosed = onClosed;
   }
 
@@ -186,19 +196,7 @@ export class NatsConsumption implements Consumption {
       await this.#ensureConsumer(stream, name, config, settings);
       if (this.#closing !== undefined) return;
       const consumer = await js.consumers.get(stream, name);
-      const pull = await consumer.consume({
-        max_messages: Math.min(
-          c.maxAckPending,
-          Math.max(
-            64,
-            Math.min(256, PREFETCH_PER_SLOT * this.#consume.concurrency),
-          ),
-        ),
-        expires: PULL_EXPIRES,
-        callback: (message) => this.#receive(message),
-      });
-      this.#pulls.push(pull);
-      this.#restoreOnLoss(pull, topic, config, settings);
+      this.#pulls.push(this.#pull(consumer, topic, config, settings));
     }
     // Held messages tell the server they are in hand, well within its
     // acknowledgement deadline (the shortest of ack_wait and the backoff).
@@ -237,48 +235,106 @@ export class NatsConsumption implements Consumption {
     if (differs) await jsm.consumers.update(stream, name, settings);
   }
 
-  // A durable consumer deleted, or its stream (by hand, or lost with the
-  // server's store), is made again; nats.js's pull goes on once it exists.
-  // On the same stream it resumes at the first message not known to be
-  // settled (the group's acknowledgement floor, as last read, or a message
-  // this member still holds): some come twice, none is skipped. On a new
-  // stream (its creation time differs) it starts at its beginning.
-  #restoreOnLoss(
-    pull: ConsumerMessages,
+  // Fetches one batch after another while the consumption runs, each a
+  // request that lives at most PULL_EXPIRES and whose inbox stays open until
+  // it ended: what the server sends to it is never lost, even while closing
+  // (then it is held, and returned by close()). Waits while a batch's worth
+  // is held, so that a closing member returns little unstarted.
+  async #pull(
+    consumer: Consumer,
     topic: string,
     config: Partial<ConsumerConfig>,
     settings: Partial<ConsumerConfig>,
-  ): void {
-    const stream = this.#options.stream.name;
-    (async () => {
-      for await (const status of pull.status()) {
-        if (this.#closing !== undefined) return;
-        if (
-          status.type !== "consumer_deleted" &&
-          status.type !== "consumer_not_found" &&
-          status.type !== "stream_not_found"
-        ) continue;
+  ): Promise<void> {
+    let failures = 0;
+    while (this.#closing === undefined && !this.#stopped) {
+      await this.#room();
+      if (this.#closing !== undefined || this.#stopped) return;
+      try {
+        const batch = await consumer.fetch({
+          max_messages: this.#batch,
+          expires: PULL_EXPIRES,
+        });
+        this.#fetching.add(batch);
         try {
-          if (status.type === "stream_not_found") await this.#restoreStream();
-          const { created } = await this.#connected.jsm.streams.info(stream);
-          const start = created === this.#streamCreated
-            ? this.#resumeAt(topic)
-            : undefined;
-          await this.#ensureConsumer(stream, config.durable_name!, {
-            ...config,
-            ...(start === undefined ? { deliver_policy: DeliverPolicy.All } : {
-              deliver_policy: DeliverPolicy.StartSequence,
-              opt_start_seq: start,
-            }),
-          }, settings);
-          this.#streamCreated = created;
-          this.problem = undefined;
-        } catch (error) {
-          // Said by check(); the pull's next notification tries again.
-          this.problem = natsError(error, "consume (restoring)", [topic]);
+          for await (const message of batch) this.#receive(message);
+        } finally {
+          this.#fetching.delete(batch);
         }
+        failures = 0;
+        this.problem = undefined;
+      } catch (error) {
+        if (this.#closing !== undefined) return;
+        // The consumer or its stream may be gone: made again, or said by
+        // check(); then a pause, growing while it fails.
+        await this.#restoreIfLost(topic, config, settings, error);
+        await new Promise((resolve) => {
+          this.#pause = setTimeout(
+            resolve,
+            Math.min(5_000, 100 * 2 ** failures++),
+          );
+        });
       }
-    })().catch(() => {});
+    }
+  }
+
+  /** Resolves once fewer than a batch of messages are held (or at close). */
+  #room(): Promise<void> | void {
+    if (this.#held.size < this.#batch) return;
+    return new Promise((resolve) =>
+      this.#roomy = () => {
+        this.#roomy = undefined;
+        resolve();
+      }
+    );
+  }
+
+  // A durable consumer deleted, or its stream (by hand, or lost with the
+  // server's store), is made again. On the same stream it resumes at the
+  // first message not known to be settled (the group's acknowledgement
+  // floor, as last read, or a message this member still holds): some come
+  // twice, none is skipped. On a new stream (its creation time differs) it
+  // starts at its beginning.
+  async #restoreIfLost(
+    topic: string,
+    config: Partial<ConsumerConfig>,
+    settings: Partial<ConsumerConfig>,
+    cause: unknown,
+  ): Promise<void> {
+    const stream = this.#options.stream.name;
+    const { jsm } = this.#connected;
+    try {
+      let created: string;
+      try {
+        created = (await jsm.streams.info(stream)).created;
+      } catch (error) {
+        if (!isGone(error)) throw error;
+        await this.#restoreStream();
+        created = (await jsm.streams.info(stream)).created;
+      }
+      try {
+        await jsm.consumers.info(stream, config.durable_name!);
+        this.problem = undefined;
+        return; // not lost: the fetch failed for another reason
+      } catch (error) {
+        if (!isGone(error)) throw error;
+      }
+      const start = created === this.#streamCreated
+        ? this.#resumeAt(topic)
+        : undefined;
+      await this.#ensureConsumer(stream, config.durable_name!, {
+        ...config,
+        ...(start === undefined ? { deliver_policy: DeliverPolicy.All } : {
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: start,
+        }),
+      }, settings);
+      this.#streamCreated = created;
+      this.problem = undefined;
+    } catch (error) {
+      // Said by check() until a later attempt succeeds.
+      this.problem = natsError(error ?? cause, "consume (restoring)", [topic]);
+    }
   }
 
   /** The first sequence of `topic` not known to be settled, if known. */
@@ -361,6 +417,7 @@ export class NatsConsumption implements Consumption {
       const outcome = await this.#handle(record);
       this.#held.delete(message);
       this.#settle(message, outcome === "dead-lettered");
+      if (this.#held.size < this.#batch) this.#roomy?.();
     } catch {
       this.#stopped = true; // held: close() returns it
     } finally {
@@ -374,23 +431,44 @@ export class NatsConsumption implements Consumption {
   }
 
   async #close(): Promise<void> {
-    // No more pulls, then the handlers in flight finish (those not started
-    // are stopped by the bus), then what is left goes back to the server.
-    await Promise.allSettled(this.#pulls.map((pull) => pull.close()));
-    const expired = Date.now() + PULL_EXPIRES + 100;
+    // The fetches in flight end (what they bring is held), the handlers in
+    // flight finish (those not started are stopped by the bus), then what
+    // is left goes back to the server: no request of ours is left there to
+    // take it back.
+    clearTimeout(this.#pause);
+    this.#roomy?.();
+    const ended = Promise.allSettled(this.#pulls);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, PULL_EXPIRES + 500, "late");
+    });
+    if (await Promise.race([ended, late]) === "late") {
+      // No answer from the server (it is away): its requests are gone with
+      // it, so nothing more can come to them.
+      for (const batch of this.#fetching) batch.stop();
+      // A fetch not yet answered at all is not waited for either.
+      await Promise.race([
+        ended,
+        new Promise((resolve) => (timer = setTimeout(resolve, 500))),
+      ]);
+    }
+    clearTimeout(timer);
     while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
     this.#flush();
-    if (this.#held.size > 0) {
-      // Kept from redelivery meanwhile (`working`); returned once no
-      // request of ours is left on the server to take them.
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.max(0, expired - Date.now()))
-      );
-      for (const message of this.#held) message.nak();
-      this.#held.clear();
-    }
+    for (const message of this.#held) message.nak();
+    this.#held.clear();
     clearInterval(this.#working);
     clearInterval(this.#reading);
     this.#onClosed();
   }
+}
+
+// The stream or the durable consumer does not exist (any more).
+function isGone(error: unknown): boolean {
+  const e = error as
+    | { name?: unknown; code?: unknown; message?: unknown }
+    | null;
+  return e?.name === "ConsumerNotFoundError" ||
+    e?.name === "StreamNotFoundError" || e?.code === 10014 ||
+    e?.code === 10059;
 }
