@@ -277,6 +277,67 @@ describe("nats jetstream driver against a red team (shared server)", () => {
   );
 
   it(
+    "subscribes with a backoff, which reaches the server (round 2: every subscribe with a backoff failed)",
+    LONG,
+    async (t) => {
+      if (!await requireNats(t)) return;
+      const { stream, root } = fresh("backoff");
+      made.push(stream);
+      const topic = `${root}.x`;
+      await using bus = createBus(url, {
+        nats: { stream, subjects: [`${root}.>`], backoff: [200, 400] },
+      });
+      const got = Promise.withResolvers<number>();
+      await bus.subscribe(Tick, (m) => got.resolve(m.value.n), {
+        topic,
+        group: "g",
+      });
+      await bus.publish(Tick, { n: 4 }, { topic });
+      assert.equal(await within(got.promise, 10_000, "the event"), 4);
+      const info = await jsm.consumers.info(stream, durableName("g", topic));
+      assert.deepEqual(info.config.backoff, [200e6, 400e6]);
+      assert.ok((info.config.max_deliver ?? 0) > 1_000_000, "the bus counts");
+    },
+  );
+
+  it(
+    "makes the consumer again from the start of a stream made again, skipping none of its events (round 2)",
+    LONG,
+    async (t) => {
+      if (!await requireNats(t)) return;
+      const { stream, root } = fresh("restream");
+      made.push(stream);
+      const topic = `${root}.x`;
+      await using bus = createBus(url, {
+        nats: { stream, subjects: [`${root}.>`] },
+      });
+      const got = new Set<number>();
+      await bus.subscribe(Tick, (m) => void got.add(m.value.n), {
+        topic,
+        group: "g",
+      });
+      for (let n = 1; n <= 20; n++) await bus.publish(Tick, { n }, { topic });
+      await until(() => got.size === 20, 10_000, "the first 20");
+      await jsm.streams.delete(stream);
+      // Publishes fail until one makes the stream again (its sequences
+      // start at 1 again); then more go to it.
+      await eventually(
+        () => bus.publish(Tick, { n: 101 }, { topic }),
+        10_000,
+        "a publish to the stream made again",
+      );
+      for (let n = 102; n <= 110; n++) {
+        await bus.publish(Tick, { n }, { topic });
+      }
+      await until(
+        () => [...Array(10).keys()].every((i) => got.has(101 + i)),
+        20_000,
+        "every event of the new stream",
+      );
+    },
+  );
+
+  it(
     "fails the publish after its stream was deleted by hand as temporary, then makes the stream again; so does check() (r13)",
     LONG,
     async (t) => {

@@ -124,6 +124,11 @@ export class NatsConsumption implements Consumption {
   /** The fetches in flight. */
   readonly #fetching = new Set<ConsumerMessages>();
   #pause: ReturnType<typeof setTimeout> | undefined;
+  /** Each topic's durable consumer: its configuration, and what may change. */
+  readonly #configs = new Map<
+    string,
+    { config: Partial<ConsumerConfig>; settings: Partial<ConsumerConfig> }
+  >();
   /** Each topic's durable consumer's acknowledgement floor, as last read. */
   readonly #floors = new Map<string, number>();
   /** The stream's creation time when the consumers were made. */
@@ -196,6 +201,7 @@ export class NatsConsumption implements Consumption {
       await this.#ensureConsumer(stream, name, config, settings);
       if (this.#closing !== undefined) return;
       const consumer = await js.consumers.get(stream, name);
+      this.#configs.set(topic, { config, settings });
       this.#pulls.push(this.#pull(consumer, topic, config, settings));
     }
     // Held messages tell the server they are in hand, well within its
@@ -351,16 +357,21 @@ export class NatsConsumption implements Consumption {
     return low;
   }
 
-  // Reads each durable consumer's acknowledgement floor, for #resumeAt.
+  // Reads each durable consumer's acknowledgement floor, for #resumeAt;
+  // finds one that is gone (a fetch may just come back empty then).
   async #readFloors(): Promise<void> {
     const stream = this.#options.stream.name;
-    for (const topic of this.#consume.topics) {
-      const name = durableName(this.#consume.group, topic);
+    for (const [topic, { config, settings }] of this.#configs) {
       try {
-        const info = await this.#connected.jsm.consumers.info(stream, name);
+        const info = await this.#connected.jsm.consumers.info(
+          stream,
+          config.durable_name!,
+        );
         this.#floors.set(topic, info.ack_floor.stream_seq);
-      } catch {
-        // kept as last read
+      } catch (error) {
+        if (isGone(error) && this.#closing === undefined) {
+          await this.#restoreIfLost(topic, config, settings, error);
+        }
       }
     }
   }
