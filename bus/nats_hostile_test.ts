@@ -329,10 +329,14 @@ describe("nats jetstream driver against a red team (shared server)", () => {
       for (let n = 102; n <= 110; n++) {
         await bus.publish(Tick, { n }, { topic });
       }
-      await until(
-        () => [...Array(10).keys()].every((i) => got.has(101 + i)),
-        20_000,
-        "every event of the new stream",
+      await explained(
+        until(
+          () => [...Array(10).keys()].every((i) => got.has(101 + i)),
+          20_000,
+          "every event of the new stream",
+        ),
+        stream,
+        durableName("g", topic),
       );
     },
   );

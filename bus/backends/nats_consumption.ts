@@ -262,9 +262,14 @@ export class NatsConsumption implements Consumption {
           expires: PULL_EXPIRES,
         });
         this.#fetching.add(batch);
+        // The server ends a fetch at PULL_EXPIRES; one it never ends (its
+        // stream or consumer deleted under it) is stopped a second later,
+        // when nothing can come to it any more.
+        const overdue = setTimeout(() => batch.stop(), PULL_EXPIRES + 1_000);
         try {
           for await (const message of batch) this.#receive(message);
         } finally {
+          clearTimeout(overdue);
           this.#fetching.delete(batch);
         }
         failures = 0;
