@@ -25,9 +25,10 @@ import {
   type Connected,
   KEY_HEADER,
   type NatsDriverOptions,
+  ns,
 } from "./nats_options.ts";
 import { Slots } from "../slots.ts";
-import { natsError } from "./nats_error.ts";
+import { isNotFound, natsError } from "./nats_error.ts";
 
 /**
  * Messages a pull asks for, per handler slot. Each one a closing member
@@ -41,7 +42,6 @@ const PREFETCH_PER_SLOT = 4;
  */
 const PULL_EXPIRES = 1_000;
 
-const ns = (ms: number) => Math.round(ms * 1e6);
 /** A max_deliver the server takes with a backoff, and never reaches. */
 const UNLIMITED = 2 ** 31 - 1;
 /** How often the acknowledgement floors are read (for a consumer made again). */
@@ -227,8 +227,7 @@ export class NatsConsumption implements Consumption {
     try {
       existing = (await jsm.consumers.info(stream, name)).config;
     } catch (error) {
-      const e = error as { name?: unknown; code?: unknown } | null;
-      if (e?.name !== "ConsumerNotFoundError" && e?.code !== 10014) throw error;
+      if (!isNotFound(error)) throw error;
     }
     if (existing === undefined) {
       await jsm.consumers.add(stream, config);
@@ -319,7 +318,7 @@ export class NatsConsumption implements Consumption {
       try {
         created = (await jsm.streams.info(stream)).created;
       } catch (error) {
-        if (!isGone(error)) throw error;
+        if (!isNotFound(error)) throw error;
         await this.#restoreStream();
         created = (await jsm.streams.info(stream)).created;
       }
@@ -328,7 +327,7 @@ export class NatsConsumption implements Consumption {
         this.problem = undefined;
         return; // not lost: the fetch failed for another reason
       } catch (error) {
-        if (!isGone(error)) throw error;
+        if (!isNotFound(error)) throw error;
       }
       const start = created === this.#streamCreated
         ? this.#resumeAt(topic)
@@ -374,7 +373,7 @@ export class NatsConsumption implements Consumption {
         );
         this.#floors.set(topic, info.ack_floor.stream_seq);
       } catch (error) {
-        if (isGone(error) && this.#closing === undefined) {
+        if (isNotFound(error) && this.#closing === undefined) {
           await this.#restoreIfLost(topic, config, settings, error);
         }
       }
@@ -477,14 +476,4 @@ export class NatsConsumption implements Consumption {
     clearInterval(this.#reading);
     this.#onClosed();
   }
-}
-
-// The stream or the durable consumer does not exist (any more).
-function isGone(error: unknown): boolean {
-  const e = error as
-    | { name?: unknown; code?: unknown; message?: unknown }
-    | null;
-  return e?.name === "ConsumerNotFoundError" ||
-    e?.name === "StreamNotFoundError" || e?.code === 10014 ||
-    e?.code === 10059;
 }

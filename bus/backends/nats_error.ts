@@ -113,3 +113,11 @@ function text(e: Described): string {
   const message = typeof e.message === "string" ? e.message : "";
   return message.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
 }
+
+/** Whether JetStream said the stream or the durable consumer does not exist. */
+export function isNotFound(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | null;
+  return e?.name === "StreamNotFoundError" ||
+    e?.name === "ConsumerNotFoundError" || e?.code === 10059 ||
+    e?.code === 10014;
+}

@@ -23,11 +23,12 @@ import type {
 } from "./driver.ts";
 import { NatsConsumption } from "./nats_consumption.ts";
 import { connect } from "./nats_connect.ts";
-import { natsError } from "./nats_error.ts";
+import { isNotFound, natsError } from "./nats_error.ts";
 import {
   type Connected,
   KEY_HEADER,
   type NatsDriverOptions,
+  ns,
   STREAM_DEFAULTS,
   subjectMatches,
 } from "./nats_options.ts";
@@ -44,8 +45,6 @@ const MAX_RECONNECT_WAIT = 5_000;
 export function natsDriver(options: NatsDriverOptions): BusDriver {
   return new NatsDriver(options);
 }
-
-const ns = (ms: number) => Math.round(ms * 1e6);
 
 function closedError(operation: string): CqiError {
   return permanent(`nats ${operation}: the bus is closed`);
@@ -429,9 +428,4 @@ function isStreamGone(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return name === "JetStreamNotEnabled" || name === "NoResponders" ||
     name === "NoRespondersError" || isNotFound(error);
-}
-
-function isNotFound(error: unknown): boolean {
-  const e = error as { name?: unknown; code?: unknown } | null;
-  return e?.name === "StreamNotFoundError" || e?.code === 10059;
 }

@@ -10,6 +10,9 @@ export interface Connected {
   jsm: JetStreamManager;
 }
 
+/** Milliseconds as the whole nanoseconds JetStream's API takes. */
+export const ns = (ms: number): number => Math.round(ms * 1e6);
+
 /** The header that carries a record's key (NATS messages have none). */
 export const KEY_HEADER = "cqi-key";
 
