@@ -35,6 +35,8 @@ import {
 
 /** Longest wait between reconnect rounds, before jitter. */
 const MAX_RECONNECT_WAIT = 5_000;
+/** How long a stream deleted under the bus stays gone before it is made again. */
+const LOST_STREAM_SETTLE = 1_000;
 
 /**
  * A NATS JetStream driver on nats.js.
@@ -94,6 +96,8 @@ class NatsDriver implements BusDriver {
   #connection: Promise<Connected> | undefined;
   #connected = false;
   #stream: Promise<string[]> | undefined;
+  /** The stream was found or made once: one missing now was deleted. */
+  #hadStream = false;
   readonly #consumptions = new Set<NatsConsumption>();
   readonly #publishing = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
@@ -167,19 +171,31 @@ class NatsDriver implements BusDriver {
   #ensureStream(connected: Connected): Promise<string[]> {
     this.#stream ??= this.#createOrUpdate(connected.jsm);
     const ensuring = this.#stream;
-    ensuring.catch(() => {
+    ensuring.then(() => this.#hadStream = true, () => {
       if (this.#stream === ensuring) this.#stream = undefined;
     });
     return ensuring;
   }
 
-  async #createOrUpdate(jsm: JetStreamManager): Promise<string[]> {
-    const s = this.#options.stream;
-    let existing: StreamConfig | undefined;
+  /** The stream's configuration; undefined if there is none. */
+  async #info(jsm: JetStreamManager): Promise<StreamConfig | undefined> {
     try {
-      existing = (await jsm.streams.info(s.name)).config;
+      return (await jsm.streams.info(this.#options.stream.name)).config;
     } catch (error) {
       if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async #createOrUpdate(jsm: JetStreamManager): Promise<string[]> {
+    const s = this.#options.stream;
+    let existing = await this.#info(jsm);
+    if (existing === undefined && this.#hadStream) {
+      // A stream deleted under us is made again only once the server has
+      // removed the old one's files: NATS 2.9 removes them after it answers
+      // the deletion, and took the blocks of a stream made again at once
+      // with them, losing the events it had acknowledged.
+      await new Promise((resolve) => setTimeout(resolve, LOST_STREAM_SETTLE));
+      existing = await this.#info(jsm);
     }
     if (existing === undefined) {
       const maxAge = s.maxAge ?? STREAM_DEFAULTS.maxAge;
