@@ -19,13 +19,10 @@ import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { after, before, describe, it } from "node:test";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { describe, it } from "node:test";
 import {
   DiscardPolicy,
   jetstream,
-  type JetStreamManager,
-  jetstreamManager,
   RetentionPolicy,
   StorageType,
 } from "@nats-io/jetstream";
@@ -41,24 +38,16 @@ import {
   privateNats,
   requireNats,
   requireNatsInstalled,
+  sharedNats,
+  streamNames,
 } from "./testdata/nats_server.ts";
 
 const LONG = { timeout: 60_000 };
 const url = `nats://${NATS_SERVERS.join(",")}`;
-const run = `${Date.now().toString(36)}${
-  Math.random().toString(36).slice(2, 6)
-}`;
-let streams = 0;
 const Tick = json<{ n: number }>(undefined, { name: "cqi.test.Tick" });
 
 /** A stream name and subject root no other test uses. */
-function fresh(label: string) {
-  const n = streams++;
-  return {
-    stream: `CQI_H_${run}_${label}_${n}`.toUpperCase(),
-    root: `cqi.nh.${run}.${label}.${n}`,
-  };
-}
+const fresh = streamNames("H");
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -126,26 +115,11 @@ async function tempDir(): Promise<AsyncDisposable & { path: string }> {
 }
 
 describe("nats jetstream driver against a red team (shared server)", () => {
-  let nc: NatsConnection | undefined;
-  let jsm: JetStreamManager;
-  const made: string[] = [];
-
-  before(async () => {
-    try {
-      nc = await connect({ servers: NATS_SERVERS, timeout: 2_000 });
-      jsm = await jetstreamManager(nc);
-    } catch {
-      nc = undefined;
-    }
-  });
-  after(async () => {
-    for (const name of made) await jsm?.streams.delete(name).catch(() => {});
-    await nc?.close();
-  });
+  const shared = sharedNats();
 
   /** The server's view of a durable consumer, for failure messages. */
   const state = async (stream: string, name: string) => {
-    const c = await jsm.consumers.info(stream, name);
+    const c = await shared.jsm.consumers.info(stream, name);
     return `the consumer: ${c.num_ack_pending} acknowledgements pending, ${c.num_pending} undelivered, ${c.num_redelivered} redelivered, ${c.num_waiting} pull requests waiting`;
   };
   /** Fails with the consumer's state when `waiting` rejects (a timeout). */
@@ -160,12 +134,12 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("final");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       const subjects = [`${root}.>`];
       // An existing stream the bus accepts, full at one message, refusing
       // more (a temporary refusal, retried).
-      await jsm.streams.add({
+      await shared.jsm.streams.add({
         name: stream,
         subjects,
         storage: StorageType.File,
@@ -188,12 +162,12 @@ describe("nats jetstream driver against a red team (shared server)", () => {
         .close();
       const name = durableName("g", topic);
       assert.equal(
-        (await jsm.consumers.info(stream, name)).config.max_deliver,
+        (await shared.jsm.consumers.info(stream, name)).config.max_deliver,
         -1,
       );
       await bus.publish(Tick, { n: 8 }, { topic, id: "evt-8" }); // full now
       // Delivery 1: a member that crashed.
-      const consumer = await jetstream(nc!).consumers.get(stream, name);
+      const consumer = await jetstream(shared.nc!).consumers.get(stream, name);
       const first = await consumer.next({ expires: 5_000 });
       assert.ok(first, "delivered once");
       first.nak();
@@ -208,7 +182,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
       assert.equal(kindOf(reports[0].error), "temporary");
       await last.close();
       // Room again: the next member dead-letters it.
-      await jsm.streams.update(stream, { max_msgs: 1_000 });
+      await shared.jsm.streams.update(stream, { max_msgs: 1_000 });
       const letter = Promise.withResolvers<Message<{ n: number }>>();
       await bus.subscribe(Tick, (m) => letter.resolve(m), {
         topic: `${topic}.dlq`,
@@ -233,7 +207,9 @@ describe("nats jetstream driver against a red team (shared server)", () => {
       );
       // Terminated: not pending, not delivered again.
       const end = performance.now() + 5_000;
-      while ((await jsm.consumers.info(stream, name)).num_ack_pending > 0) {
+      while (
+        (await shared.jsm.consumers.info(stream, name)).num_ack_pending > 0
+      ) {
         assert.ok(performance.now() < end, "terminated within 5 s");
         await delay(50);
       }
@@ -247,7 +223,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("nodurable");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`] },
@@ -260,14 +236,14 @@ describe("nats jetstream driver against a red team (shared server)", () => {
       await bus.publish(Tick, { n: 1 }, { topic });
       await until(() => got.includes(1), 10_000, "the first event");
       const name = durableName("g", topic);
-      await jsm.consumers.delete(stream, name);
+      await shared.jsm.consumers.delete(stream, name);
       await bus.publish(Tick, { n: 2 }, { topic });
       await until(
         () => got.includes(2),
         15_000,
         "an event published as the consumer was deleted",
       );
-      assert.equal((await jsm.consumers.info(stream, name)).name, name);
+      assert.equal((await shared.jsm.consumers.info(stream, name)).name, name);
       await bus.publish(Tick, { n: 3 }, { topic });
       await until(() => got.includes(3), 10_000, "a later event");
       // Resumed at the group's acknowledgement floor as last read: an event
@@ -282,7 +258,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("backoff");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`], backoff: [200, 400] },
@@ -294,7 +270,10 @@ describe("nats jetstream driver against a red team (shared server)", () => {
       });
       await bus.publish(Tick, { n: 4 }, { topic });
       assert.equal(await within(got.promise, 10_000, "the event"), 4);
-      const info = await jsm.consumers.info(stream, durableName("g", topic));
+      const info = await shared.jsm.consumers.info(
+        stream,
+        durableName("g", topic),
+      );
       assert.deepEqual(info.config.backoff, [200e6, 400e6]);
       assert.ok((info.config.max_deliver ?? 0) > 1_000_000, "the bus counts");
     },
@@ -306,7 +285,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("restream");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`] },
@@ -318,7 +297,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
       });
       for (let n = 1; n <= 20; n++) await bus.publish(Tick, { n }, { topic });
       await until(() => got.size === 20, 10_000, "the first 20");
-      await jsm.streams.delete(stream);
+      await shared.jsm.streams.delete(stream);
       const deleted = Date.now();
       // Publishes fail until one makes the stream again (its sequences
       // start at 1 again); then more go to it.
@@ -331,7 +310,9 @@ describe("nats jetstream driver against a red team (shared server)", () => {
       // answering the deletion, with the blocks of a stream made again
       // within milliseconds; its events, acknowledged, were never delivered
       // (the server logged "open .../msgs/1.blk: no such file").
-      const remade = Date.parse((await jsm.streams.info(stream)).created);
+      const remade = Date.parse(
+        (await shared.jsm.streams.info(stream)).created,
+      );
       assert.ok(
         remade - deleted >= 900,
         `made again ${remade - deleted} ms after the deletion`,
@@ -357,7 +338,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("nostream");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       const subjects = [`${root}.>`];
       await using bus = createBus(url, {
@@ -365,7 +346,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
         publishTimeout: 3_000,
       });
       await bus.publish(Tick, { n: 1 }, { topic });
-      await jsm.streams.delete(stream);
+      await shared.jsm.streams.delete(stream);
       await rejectsWith(bus.publish(Tick, { n: 2 }, { topic }), "temporary");
       const failures = await eventually(
         () => bus.publish(Tick, { n: 3 }, { topic }),
@@ -373,15 +354,15 @@ describe("nats jetstream driver against a red team (shared server)", () => {
         "a publish after the stream was deleted",
       );
       for (const kind of failures) assert.equal(kind, "temporary");
-      const again = await jsm.streams.info(stream);
+      const again = await shared.jsm.streams.info(stream);
       assert.deepEqual(again.config.subjects, subjects);
       assert.equal(again.config.storage, StorageType.File);
       assert.equal(again.state.messages, 1, "the event published after");
       // Readiness makes it again too.
-      await jsm.streams.delete(stream);
+      await shared.jsm.streams.delete(stream);
       await bus.check();
       assert.deepEqual(
-        (await jsm.streams.info(stream)).config.subjects,
+        (await shared.jsm.streams.info(stream)).config.subjects,
         subjects,
       );
       await bus.publish(Tick, { n: 4 }, { topic });
@@ -394,7 +375,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("badheader");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       const reports: DeadLetterInfo[] = [];
       await using bus = createBus(url, {
@@ -460,7 +441,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("twogroups");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       const reports: DeadLetterInfo[] = [];
       await using bus = createBus(url, {
@@ -491,7 +472,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
         ["audit", "billing"],
       );
       assert.deepEqual(letters.map((m) => m.id), ["evt-6", "evt-6"]);
-      const info = await jsm.streams.info(stream);
+      const info = await shared.jsm.streams.info(stream);
       assert.equal(info.state.messages, 3, "the event and two letters");
     },
   );
@@ -505,16 +486,16 @@ describe("nats jetstream driver against a red team (shared server)", () => {
         const retention of [RetentionPolicy.Interest, RetentionPolicy.Workqueue]
       ) {
         const { stream, root } = fresh(retention);
-        made.push(stream);
+        shared.made.push(stream);
         const topic = `${root}.x`;
         const subjects = [`${root}.>`];
-        await jsm.streams.add({
+        await shared.jsm.streams.add({
           name: stream,
           subjects,
           storage: StorageType.File,
           retention,
         });
-        const before = await jsm.streams.info(stream);
+        const before = await shared.jsm.streams.info(stream);
         await using bus = createBus(url, {
           nats: { stream, subjects: [...subjects, `${root}2.>`] },
         });
@@ -529,7 +510,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
           "permanent",
           named,
         );
-        const now = await jsm.streams.info(stream);
+        const now = await shared.jsm.streams.info(stream);
         assert.deepEqual(now.config, before.config, retention);
         assert.equal(now.state.messages, 0, retention);
         assert.equal(now.state.consumer_count, 0, retention);
@@ -560,12 +541,12 @@ describe("nats jetstream driver against a red team (shared server)", () => {
         );
       }
       if (!await requireNats(t)) return;
-      made.push(stream);
+      shared.made.push(stream);
       await using bus = createBus(url, {
         nats: { stream, subjects, maxAge: 60_000 },
       });
       await bus.publish(Tick, { n: 1 }, { topic: `${root}.x` });
-      const { config } = await jsm.streams.info(stream);
+      const { config } = await shared.jsm.streams.info(stream);
       assert.equal(config.max_age, 60_000 * 1e6);
       assert.ok(
         config.duplicate_window <= config.max_age,
@@ -580,7 +561,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("keys");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`] },
@@ -626,7 +607,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("rolling");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       const nats = { stream, subjects: [`${root}.>`] }; // maxDeliver: 10
       const reports: DeadLetterInfo[] = [];
@@ -695,7 +676,7 @@ describe("nats jetstream driver against a red team (shared server)", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("inflight");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       const nats = { stream, subjects: [`${root}.>`] }; // ackWait: 30 s
       await using publisher = createBus(url, { nats });

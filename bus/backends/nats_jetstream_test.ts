@@ -6,14 +6,9 @@
 // lettered unhandled and terminated; foreign records (raw publishers) are
 // read defensively. Every stream is the test's own and deleted afterwards.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import {
-  jetstream,
-  type JetStreamManager,
-  jetstreamManager,
-  StorageType,
-} from "@nats-io/jetstream";
+import { describe, it } from "node:test";
+import { headers } from "@nats-io/transport-node";
+import { jetstream, StorageType } from "@nats-io/jetstream";
 import { createBus, type Message } from "@cqi/bus";
 import { bytes, json } from "@cqi/codec";
 import { loadConfig } from "@cqi/config";
@@ -24,43 +19,20 @@ import {
   privateNats,
   requireNats,
   requireNatsInstalled,
+  sharedNats,
+  streamNames,
 } from "../testdata/nats_server.ts";
 import { durableName } from "./nats_consumption.ts";
 
 const LONG = { timeout: 60_000 };
 const url = `nats://${NATS_SERVERS.join(",")}`;
-const run = `${Date.now().toString(36)}${
-  Math.random().toString(36).slice(2, 6)
-}`;
-let streams = 0;
 const Tick = json<{ n: number }>(undefined, { name: "cqi.test.Tick" });
 
 /** A stream name and subject root no other test uses. */
-function fresh(label: string) {
-  const n = streams++;
-  return {
-    stream: `CQI_T_${run}_${label}_${n}`.toUpperCase(),
-    root: `cqi.nt.${run}.${label}.${n}`,
-  };
-}
+const fresh = streamNames("T");
 
 describe("nats jetstream driver", () => {
-  let nc: NatsConnection | undefined;
-  let jsm: JetStreamManager;
-  const made: string[] = [];
-
-  before(async () => {
-    try {
-      nc = await connect({ servers: NATS_SERVERS, timeout: 2_000 });
-      jsm = await jetstreamManager(nc);
-    } catch {
-      nc = undefined;
-    }
-  });
-  after(async () => {
-    for (const name of made) await jsm?.streams.delete(name).catch(() => {});
-    await nc?.close();
-  });
+  const shared = sharedNats();
 
   it(
     "creates the stream once with file storage, widens it, never shrinks its limits",
@@ -68,28 +40,28 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("create");
-      made.push(stream);
+      shared.made.push(stream);
       {
         await using bus = createBus(url, {
           nats: { stream, subjects: [`${root}.a.>`] },
         });
         await bus.publish(Tick, { n: 1 }, { topic: `${root}.a.x` });
       }
-      const first = (await jsm.streams.info(stream)).config;
+      const first = (await shared.jsm.streams.info(stream)).config;
       assert.equal(first.storage, StorageType.File);
       assert.deepEqual(first.subjects, [`${root}.a.>`]);
       assert.equal(first.max_age, 7 * 24 * 3_600 * 1e9);
       assert.equal(first.duplicate_window, 120 * 1e9);
       // Another service with other subjects and no limits: subjects are
       // added, the limits stay.
-      await jsm.streams.update(stream, { max_age: 3_600 * 1e9 });
+      await shared.jsm.streams.update(stream, { max_age: 3_600 * 1e9 });
       {
         await using bus = createBus(url, {
           nats: { stream, subjects: [`${root}.b.>`] },
         });
         await bus.publish(Tick, { n: 2 }, { topic: `${root}.b.x` });
       }
-      const second = await jsm.streams.info(stream);
+      const second = await shared.jsm.streams.info(stream);
       assert.deepEqual(second.config.subjects, [`${root}.a.>`, `${root}.b.>`]);
       assert.equal(second.config.max_age, 3_600 * 1e9);
       assert.equal(second.state.messages, 2, "nothing was lost");
@@ -100,7 +72,10 @@ describe("nats jetstream driver", () => {
         });
         await bus.publish(Tick, { n: 3 }, { topic: `${root}.a.y` });
       }
-      assert.equal((await jsm.streams.info(stream)).config.max_msgs, 1_000);
+      assert.equal(
+        (await shared.jsm.streams.info(stream)).config.max_msgs,
+        1_000,
+      );
     },
   );
 
@@ -110,8 +85,8 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("memory");
-      made.push(stream);
-      await jsm.streams.add({
+      shared.made.push(stream);
+      await shared.jsm.streams.add({
         name: stream,
         subjects: [`${root}.>`],
         storage: StorageType.Memory,
@@ -125,7 +100,7 @@ describe("nats jetstream driver", () => {
       );
       assert.match(error.message, /memory storage, not file/);
       assert.equal(
-        (await jsm.streams.info(stream)).config.storage,
+        (await shared.jsm.streams.info(stream)).config.storage,
         StorageType.Memory,
       );
     },
@@ -137,7 +112,7 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("refuse");
-      made.push(stream);
+      shared.made.push(stream);
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`] },
       });
@@ -183,7 +158,7 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("dedupe");
-      made.push(stream);
+      shared.made.push(stream);
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`] },
       });
@@ -191,7 +166,7 @@ describe("nats jetstream driver", () => {
       const one = await bus.publish(Tick, { n: 1 }, { topic, id: "evt-1" });
       const again = await bus.publish(Tick, { n: 1 }, { topic, id: "evt-1" });
       assert.equal(one.id, again.id);
-      assert.equal((await jsm.streams.info(stream)).state.messages, 1);
+      assert.equal((await shared.jsm.streams.info(stream)).state.messages, 1);
       const letters: Message<{ n: number }>[] = [];
       const lettered = Promise.withResolvers<void>();
       await bus.subscribe(Tick, (m) => {
@@ -213,7 +188,7 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("working");
-      made.push(stream);
+      shared.made.push(stream);
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`], ackWait: 300 },
       });
@@ -229,7 +204,10 @@ describe("nats jetstream driver", () => {
       await done.promise;
       await bus.close();
       assert.deepEqual(deliveries, [1]);
-      const info = await jsm.consumers.info(stream, durableName("g", topic));
+      const info = await shared.jsm.consumers.info(
+        stream,
+        durableName("g", topic),
+      );
       assert.equal(info.num_redelivered, 0);
       assert.equal(info.num_ack_pending, 0);
     },
@@ -241,7 +219,7 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("exhausted");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       const nats = { stream, subjects: [`${root}.>`], maxDeliver: 2 };
       await using bus = createBus(url, { nats });
@@ -250,7 +228,7 @@ describe("nats jetstream driver", () => {
       await (await bus.subscribe(Tick, () => {}, { topic, group: "g" }))
         .close();
       await bus.publish(Tick, { n: 7 }, { topic, id: "evt-7" });
-      const js = jetstream(nc!);
+      const js = jetstream(shared.nc!);
       const consumer = await js.consumers.get(stream, durableName("g", topic));
       for (let i = 0; i < 2; i++) {
         const m = await consumer.next({ expires: 5_000 });
@@ -273,7 +251,9 @@ describe("nats jetstream driver", () => {
       // Terminated just after the letter went: not pending, not redelivered.
       const name = durableName("g", topic);
       const end = Date.now() + 5_000;
-      while ((await jsm.consumers.info(stream, name)).num_ack_pending > 0) {
+      while (
+        (await shared.jsm.consumers.info(stream, name)).num_ack_pending > 0
+      ) {
         assert.ok(Date.now() < end, "terminated within 5 s");
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -287,7 +267,7 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("foreign");
-      made.push(stream);
+      shared.made.push(stream);
       const topic = `${root}.x`;
       await using bus = createBus(url, {
         nats: { stream, subjects: [`${root}.>`] },
@@ -304,7 +284,7 @@ describe("nats jetstream driver", () => {
         got.push(m);
         check();
       }, { topic, group: "g", from: "earliest" });
-      const js = jetstream(nc!);
+      const js = jetstream(shared.nc!);
       // A valid JSON event with no headers at all.
       await js.publish(topic, new TextEncoder().encode('{"n":1}'));
       // Server and odd headers, a key, and a valid body.
@@ -347,7 +327,7 @@ describe("nats jetstream driver", () => {
     async (t) => {
       if (!await requireNats(t)) return;
       const { stream, root } = fresh("config");
-      made.push(stream);
+      shared.made.push(stream);
       const config = await loadConfig({
         env: {
           CQI_SERVICE_NAME: "cqpm",
@@ -370,9 +350,9 @@ describe("nats jetstream driver", () => {
       const message = await got.promise;
       assert.equal(message.group, "cqpm-workers");
       assert.equal(message.headers.ce_source, "cqpm");
-      const info = await jsm.streams.info(stream);
+      const info = await shared.jsm.streams.info(stream);
       assert.equal(info.config.max_age, 3_600 * 1e9);
-      const consumer = await jsm.consumers.info(
+      const consumer = await shared.jsm.consumers.info(
         stream,
         durableName("cqpm-workers", topic),
       );

@@ -10,6 +10,12 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { after, before } from "node:test";
+import {
+  connect as natsConnect,
+  type NatsConnection,
+} from "@nats-io/transport-node";
+import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { closedPort, requireBackend } from "../../tests/_util.ts";
 import { hostPort } from "./kafka_server.ts";
 import { ServerProcess } from "./server_process.ts";
@@ -253,4 +259,58 @@ async function ready(monitorPort: number, address: string): Promise<boolean> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Names for a test file's own streams: each call gives a stream name and a
+ * subject root no other test (nor another run) uses, marked with `tag`.
+ */
+export function streamNames(
+  tag: string,
+): (label: string) => { stream: string; root: string } {
+  const run = `${Date.now().toString(36)}${
+    Math.random().toString(36).slice(2, 6)
+  }`;
+  let n = 0;
+  return (label) => {
+    const i = n++;
+    return {
+      stream: `CQI_${tag}_${run}_${label}_${i}`.toUpperCase(),
+      root: `cqi.n${tag.toLowerCase()}.${run}.${label}.${i}`,
+    };
+  };
+}
+
+/** A describe block's connection to the shared server (see {@linkcode sharedNats}). */
+export interface SharedNats {
+  /** Undefined while not connected (the server is away). */
+  nc: NatsConnection | undefined;
+  /** The JetStream manager, once connected. */
+  jsm: JetStreamManager;
+  /** Streams to delete after the block. */
+  made: string[];
+}
+
+/**
+ * Connects to the shared server before the calling describe block's tests
+ * (staying undefined when it is away: they skip or fail by `requireNats`),
+ * and deletes the streams in `made`, then closes, after them.
+ */
+export function sharedNats(): SharedNats {
+  const shared = { nc: undefined, made: [] } as unknown as SharedNats;
+  before(async () => {
+    try {
+      shared.nc = await natsConnect({ servers: NATS_SERVERS, timeout: 2_000 });
+      shared.jsm = await jetstreamManager(shared.nc);
+    } catch {
+      shared.nc = undefined;
+    }
+  });
+  after(async () => {
+    for (const name of shared.made) {
+      await shared.jsm?.streams.delete(name).catch(() => {});
+    }
+    await shared.nc?.close();
+  });
+  return shared;
 }
