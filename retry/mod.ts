@@ -11,8 +11,9 @@
  *   function.
  * - Policies: {@linkcode retryTemporary} (default), {@linkcode retryAll},
  *   {@linkcode retryNone}, or a predicate.
- * - {@linkcode withTimeout}, {@linkcode createCircuitBreaker} and
- *   {@linkcode createRetryBudget}.
+ * - {@linkcode withTimeout}, {@linkcode createCircuitBreaker},
+ *   {@linkcode createRetryBudget} and the token bucket
+ *   {@linkcode createRateLimiter}.
  *
  * @example Usage
  * ```ts
@@ -67,5 +68,10 @@ export {
   type RetryBudget,
   type RetryBudgetOptions,
 } from "./budget.ts";
+export {
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from "./rate_limit.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export { raceSignal } from "./abort.ts";

@@ -1,0 +1,146 @@
+import { rateLimited } from "@cqi/errors";
+import { type Clock, systemClock } from "./clock.ts";
+
+/**
+ * Options for {@linkcode createRateLimiter}.
+ *
+ * @example Usage
+ * ```ts
+ * import type { RateLimiterOptions } from "@cqi/retry";
+ *
+ * const options: RateLimiterOptions = { rate: 50, burst: 10 };
+ * ```
+ */
+export interface RateLimiterOptions {
+  /** Tokens added per second: the sustained rate of calls. Required, > 0. */
+  rate: number;
+  /**
+   * The bucket's size: calls allowed at once after a quiet spell. Default
+   * `max(1, floor(rate))`, one second's worth.
+   */
+  burst?: number;
+  /**
+   * Longest wait `acquire` accepts, in milliseconds; a call that would wait
+   * longer is refused at once with a `rate_limited` error. Default: no limit
+   * (the caller's `signal` bounds the wait).
+   */
+  maxWait?: number;
+  /** The time source; tests pass a fake one. Default: the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * A token bucket made by {@linkcode createRateLimiter}.
+ *
+ * @example Usage
+ * ```ts
+ * import { createRateLimiter } from "@cqi/retry";
+ *
+ * const limiter = createRateLimiter({ rate: 1, burst: 2 });
+ * console.log(limiter.tryAcquire(), limiter.tryAcquire(), limiter.tryAcquire());
+ * // true true false
+ * ```
+ */
+export interface RateLimiter {
+  /** Takes a token if one is there now; `false` means over the rate. */
+  tryAcquire(): boolean;
+  /**
+   * Takes a token, waiting for it if need be. Callers are served in the
+   * order they called. Rejects with a `rate_limited` `CqiError` (its
+   * `retryAfter` the wait) when the wait would exceed `maxWait`, and with
+   * `signal.reason` when `signal` aborts (the token is given back).
+   *
+   * @param signal Stops the wait.
+   */
+  acquire(signal?: AbortSignal): Promise<void>;
+  /** Tokens available now (fractional; negative while callers wait). */
+  readonly available: number;
+}
+
+/**
+ * Creates a {@linkcode RateLimiter}: a token bucket holding up to `burst`
+ * tokens, refilled at `rate` per second. Each call takes one token; a
+ * caller of `acquire` reserves the next token and sleeps until it is due,
+ * so waiting callers never exceed the rate either.
+ *
+ * @example Pace calls to a partner API
+ * ```ts
+ * import { createRateLimiter } from "@cqi/retry";
+ *
+ * const limiter = createRateLimiter({ rate: 100, burst: 1 });
+ * const started = Date.now();
+ * for (let i = 0; i < 3; i++) await limiter.acquire();
+ * console.log(Date.now() - started >= 15); // true: 2 waits of 10 ms
+ * ```
+ *
+ * @param options The rate, the burst, the longest wait and the clock.
+ * @returns The limiter, full.
+ * @throws {RangeError} When an option is out of range.
+ */
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  const rate = options?.rate;
+  if (!(rate > 0 && rate < Infinity)) {
+    throw new RangeError(
+      `createRateLimiter: rate must be a finite number of tokens per second > 0, got ${rate}`,
+    );
+  }
+  const burst = options.burst ?? Math.max(1, Math.floor(rate));
+  if (!(Number.isInteger(burst) && burst >= 1)) {
+    throw new RangeError(
+      `createRateLimiter: burst must be an integer >= 1, got ${burst}`,
+    );
+  }
+  const maxWait = options.maxWait ?? Infinity;
+  if (!(maxWait >= 0)) {
+    throw new RangeError(
+      `createRateLimiter: maxWait must be milliseconds >= 0, got ${maxWait}`,
+    );
+  }
+  const clock = options.clock ?? systemClock;
+  const perMs = rate / 1_000;
+  let tokens = burst;
+  let updated = clock.now();
+  const refill = () => {
+    const now = clock.now();
+    // A clock that goes backwards adds nothing.
+    if (now > updated) {
+      tokens = Math.min(burst, tokens + (now - updated) * perMs);
+      updated = now;
+    }
+    return tokens;
+  };
+  // The epsilon absorbs float rounding in the refill.
+  const EPSILON = 1e-9;
+  return {
+    tryAcquire() {
+      if (refill() < 1 - EPSILON) return false;
+      tokens--;
+      return true;
+    },
+    async acquire(signal?: AbortSignal) {
+      signal?.throwIfAborted();
+      const missing = 1 - refill();
+      if (missing <= EPSILON) {
+        tokens--;
+        return;
+      }
+      const wait = Math.ceil(missing / perMs);
+      if (wait > maxWait) {
+        throw rateLimited(
+          `rate limit of ${rate}/s: the wait of ${wait} ms exceeds maxWait`,
+          { retryAfter: wait },
+        );
+      }
+      tokens--; // reserved: later callers queue behind this one
+      try {
+        await clock.sleep(wait, signal);
+      } catch (error) {
+        tokens = Math.min(burst, tokens + 1);
+        throw error;
+      }
+    },
+    get available() {
+      return refill();
+    },
+  };
+}
