@@ -82,6 +82,10 @@ export {
   withLogging,
   withMetrics,
 } from "./bus_hooks.ts";
+export {
+  httpClientHooks,
+  type HttpClientObserveOptions,
+} from "./httpclient_hooks.ts";
 export { httpStack, type HttpStackOptions } from "./http_stack.ts";
 export { authFromConfig, type AuthSection } from "./auth_from_config.ts";
 export {
