@@ -40,3 +40,13 @@ for runtime in "deno run -A" "bun run"; do
   echo "# bus ($runtime)"
   $runtime bus.ts
 done
+for runtime in "deno run -A" "bun run"; do
+  echo
+  echo "# grpc ($runtime)"
+  $runtime grpc.ts
+done
+for runtime in "deno run -A" "bun run"; do
+  echo
+  echo "# httpclient ($runtime)"
+  $runtime httpclient.ts
+done
