@@ -1,5 +1,6 @@
 // Reading a response body under the call's signal. Internal.
-import { CqiError, permanent, temporary } from "@cqi/errors";
+import { CqiError, temporary, tooLarge } from "@cqi/errors";
+import { scrubbed } from "./scrub.ts";
 
 /**
  * What a failed body read becomes: the signal's reason when it aborted (a
@@ -12,10 +13,15 @@ export function bodyFailure(
   cause: unknown,
 ): unknown {
   if (signal.aborted) return signal.reason;
-  return temporary(`${where}: the response body broke off`, { cause });
+  return temporary(`${where}: the response body broke off`, {
+    cause: scrubbed(cause),
+  });
 }
 
-/** Reads the whole body, at most `maxBytes`, failing as `bodyFailure` says. */
+/**
+ * Reads the whole body, at most `maxBytes` once decoded (a `too_large`
+ * error beyond, the body cancelled), failing as `bodyFailure` says.
+ */
 export async function readBytes(
   res: Response,
   maxBytes: number,
@@ -23,18 +29,12 @@ export async function readBytes(
   signal: AbortSignal,
 ): Promise<Uint8Array> {
   if (res.body === null) return new Uint8Array(0);
+  // The declared length counts encoded bytes: it only says "too large" for
+  // a body sent as is. The decoded bytes are counted as they come.
   const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
+  if (declared > maxBytes && !res.headers.has("content-encoding")) {
     await res.body.cancel().catch(() => {});
     throw tooBig(where, maxBytes);
-  }
-  if (declared >= 0) {
-    // The runtime holds the body to its declared length: the fast path.
-    try {
-      return new Uint8Array(await res.arrayBuffer());
-    } catch (error) {
-      throw bodyFailure(where, signal, error);
-    }
   }
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -64,5 +64,5 @@ export async function readBytes(
 }
 
 function tooBig(where: string, maxBytes: number) {
-  return permanent(`${where}: the response is larger than ${maxBytes} bytes`);
+  return tooLarge(`${where}: the response is larger than ${maxBytes} bytes`);
 }

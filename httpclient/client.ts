@@ -20,15 +20,19 @@ import {
 import { tracedFetch } from "@cqi/tracing";
 import { readBytes } from "./body.ts";
 import type { RequestInfo } from "./hooks.ts";
+import { checkMethod } from "./method.ts";
 import {
+  deadline as checkDeadline,
   type HttpClientOptions,
   IDEMPOTENT_METHODS,
   millis,
 } from "./options.ts";
 import type { DescMessage, MessageShape } from "./protobuf_types.ts";
+import { type Hop, isRedirect, nextHop } from "./redirect.ts";
 import { parseRetryAfter } from "./retry_after.ts";
+import { scrubbed } from "./scrub.ts";
 import { excerptOf, RETRYABLE_STATUSES, statusError } from "./status.ts";
-import { type Base, parseBase, resolve } from "./target.ts";
+import { type Base, parseBase, resolve, within } from "./target.ts";
 import type { HttpClient, HttpRequestInit } from "./types.ts";
 
 /**
@@ -44,7 +48,12 @@ import type { HttpClient, HttpRequestInit } from "./types.ts";
  * - has a client span per attempt carrying `traceparent` (`tracedFetch`);
  * - ends at the deadline (`timeout`, headers and body alike) with a
  *   `timeout` error, at `init.signal`'s abort with its reason, and at
- *   `close()` with a `canceled` error.
+ *   `close()` with a `canceled` error;
+ * - follows at most 5 redirects itself, only within the origin (and the
+ *   base URL's path): any other fails with a `permanent` error, not retried
+ *   and not a breaker failure (`redirect: "manual"` returns the 3xx);
+ * - fetches only `http:` and `https:` URLs, with a method that is a token
+ *   and not `CONNECT`, `TRACE` or `TRACK` (a `TypeError` before anything).
  *
  * A status of 400 or more becomes a `CqiError` whose message names the
  * method, host, path and status (never the query or credentials), with at
@@ -83,13 +92,14 @@ import type { HttpClient, HttpRequestInit } from "./types.ts";
  * @param options Base URL, deadline, retry, breaker, rate limit, headers, hooks.
  * @returns The client.
  * @throws {TypeError} When `baseUrl` is not an http(s) URL or an option has the wrong type.
- * @throws {RangeError} When a number option is out of range.
+ * @throws {RangeError} When a number option is out of range (`timeout`
+ *   above 2^31 - 1 ms and not `Infinity`, too).
  */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const base: Base | undefined = options.baseUrl === undefined
     ? undefined
     : parseBase(options.baseUrl);
-  const deadlineMs = millis("timeout", options.timeout, 30_000, true);
+  const deadlineMs = checkDeadline(options.timeout, 30_000);
   const maxResponseBytes = millis(
     "maxResponseBytes",
     options.maxResponseBytes,
@@ -133,12 +143,20 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const closing = new AbortController();
   // The errors (of statuses and the network) worth another attempt.
   const retryable = new WeakSet<object>();
+  // The errors of answers that say nothing against the host (a redirect
+  // refused): never a breaker failure.
+  const answered = new WeakSet<object>();
 
+  // The least recently used first: a breaker used again moves to the end.
   const breakerOf = (host: string): CircuitBreaker | undefined => {
     if (breakerOptions === undefined) return undefined;
     let breaker = breakers.get(host);
-    if (breaker === undefined) {
-      if (breakers.size >= MAX_BREAKERS) forgetOneClosed(breakers);
+    if (breaker !== undefined) {
+      breakers.delete(host);
+    } else {
+      if (breakers.size >= MAX_BREAKERS) {
+        breakers.delete(breakers.keys().next().value!);
+      }
       breaker = createCircuitBreaker({
         ...breakerOptions,
         name: host,
@@ -146,8 +164,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         onStateChange: ({ from, to }) =>
           quietly(() => hooks.onBreakerStateChange?.({ host, from, to })),
       });
-      breakers.set(host, breaker);
     }
+    breakers.set(host, breaker);
     return breaker;
   };
 
@@ -166,11 +184,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   > {
     closing.signal.throwIfAborted();
     const request = input instanceof Request ? input : undefined;
+    const method = checkMethod(init.method ?? request?.method ?? "GET");
     const { url, authorization } = resolve(
       base,
       request?.url ?? input as string | URL,
     );
-    const method = (init.method ?? request?.method ?? "GET").toUpperCase();
     const where = `${method} ${url.host}${url.pathname}`;
     const headers = new Headers(defaults);
     for (const source of [request?.headers, init.headers]) {
@@ -188,7 +206,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     const replayable = !(body instanceof ReadableStream);
     const retries = retryOptions !== undefined && replayable &&
       (init.idempotent ?? retryMethods.has(method));
-    const ms = millis("timeout", init.timeout, deadlineMs, true);
+    const ms = checkDeadline(init.timeout, deadlineMs, "httpclient");
 
     const deadline = new AbortController();
     const timer = ms === Infinity ? undefined : setTimeout(
@@ -201,25 +219,51 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     for (const s of [init.signal, request?.signal]) if (s) signals.push(s);
     const signal = AbortSignal.any(signals);
     const breaker = breakerOf(url.host);
+    // Redirects are followed here, not by the runtime (see redirect.ts).
+    const redirect = init.redirect ?? request?.redirect ?? "follow";
     const fetchInit: RequestInit = {
       ...init,
       method,
       headers,
       body,
       signal,
-      redirect: init.redirect ?? request?.redirect,
+      redirect: "manual",
     };
     if (!replayable) (fetchInit as { duplex?: string }).duplex = "half";
 
-    const exchange = async (): Promise<{ res: Response; value: T }> => {
-      let res: Response;
+    const send = async ({ url, init }: Hop): Promise<Response> => {
       try {
-        res = await tracedFetch(url, fetchInit);
+        return await tracedFetch(url, init);
       } catch (cause) {
         if (signal.aborted) throw signal.reason;
-        const error = temporary(`${where}: the request failed`, { cause });
+        // The runtime's error may name the whole URL: query, credentials.
+        const error = temporary(`${where}: the request failed`, {
+          cause: scrubbed(cause),
+        });
         retryable.add(error);
         throw error;
+      }
+    };
+
+    const exchange = async (): Promise<{ res: Response; value: T }> => {
+      let hop: Hop = { url, init: fetchInit };
+      let res = await send(hop);
+      for (let hops = 0; redirect !== "manual" && isRedirect(res); hops++) {
+        await res.body?.cancel().catch(() => {});
+        try {
+          hop = nextHop(
+            res,
+            hop,
+            hops,
+            redirect,
+            where,
+            (next) => within(base, next, url),
+          );
+        } catch (error) {
+          answered.add(error as object);
+          throw error;
+        }
+        res = await send(hop);
       }
       if (res.status >= 400) {
         const wait = res.status === 429 || res.status === 503
@@ -255,7 +299,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       try {
         // Outside the breaker: our own limit says nothing about the host.
         if (limiter !== undefined) await limiter.acquire(signal);
-        const { res, value } = breaker === undefined
+        const outcome = breaker === undefined
           ? await exchange()
           : await breaker.execute(() =>
             exchange().catch((error) => {
@@ -264,9 +308,13 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
               if (signal.aborted && !deadline.signal.aborted) {
                 throw canceled(`${where}: canceled`, { cause: error });
               }
+              // The host answered: a success for its breaker.
+              if (answered.has(error)) return { refused: error as unknown };
               throw error;
             })
           );
+        if ("refused" in outcome) throw outcome.refused;
+        const { res, value } = outcome;
         report({
           host: url.host,
           method,
@@ -437,22 +485,19 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 // The status of each error made from an answer, for the hooks.
 const statuses = new WeakMap<object, number>();
 
-/** Breakers kept at most, one per host; a closed one is forgotten beyond. */
+/** Breakers kept at most, one per host; the least recently used is forgotten beyond. */
 const MAX_BREAKERS = 1_000;
 
-function forgetOneClosed(breakers: Map<string, CircuitBreaker>): void {
-  for (const [host, breaker] of breakers) {
-    if (breaker.state === "closed") {
-      breakers.delete(host);
-      return;
-    }
-  }
-}
-
-/** Runs `fn`, ignoring its failure: a hook never changes a call. */
-function quietly(fn: () => void): void {
+/**
+ * Runs `fn`, ignoring its failure, a promise's rejection too: a hook never
+ * changes a call.
+ */
+function quietly(fn: () => unknown): void {
   try {
-    fn();
+    const result = fn();
+    if (typeof (result as PromiseLike<unknown> | null)?.then === "function") {
+      Promise.resolve(result).catch(() => {});
+    }
   } catch {
     // a failing hook changes nothing
   }

@@ -6,7 +6,12 @@ import { DurationSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { CqiError, isInvalidInput, kindOf } from "@cqi/errors";
 import { createTracing, startSpan } from "@cqi/tracing";
 import { createHttpClient, type RequestInfo } from "./mod.ts";
-import { deadPort, httpServer, InstantClock } from "./testdata/servers.ts";
+import {
+  alwaysTooMany,
+  deadPort,
+  httpServer,
+  InstantClock,
+} from "./testdata/servers.ts";
 
 const fast = { initialDelay: 1, maxDelay: 2, jitter: 0 } as const;
 
@@ -156,9 +161,7 @@ describe("createHttpClient", () => {
   });
 
   it("gives up at once when Retry-After reaches past the deadline", async () => {
-    await using server = httpServer(() =>
-      new Response(null, { status: 429, headers: { "retry-after": "20" } })
-    );
+    await using server = alwaysTooMany("20");
     const clock = new InstantClock();
     await using client = createHttpClient({
       baseUrl: server.url,

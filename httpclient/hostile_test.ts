@@ -4,7 +4,15 @@ import * as v from "valibot";
 import { kindOf } from "@cqi/errors";
 import { createRateLimiter } from "@cqi/retry";
 import { createHttpClient } from "./mod.ts";
-import { httpServer, InstantClock, rawServer } from "./testdata/servers.ts";
+import {
+  alwaysTooMany,
+  causeText,
+  deadPort,
+  httpServer,
+  InstantClock,
+  rawServer,
+} from "./testdata/servers.ts";
+import process from "node:process";
 
 const HEAD = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n";
 const fast = { initialDelay: 1, maxDelay: 2, jitter: 0 } as const;
@@ -68,7 +76,7 @@ describe("hostile servers", () => {
       maxResponseBytes: 64 * 1024,
     });
     const error = await small.getJson("/", v.unknown()).catch((e: Error) => e);
-    assert.equal(kindOf(error), "permanent");
+    assert.equal(kindOf(error), "too_large");
     assert.match((error as Error).message, /larger than 65536 bytes/);
   });
 
@@ -140,9 +148,7 @@ describe("hostile servers", () => {
   });
 
   it("429 forever: gives up after maxAttempts, within the deadline", async () => {
-    await using server = httpServer(() =>
-      new Response(null, { status: 429, headers: { "retry-after": "1" } })
-    );
+    await using server = alwaysTooMany("1");
     const clock = new InstantClock();
     await using client = createHttpClient({
       baseUrl: server.url,
@@ -258,5 +264,179 @@ describe("hostile servers", () => {
     assert.ok(errors.every((e) => kindOf(e) === "temporary"));
     // without the breaker: 300 attempts
     assert.ok(server.hits < 300, `${server.hits} attempts`);
+  });
+});
+
+describe("red-team findings", () => {
+  it("a gzip bomb: the decoded bytes count against maxResponseBytes", async () => {
+    const json = new TextEncoder().encode(`${" ".repeat(16 * 2 ** 20)}1`);
+    const gz = await new Response(
+      new Blob([json]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer();
+    await using server = httpServer(() =>
+      new Response(gz, {
+        headers: {
+          "content-encoding": "gzip",
+          "content-type": "application/json",
+        },
+      })
+    );
+    await using client = createHttpClient({
+      baseUrl: server.url,
+      maxResponseBytes: 2 ** 20,
+    });
+    const error = await client.getJson("/", v.number()).catch((e) => e);
+    assert.equal(kindOf(error), "too_large");
+  });
+
+  it("an async hook that rejects changes nothing (no unhandled rejection)", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await using server = httpServer(() =>
+        new Response(null, { status: 500 })
+      );
+      await using client = createHttpClient({
+        baseUrl: server.url,
+        retry: false,
+        breaker: { failureThreshold: 1 },
+        hooks: {
+          onRequest: () => Promise.reject(new Error("hook down")),
+          onBreakerStateChange: async () => {
+            await Promise.resolve();
+            throw new Error("hook down");
+          },
+        },
+      });
+      assert.equal(kindOf(await client("/").catch((e) => e)), "temporary");
+      // the unhandled-rejection check runs once the task is over
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("no part of the query or credentials reaches the error's cause chain", async () => {
+    const refused = await deadPort();
+    await using huge = await rawServer((socket) =>
+      socket.end(
+        `HTTP/1.1 200 OK\r\nx-big: ${"a".repeat(2_000_000)}\r\n\r\n`,
+      )
+    );
+    for (const base of [refused, huge.url]) {
+      await using client = createHttpClient({
+        baseUrl: base,
+        retry: false,
+        breaker: false,
+      });
+      const url = `${base.replace("//", "//bob:hunter2@")}/x?api_key=SECRET123`;
+      const error = await client(url).catch((e) => e);
+      assert.ok(error instanceof Error, base);
+      const text = causeText(error);
+      for (const secret of ["SECRET", "api_key", "hunter2", "bob"]) {
+        assert.ok(!text.includes(secret), `${secret} in ${text}`);
+      }
+      // what went wrong is still said
+      if (base === refused) assert.match(String(error.cause), /refused/i);
+    }
+  });
+
+  it("fetches only http: and https: without a base URL", async () => {
+    await using client = createHttpClient();
+    for (const url of ["file:///etc/passwd", "data:text/plain,hi"]) {
+      await assert.rejects(client(url), {
+        name: "TypeError",
+        message: /http: or https:/,
+      });
+    }
+  });
+
+  it("refuses an invalid or forbidden method before any attempt, breaker untouched", async () => {
+    await using server = httpServer(() => new Response("ok"));
+    const changes: string[] = [];
+    await using client = createHttpClient({
+      baseUrl: server.url,
+      breaker: { failureThreshold: 1 },
+      hooks: { onBreakerStateChange: ({ to }) => changes.push(to) },
+    });
+    for (
+      const method of ["CONNECT", "trace", "TRACK", "GE T", "GET\r\nX: y", ""]
+    ) {
+      await assert.rejects(client("/", { method }), (error: Error) => {
+        assert.equal(error.name, "TypeError");
+        assert.ok(
+          error.message.includes(JSON.stringify(method)),
+          error.message,
+        );
+        return true;
+      });
+    }
+    await assert.rejects(
+      client("/", { headers: { "x-a": "a\r\nb" } }),
+      { name: "TypeError" },
+    );
+    assert.equal(server.hits, 0);
+    assert.deepEqual(changes, []);
+    assert.equal(await (await client("/")).text(), "ok");
+  });
+
+  it("refuses a timeout a timer cannot hold, naming it; Infinity means none", async () => {
+    assert.throws(() => createHttpClient({ timeout: 2 ** 31 }), {
+      name: "RangeError",
+      message: /timeout/,
+    });
+    await using server = httpServer(() => new Response("ok"));
+    await using client = createHttpClient({
+      baseUrl: server.url,
+      timeout: 2 ** 31 - 1,
+    });
+    await assert.rejects(client("/", { timeout: 2 ** 40 }), {
+      name: "RangeError",
+      message: /timeout/,
+    });
+    assert.equal(await (await client("/", { timeout: Infinity })).text(), "ok");
+    assert.equal(server.hits, 1);
+  });
+
+  it("credentials with a malformed % escape: a TypeError that does not echo them", async () => {
+    assert.throws(
+      () => createHttpClient({ baseUrl: "http://us%ZZer:pw@127.0.0.1/" }),
+      (error: Error) =>
+        error.name === "TypeError" && !error.message.includes("us%ZZer"),
+    );
+    await using client = createHttpClient();
+    await assert.rejects(
+      client("http://x:p%E0%A4%A@127.0.0.1:1/"),
+      (error: Error) =>
+        error.name === "TypeError" && !error.message.includes("%E0"),
+    );
+  });
+
+  it("keeps at most 1,000 breakers, forgetting the least recently used, open ones too", async () => {
+    const port = new URL(await deadPort()).port;
+    const opened: string[] = [];
+    await using client = createHttpClient({
+      retry: false,
+      breaker: { failureThreshold: 1 },
+      hooks: {
+        onBreakerStateChange: ({ host, to }) =>
+          to === "open" && opened.push(host),
+      },
+    });
+    const host = (i: number) => `127.${(i >> 8) + 1}.${i & 255}.1:${port}`;
+    const call = (i: number) => client(`http://${host(i)}/`).catch((e) => e);
+    await call(0);
+    await call(1);
+    for (let i = 2; i <= 1_000; i++) {
+      await call(i);
+      if (i === 500) await call(1); // used again: kept
+    }
+    assert.equal(opened.length, 1_001);
+    assert.match((await call(1)).message, /breaker .* is open/);
+    await call(0); // forgotten: a new breaker, that tries and opens again
+    assert.equal(opened.filter((h) => h === host(0)).length, 2);
   });
 });

@@ -70,7 +70,8 @@ export interface HttpClientOptions {
   baseUrl?: string | URL;
   /**
    * Deadline of a whole call, in milliseconds: retries, waits, the headers
-   * and the body read. `Infinity` for none. Default 30,000.
+   * and the body read: at most 2^31 - 1 (a timer's limit, ~24.8 days), or
+   * `Infinity` for none. Default 30,000.
    */
   timeout?: number;
   /** Sent with every request, under the request's own headers. */
@@ -118,6 +119,27 @@ export function millis(
   if (!(value >= 0 && (infinite || value < Infinity))) {
     throw new RangeError(
       `createHttpClient: ${name} must be milliseconds >= 0, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The longest delay a timer holds (a signed 32-bit int); longer fire at once. */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/**
+ * Checks a `timeout` (of the client, or of a call for `who` "httpclient"):
+ * milliseconds in `[0, 2^31 - 1]`, or `Infinity` for none.
+ */
+export function deadline(
+  value: number | undefined,
+  fallback: number,
+  who = "createHttpClient",
+): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0 && (value <= MAX_TIMEOUT || value === Infinity))) {
+    throw new RangeError(
+      `${who}: timeout must be milliseconds in [0, ${MAX_TIMEOUT}] or Infinity, got ${value}`,
     );
   }
   return value;

@@ -48,6 +48,11 @@ export function resolve(
     } catch {
       throw new TypeError("httpclient: the request URL is not valid");
     }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new TypeError(
+        `httpclient: only http: or https: URLs are fetched, got ${url.protocol}`,
+      );
+    }
     if (base !== undefined && url.origin !== base.url.origin) {
       throw new TypeError(
         `httpclient: ${url.host} is not the base URL's host ${base.url.host}`,
@@ -58,11 +63,7 @@ export function resolve(
       `${base.prefix}/${text.replace(/^[/\\]+/, "")}`,
       base.url.origin,
     );
-    if (
-      url.origin !== base.url.origin ||
-      (url.pathname !== base.prefix &&
-        !url.pathname.startsWith(`${base.prefix}/`))
-    ) {
+    if (!within(base, url)) {
       throw new TypeError(
         `httpclient: the path leaves the base URL's ${base.prefix || "/"}`,
       );
@@ -72,11 +73,33 @@ export function resolve(
   return { url, authorization };
 }
 
+/**
+ * Whether `url` is where requests may go: with a base, its origin and under
+ * its path prefix; without one, `origin`'s origin (a redirect's start).
+ */
+export function within(
+  base: Base | undefined,
+  url: URL,
+  origin?: URL,
+): boolean {
+  if (base === undefined) return url.origin === origin?.origin;
+  return url.origin === base.url.origin &&
+    (url.pathname === base.prefix ||
+      url.pathname.startsWith(`${base.prefix}/`));
+}
+
 function takeCredentials(url: URL): string | undefined {
   if (url.username === "" && url.password === "") return undefined;
-  const pair = `${decodeURIComponent(url.username)}:${
-    decodeURIComponent(url.password)
-  }`;
+  let pair: string;
+  try {
+    pair = `${decodeURIComponent(url.username)}:${
+      decodeURIComponent(url.password)
+    }`;
+  } catch {
+    throw new TypeError(
+      "httpclient: the credentials in the URL have a malformed % escape",
+    );
+  }
   url.username = "";
   url.password = "";
   const bytes = new TextEncoder().encode(pair);

@@ -97,7 +97,10 @@ export interface CircuitBreaker {
    * @returns What `fn` returned.
    */
   execute<T>(fn: () => T | Promise<T>): Promise<T>;
-  /** The current state; `open` turns `half_open` once `openFor` has passed. */
+  /**
+   * The current state; `open` turns `half_open` once `openFor` has passed (a
+   * clock stepping back restarts the open period at the new time).
+   */
   readonly state: CircuitState;
   /** The state as a number for a gauge: 0 closed, 1 half-open, 2 open. */
   readonly stateValue: 0 | 1 | 2;
@@ -185,7 +188,13 @@ export function createCircuitBreaker(
     onStateChange?.({ from, to });
   };
   const current = () => {
-    if (state === "open" && clock.now() >= openUntil) transition("half_open");
+    if (state === "open") {
+      const now = clock.now();
+      // A clock that went backwards: the open period starts over now, so a
+      // step back costs at most one openFor.
+      if (now < openUntil - openFor) openUntil = now + openFor;
+      if (now >= openUntil) transition("half_open");
+    }
     return state;
   };
   const settleClosed = (outcome: Outcome) => {

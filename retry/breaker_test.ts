@@ -403,3 +403,24 @@ describe("circuitBreaker with retry", () => {
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
   });
 });
+
+describe("circuitBreaker with a clock that goes backwards", () => {
+  it("an hour's step back costs at most one openFor", async () => {
+    const clock = new FakeClock({ start: 10_000_000 });
+    const breaker = createCircuitBreaker({
+      failureThreshold: 1,
+      openFor: 1_000,
+      clock,
+    });
+    await breaker.execute(() => Promise.reject(new Error("down"))).catch(
+      () => {},
+    );
+    assert.equal(breaker.state, "open");
+    clock.time -= 3_600_000;
+    assert.equal(breaker.state, "open");
+    clock.time += 999;
+    assert.equal(breaker.state, "open");
+    clock.time += 1;
+    assert.equal(breaker.state, "half_open");
+  });
+});

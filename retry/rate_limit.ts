@@ -1,4 +1,5 @@
 import { rateLimited } from "@cqi/errors";
+import { raceSignal } from "./abort.ts";
 import { type Clock, systemClock } from "./clock.ts";
 
 /**
@@ -48,7 +49,8 @@ export interface RateLimiter {
    * Takes a token, waiting for it if need be. Callers are served in the
    * order they called. Rejects with a `rate_limited` `CqiError` (its
    * `retryAfter` the wait) when the wait would exceed `maxWait`, and with
-   * `signal.reason` when `signal` aborts (the token is given back).
+   * `signal.reason` when `signal` aborts (taking no token: a token is taken
+   * only when granted).
    *
    * @param signal Stops the wait.
    */
@@ -59,9 +61,10 @@ export interface RateLimiter {
 
 /**
  * Creates a {@linkcode RateLimiter}: a token bucket holding up to `burst`
- * tokens, refilled at `rate` per second. Each call takes one token; a
- * caller of `acquire` reserves the next token and sleeps until it is due,
- * so waiting callers never exceed the rate either.
+ * tokens, refilled at `rate` per second. Each call takes one token; callers
+ * of `acquire` queue in order, the first sleeping until its token is there,
+ * so waiting callers never exceed the rate either (nor does one that leaves
+ * the queue make room for a burst).
  *
  * @example Pace calls to a partner API
  * ```ts
@@ -100,47 +103,61 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const perMs = rate / 1_000;
   let tokens = burst;
   let updated = clock.now();
+  // Callers waiting, in order; the first sleeps until its token is there,
+  // the others until they are first. A token is taken only when granted, so
+  // a caller that leaves takes nothing and the bucket never exceeds its rate.
+  const queue: { turn: () => void }[] = [];
   const refill = () => {
     const now = clock.now();
-    // A clock that goes backwards adds nothing.
+    // A clock that went backwards adds nothing and is taken as the new
+    // origin: a step back costs at most one refill interval.
     if (now > updated) {
       tokens = Math.min(burst, tokens + (now - updated) * perMs);
-      updated = now;
     }
+    updated = now;
     return tokens;
   };
   // The epsilon absorbs float rounding in the refill.
   const EPSILON = 1e-9;
   return {
     tryAcquire() {
-      if (refill() < 1 - EPSILON) return false;
+      if (queue.length > 0 || refill() < 1 - EPSILON) return false;
       tokens--;
       return true;
     },
     async acquire(signal?: AbortSignal) {
       signal?.throwIfAborted();
-      const missing = 1 - refill();
-      if (missing <= EPSILON) {
+      if (queue.length === 0 && refill() >= 1 - EPSILON) {
         tokens--;
         return;
       }
-      const wait = Math.ceil(missing / perMs);
+      // The wait if the callers ahead take their tokens at the rate.
+      const wait = Math.ceil((queue.length + 1 - refill()) / perMs);
       if (wait > maxWait) {
         throw rateLimited(
           `rate limit of ${rate}/s: the wait of ${wait} ms exceeds maxWait`,
           { retryAfter: wait },
         );
       }
-      tokens--; // reserved: later callers queue behind this one
+      const turn = Promise.withResolvers<void>();
+      const me = { turn: turn.resolve };
+      queue.push(me);
       try {
-        await clock.sleep(wait, signal);
-      } catch (error) {
-        tokens = Math.min(burst, tokens + 1);
-        throw error;
+        if (queue[0] !== me) await raceSignal(turn.promise, signal);
+        for (;;) {
+          const missing = 1 - refill();
+          if (missing <= EPSILON) break;
+          await clock.sleep(Math.ceil(missing / perMs), signal);
+        }
+        tokens--;
+      } finally {
+        const at = queue.indexOf(me);
+        queue.splice(at, 1);
+        if (at === 0) queue[0]?.turn();
       }
     },
     get available() {
-      return refill();
+      return refill() - queue.length;
     },
   };
 }

@@ -34,12 +34,14 @@ describe("createRateLimiter", () => {
     const calls = [0, 1, 2].map((i) =>
       limiter.acquire().then(() => order.push(i))
     );
-    await Promise.resolve();
+    await flush();
     assert.deepEqual(order, [0]);
-    assert.deepEqual(clock.sleeps, [100, 200]);
+    assert.deepEqual(clock.sleeps, [100]); // the first in the queue
     clock.advance(100);
     await calls[1];
+    await flush();
     assert.deepEqual(order, [0, 1]);
+    assert.deepEqual(clock.sleeps, [100, 100]);
     clock.advance(100);
     await Promise.all(calls);
     assert.deepEqual(order, [0, 1, 2]);
@@ -108,6 +110,115 @@ describe("createRateLimiter", () => {
     );
   });
 
+  it("a clock stepping back costs at most one refill interval", () => {
+    const clock = new FakeClock({ start: 10_000_000 });
+    const limiter = createRateLimiter({ rate: 1, burst: 1, clock });
+    assert.equal(limiter.tryAcquire(), true);
+    clock.time -= 3_600_000;
+    assert.equal(limiter.tryAcquire(), false);
+    clock.time += 1_000;
+    assert.equal(limiter.tryAcquire(), true);
+  });
+
+  it("aborted waiters never make room for a burst", async () => {
+    const clock = new FakeClock({ auto: false });
+    const limiter = createRateLimiter({ rate: 1, burst: 1, clock });
+    const granted: number[] = [];
+    const grant = () => granted.push(clock.now());
+    await limiter.acquire().then(grant);
+    const b = new AbortController();
+    const waitB = limiter.acquire(b.signal).catch(() => {});
+    const c = limiter.acquire().then(grant);
+    b.abort();
+    await waitB;
+    const d = limiter.acquire().then(grant);
+    for (let i = 0; i < 3_000; i++) {
+      clock.advance(1);
+      await flush();
+    }
+    await Promise.all([c, d]);
+    assert.ok(
+      granted.every((t, i) => i === 0 || t - granted[i - 1] >= 1_000),
+      `${granted}`,
+    );
+  });
+
+  it("grants at most burst + rate * t over any window, whatever waiters abort (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 20 }).map((n) => n / 2),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(
+          fc.oneof(
+            {
+              arbitrary: fc.record({ op: fc.constant("acquire" as const) }),
+              weight: 4,
+            },
+            fc.record({ op: fc.constant("try" as const) }),
+            {
+              arbitrary: fc.record({
+                op: fc.constant("abort" as const),
+                which: fc.nat(),
+              }),
+              weight: 2,
+            },
+            fc.record({
+              op: fc.constant("advance" as const),
+              ms: fc.integer({ min: 0, max: 1_500 }),
+            }),
+          ),
+          { maxLength: 30 },
+        ),
+        async (rate, burst, ops) => {
+          const clock = new FakeClock({ auto: false });
+          const limiter = createRateLimiter({ rate, burst, clock });
+          const granted: number[] = [];
+          const waiting: AbortController[] = [];
+          for (const step of ops) {
+            if (step.op === "acquire") {
+              const controller = new AbortController();
+              waiting.push(controller);
+              limiter.acquire(controller.signal).then(
+                () => granted.push(clock.now()),
+                () => {},
+              );
+            } else if (step.op === "try") {
+              if (limiter.tryAcquire()) granted.push(clock.now());
+            } else if (step.op === "abort") {
+              waiting[step.which % (waiting.length || 1)]?.abort();
+            } else {
+              for (let i = 0; i < step.ms; i++) {
+                clock.advance(1);
+                await flush();
+              }
+            }
+            await flush();
+          }
+          for (const controller of waiting) controller.abort();
+          await flush();
+          for (let i = 0; i < granted.length; i++) {
+            for (let j = i; j < granted.length; j++) {
+              const allowed = burst + rate * (granted[j] - granted[i]) / 1_000;
+              if (j - i + 1 > allowed + 1e-6) return false;
+            }
+          }
+          return true;
+        },
+      ),
+      {
+        numRuns: 100,
+        examples: [[1, 1, [
+          { op: "acquire" },
+          { op: "acquire" },
+          { op: "acquire" },
+          { op: "abort", which: 1 },
+          { op: "acquire" },
+          { op: "advance", ms: 3_000 },
+        ]]],
+      },
+    );
+  });
+
   it("rejects out-of-range options, naming them", () => {
     for (const rate of [0, -1, Infinity, NaN]) {
       assert.throws(() => createRateLimiter({ rate }), {
@@ -119,3 +230,7 @@ describe("createRateLimiter", () => {
     assert.throws(() => createRateLimiter({ rate: 1, maxWait: -1 }), /maxWait/);
   });
 });
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}

@@ -30,6 +30,18 @@ export function httpServer(
   };
 }
 
+/** A server that answers every request 429 with `Retry-After: retryAfter`. */
+export function alwaysTooMany(
+  retryAfter: string,
+): TestServer & { readonly hits: number } {
+  return httpServer(() =>
+    new Response(null, {
+      status: 429,
+      headers: { "retry-after": retryAfter },
+    })
+  );
+}
+
 /**
  * A raw TCP server for answers no well-behaved server gives: `onRequest`
  * gets the socket once the request's head has arrived.
@@ -94,4 +106,17 @@ export class InstantClock implements Clock {
     this.time += ms;
     return Promise.resolve();
   }
+}
+
+/** Everything an error says: its chain of causes, names and messages. */
+export function causeText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, i = 0; e !== undefined && i < 10; i++) {
+    parts.push(String(e));
+    if (typeof e !== "object" || e === null) break;
+    const { name, message, stack } = e as Error;
+    parts.push(String(name), String(message), String(stack));
+    e = (e as { cause?: unknown }).cause;
+  }
+  return parts.join("\n");
 }
