@@ -19,15 +19,62 @@ export function codeName(code: number): string {
   return NAMES[code] ?? "UNKNOWN";
 }
 
+/** What a client is told of a failure that is the server's own. */
+export const GENERIC_MESSAGE = "internal error";
+
+// Codes whose message may describe the server's internals.
+const PRIVATE: ReadonlySet<number> = new Set([
+  Code.Unknown,
+  Code.Internal,
+  Code.DataLoss,
+]);
+
+/** Whether a code's message may describe the server's internals. */
+export function isPrivate(code: number): boolean {
+  return PRIVATE.has(code);
+}
+
+/** Whether `code` is a gRPC error code a client may be sent (1 to 16). */
+export function isErrorCode(code: unknown): code is Code {
+  return Number.isInteger(code) && (code as number) >= 1 &&
+    (code as number) <= 16;
+}
+
+/**
+ * Why an aborted call ended: Connect aborts a call's signal with a
+ * `ConnectError` for its own reasons (DEADLINE_EXCEEDED for the deadline,
+ * INTERNAL when it could not serialize a stream's message): that code;
+ * CANCELLED when the client went away.
+ */
+export function abortedCode(signal: AbortSignal): Code {
+  const reason: unknown = signal.reason;
+  return reason instanceof ConnectError && isErrorCode(reason.code)
+    ? reason.code
+    : Code.Canceled;
+}
+
+/** The failure an aborted call ends with, by {@linkcode abortedCode}. */
+export function abortedError(signal: AbortSignal): ConnectError {
+  const code = abortedCode(signal);
+  return code === Code.DeadlineExceeded
+    ? new ConnectError("deadline exceeded", code)
+    : code === Code.Canceled
+    ? new ConnectError("client closed request", code)
+    : new ConnectError(GENERIC_MESSAGE, code);
+}
+
 /**
  * The gRPC code a failure ends the call with, as Connect would send it: a
- * `ConnectError`'s own code, the mapped code of a CQI error, CANCELLED for
- * an aborted call, INTERNAL for anything else.
+ * `ConnectError`'s own code (INTERNAL when out of range), the mapped code
+ * of a CQI error, CANCELLED or DEADLINE_EXCEEDED for an aborted call,
+ * INTERNAL for anything else.
  */
 export function codeOf(error: unknown, signal?: AbortSignal): number {
-  if (error instanceof ConnectError) return error.code;
+  if (error instanceof ConnectError) {
+    return isErrorCode(error.code) ? error.code : Code.Internal;
+  }
   if (kindOf(error) !== undefined) return grpcCode(error);
-  if (signal?.aborted === true) return Code.Canceled;
+  if (signal?.aborted === true) return abortedCode(signal);
   return Code.Internal;
 }
 
@@ -39,7 +86,8 @@ export function callName(req: Call): { service: string; method: string } {
 /**
  * Runs `next(req)` and calls `end` once when the call is over: when a unary
  * response resolves or rejects, when a response stream finishes, fails or
- * is abandoned, or when the call's signal aborts. `map` replaces a failure
+ * is abandoned, or when the call's signal aborts (a unary call whose
+ * signal aborted before its response ends CANCELLED or DEADLINE_EXCEEDED). `map` replaces a failure
  * (before or during the stream) by what the caller sees. A response stream
  * is pulled in the async context that was active here, so what the handler
  * reads there (the caller, the span, the logger) is the call's.
@@ -60,8 +108,7 @@ export function observe(
     req.signal.removeEventListener("abort", onAbort);
     context.with(ctx, end, undefined, error);
   };
-  const onAbort = () =>
-    once(new ConnectError("operation was aborted", Code.Canceled));
+  const onAbort = () => once(abortedError(req.signal));
   let res: Promise<CallResponse>;
   try {
     res = next(req);
@@ -70,7 +117,8 @@ export function observe(
   }
   return res.then((r) => {
     if (!r.stream) {
-      once(undefined);
+      // A unary call the client abandoned before its answer is not OK.
+      once(req.signal.aborted ? abortedError(req.signal) : undefined);
       return r;
     }
     if (req.signal.aborted) onAbort();

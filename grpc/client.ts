@@ -9,8 +9,12 @@ import { toCqiError } from "./wire_error.ts";
  * exact CQI kind when a CQI server sent it in `cqi-error-code`, such as
  * `too_large` and `rate_limited` that share RESOURCE_EXHAUSTED). The
  * message is the server's public one; the `ConnectError` is the cause, and
- * the error still has Connect's `code` and `metadata`. Failures in the
- * middle of a response stream are turned too.
+ * the error still has Connect's `code` and `metadata` (only
+ * `cqi-error-code` in it: no other response header of the server). A
+ * connection that fails (refused, reset, fetch's `TypeError`) is kind
+ * `temporary`; a body that is no answer is `permanent`, naming the method.
+ * Failures in the middle of a response stream are turned too. A call the
+ * caller aborts rejects as Connect rejects it (CANCELLED `ConnectError`).
  *
  * @example Usage
  * ```ts
@@ -36,7 +40,18 @@ import { toCqiError } from "./wire_error.ts";
  * @returns The interceptor.
  */
 export function grpcClientErrors(): Interceptor {
-  return (next) => (req) => observe(req, next, () => {}, toCqiError);
+  return (next) => (req) =>
+    observe(
+      req,
+      next,
+      () => {},
+      (error) =>
+        toCqiError(
+          error,
+          req.signal,
+          `${req.service.typeName}/${req.method.name}`,
+        ),
+    );
 }
 
 /**
@@ -53,7 +68,9 @@ export interface GrpcClientStackOptions {
   /**
    * A bearer credential sent as `authorization: Bearer <token>` on every
    * call (an API key or a JWT), or a function asked before each call (for
-   * tokens that expire). Default none.
+   * tokens that expire). Default none. It must be visible ASCII (spaces
+   * inside only): anything else is refused with a `TypeError` that does not
+   * echo it.
    */
   token?: string | (() => string | Promise<string>);
 }
@@ -82,7 +99,9 @@ export interface GrpcClientStackOptions {
  *
  * @param options The token.
  * @returns The interceptors.
- * @throws {TypeError} When `token` is neither a string nor a function.
+ * @throws {TypeError} When `token` is neither a string nor a function, or
+ * is a string that is not a valid header value (the call rejects so when a
+ * token function returns one).
  */
 export function grpcClientStack(
   options: GrpcClientStackOptions = {},
@@ -96,13 +115,29 @@ export function grpcClientStack(
       "grpcClientStack: token must be a string or a function",
     );
   }
+  if (typeof token === "string") checkToken(token);
   const stack = [grpcClientTracing(), grpcClientErrors()];
   if (token !== undefined) {
     stack.push((next) => async (req) => {
-      const value = typeof token === "string" ? token : await token();
+      const value = typeof token === "string"
+        ? token
+        : checkToken(await token());
       req.header.set("authorization", `Bearer ${value}`);
       return next(req);
     });
   }
   return stack;
+}
+
+// Visible ASCII, spaces only inside: what a header value may carry.
+const TOKEN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+function checkToken(token: unknown): string {
+  if (typeof token !== "string" || !TOKEN.test(token)) {
+    // The token itself is a secret: not in the message.
+    throw new TypeError(
+      "grpcClientStack: token must be visible ASCII, without spaces at its ends",
+    );
+  }
+  return token;
 }

@@ -63,7 +63,11 @@ export {
   grpcClientStack,
   type GrpcClientStackOptions,
 } from "./client.ts";
-export { connectHandler, type ConnectHandlerOptions } from "./handler.ts";
+export {
+  connectHandler,
+  type ConnectHandlerOptions,
+  type RejectedCall,
+} from "./handler.ts";
 export { grpcAccessLog } from "./access_log.ts";
 export { grpcAuth } from "./auth.ts";
 export { grpcCallMetrics } from "./metrics.ts";

@@ -55,8 +55,11 @@ export interface GrpcRecoveryOptions {
  * the CQI code in the `cqi-error-code` metadata; any other value (an
  * `Error`, a string, a Proxy) becomes INTERNAL `internal error`, so no
  * internal message, stack or cause leaves the server. A `ConnectError` the
- * handler throws passes as it is, except that UNKNOWN, INTERNAL and
- * DATA_LOSS lose their message.
+ * handler throws keeps its code and message, except that UNKNOWN, INTERNAL
+ * and DATA_LOSS lose their message and an out-of-range code becomes
+ * INTERNAL; its metadata is never sent. An abort after the call's signal
+ * aborted is DEADLINE_EXCEEDED (the deadline) or CANCELLED (the client
+ * went away).
  *
  * @example Usage
  * ```ts
