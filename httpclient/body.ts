@@ -66,3 +66,15 @@ export async function readBytes(
 function tooBig(where: string, maxBytes: number) {
   return tooLarge(`${where}: the response is larger than ${maxBytes} bytes`);
 }
+
+/**
+ * Whether `body` can be sent again as it was (a retry, a 307 or 308): a
+ * string, bytes, a `Blob`, `FormData`, `URLSearchParams` or none. Anything
+ * else (a stream, an async iterable, a Node `Readable`) is read once.
+ */
+export function isReplayable(body: unknown): boolean {
+  return body === null || body === undefined || typeof body === "string" ||
+    body instanceof ArrayBuffer || ArrayBuffer.isView(body) ||
+    body instanceof Blob || body instanceof FormData ||
+    body instanceof URLSearchParams;
+}

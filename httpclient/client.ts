@@ -1,6 +1,7 @@
 import { protobuf } from "@cqi/codec";
 import {
   canceled,
+  invalidInput,
   kindOf,
   permanent,
   schemaError,
@@ -13,12 +14,14 @@ import {
   createCircuitBreaker,
   createRateLimiter,
   exponential,
+  raceSignal,
   type RateLimiter,
   retry,
   systemClock,
 } from "@cqi/retry";
 import { tracedFetch } from "@cqi/tracing";
-import { readBytes } from "./body.ts";
+import { isReplayable, readBytes } from "./body.ts";
+import { failureOf } from "./failure.ts";
 import type { RequestInfo } from "./hooks.ts";
 import { checkMethod } from "./method.ts";
 import {
@@ -40,11 +43,14 @@ import type { HttpClient, HttpRequestInit } from "./types.ts";
  * - resolves its URL under `baseUrl` (a path cannot leave it);
  * - makes up to `retry.maxAttempts` attempts while the answer is 429, 502,
  *   503 or 504 or the network failed, for idempotent methods with a body
- *   that can be sent again, waiting with exponential backoff or as long as
+ *   that can be sent again (a string, bytes, a `Blob`, `FormData`,
+ *   `URLSearchParams`: a stream or async iterable is sent once), waiting
+ *   with exponential backoff or as long as
  *   `Retry-After` says (capped at `retry.maxRetryAfter`); every retried
  *   answer's body is cancelled, so no connection is held;
  * - goes through the host's circuit breaker (an open one fails fast with a
- *   `temporary` error, not retried) and takes a token from `rateLimit`;
+ *   `temporary` error, not retried) and takes a token from `rateLimit` for
+ *   every request on the wire, redirects included;
  * - has a client span per attempt carrying `traceparent` (`tracedFetch`);
  * - ends at the deadline (`timeout`, headers and body alike) with a
  *   `timeout` error, at `init.signal`'s abort with its reason, and at
@@ -53,7 +59,9 @@ import type { HttpClient, HttpRequestInit } from "./types.ts";
  *   base URL's path): any other fails with a `permanent` error, not retried
  *   and not a breaker failure (`redirect: "manual"` returns the 3xx);
  * - fetches only `http:` and `https:` URLs, with a method that is a token
- *   and not `CONNECT`, `TRACE` or `TRACK` (a `TypeError` before anything).
+ *   and not `CONNECT`, `TRACE` or `TRACK` (on Bun, one its fetch carries:
+ *   it sends others as GET), and a valid `redirect` (a `TypeError` before
+ *   anything).
  *
  * A status of 400 or more becomes a `CqiError` whose message names the
  * method, host, path and status (never the query or credentials), with at
@@ -61,7 +69,9 @@ import type { HttpClient, HttpRequestInit } from "./types.ts";
  * `invalid_input`, 401 `unauthorized`, 403 `forbidden`, 404 and 410
  * `not_found`, 408 and 504 `timeout`, 409 `conflict`, 413 `too_large`, 429
  * `rate_limited`, 501 `permanent`, other 5xx `temporary`, other 4xx
- * `permanent`; network errors are `temporary`.
+ * `permanent`; network errors are `temporary`; a request fetch refuses to
+ * send (an invalid URL, a blocked port) is `invalid_input` or `permanent`,
+ * not retried and not counted by the breaker.
  *
  * @example Retries, errors and a deadline
  * ```ts
@@ -146,6 +156,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   // The errors of answers that say nothing against the host (a redirect
   // refused): never a breaker failure.
   const answered = new WeakSet<object>();
+  // The errors that say nothing about the host (a request fetch refuses to
+  // send, our own rate limit on a redirect): neither success nor failure
+  // for its breaker, which sees a `canceled` stand-in for them.
+  const neutral = new WeakSet<object>();
+  const standIns = new WeakMap<object, unknown>();
 
   // The least recently used first: a breaker used again moves to the end.
   const breakerOf = (host: string): CircuitBreaker | undefined => {
@@ -203,10 +218,19 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     if (body !== null && (method === "GET" || method === "HEAD")) {
       throw new TypeError(`httpclient: a ${method} request cannot have a body`);
     }
-    const replayable = !(body instanceof ReadableStream);
+    const replayable = isReplayable(body);
     const retries = retryOptions !== undefined && replayable &&
       (init.idempotent ?? retryMethods.has(method));
     const ms = checkDeadline(init.timeout, deadlineMs, "httpclient");
+    // Redirects are followed here, not by the runtime (see redirect.ts).
+    const redirect = init.redirect ?? request?.redirect ?? "follow";
+    if (!REDIRECT_MODES.has(redirect)) {
+      throw new TypeError(
+        `httpclient: ${
+          JSON.stringify(String(redirect).slice(0, 32))
+        } is not a redirect mode (follow, error or manual)`,
+      );
+    }
 
     const deadline = new AbortController();
     const timer = ms === Infinity ? undefined : setTimeout(
@@ -219,8 +243,6 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     for (const s of [init.signal, request?.signal]) if (s) signals.push(s);
     const signal = AbortSignal.any(signals);
     const breaker = breakerOf(url.host);
-    // Redirects are followed here, not by the runtime (see redirect.ts).
-    const redirect = init.redirect ?? request?.redirect ?? "follow";
     const fetchInit: RequestInit = {
       ...init,
       method,
@@ -237,10 +259,20 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       } catch (cause) {
         if (signal.aborted) throw signal.reason;
         // The runtime's error may name the whole URL: query, credentials.
-        const error = temporary(`${where}: the request failed`, {
-          cause: scrubbed(cause),
-        });
-        retryable.add(error);
+        const failure = failureOf(cause);
+        if (failure === "network") {
+          const error = temporary(`${where}: the request failed`, {
+            cause: scrubbed(cause),
+          });
+          retryable.add(error);
+          throw error;
+        }
+        // A request fetch refuses to send: no attempt changes that.
+        const error = (failure === "url" ? invalidInput : permanent)(
+          `${where}: fetch refused to send the request`,
+          { cause: scrubbed(cause) },
+        );
+        neutral.add(error);
         throw error;
       }
     };
@@ -262,6 +294,13 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         } catch (error) {
           answered.add(error as object);
           throw error;
+        }
+        // Every request on the wire takes a token, a redirect's too.
+        if (limiter !== undefined) {
+          await limiter.acquire(signal).catch((error) => {
+            neutral.add(error);
+            throw error;
+          });
         }
         res = await send(hop);
       }
@@ -310,6 +349,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
               }
               // The host answered: a success for its breaker.
               if (answered.has(error)) return { refused: error as unknown };
+              if (neutral.has(error)) {
+                const standIn = canceled(`${where}: not sent`);
+                standIns.set(standIn, error);
+                throw standIn;
+              }
               throw error;
             })
           );
@@ -324,7 +368,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         });
         return value;
       } catch (thrown) {
-        const error = signal.aborted ? signal.reason : thrown;
+        const error = signal.aborted
+          ? signal.reason
+          : standIns.get(thrown as object) ?? thrown;
         report({
           host: url.host,
           method,
@@ -405,32 +451,42 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
     const headers = new Headers(init.headers);
     if (!headers.has("accept")) headers.set("accept", "application/json");
-    const { value, finish } = await call(
+    const { value: data, finish, where, signal } = await call(
       path,
       { ...init, method: init.method ?? "GET", headers },
       async (res, where, signal) => {
         const bytes = await readBytes(res, maxResponseBytes, where, signal);
-        let data: unknown;
         try {
-          data = JSON.parse(
-            new TextDecoder("utf-8", { fatal: true }).decode(bytes),
-          );
+          return JSON.parse(
+            new TextDecoder("utf-8", { fatal: true }).decode(bytes) as string,
+          ) as unknown;
         } catch (cause) {
           throw permanent(`${where}: the response is not valid JSON`, {
             cause,
           });
         }
-        const result = await schema["~standard"].validate(data);
-        if (result.issues === undefined) return result.value;
-        throw permanent(`${where}: the response does not match the schema`, {
-          cause: schemaError("response body", result.issues, data, {
-            root: "(body)",
-          }),
-        });
       },
     );
-    finish();
-    return value as StandardSchemaV1.InferOutput<S>;
+    // After the breaker (the host answered), within the deadline, the
+    // caller's signal and close().
+    let result: StandardSchemaV1.Result<StandardSchemaV1.InferOutput<S>>;
+    try {
+      result = await raceSignal(
+        Promise.resolve().then(() => schema["~standard"].validate(data)),
+        signal,
+      );
+    } catch (cause) {
+      if (signal.aborted) throw signal.reason;
+      throw permanent(`${where}: the schema's validate threw`, { cause });
+    } finally {
+      finish();
+    }
+    if (result.issues === undefined) return result.value;
+    throw permanent(`${where}: the response does not match the schema`, {
+      cause: schemaError("response body", result.issues, data, {
+        root: "(body)",
+      }),
+    });
   };
 
   const post = async <Q extends DescMessage, R extends DescMessage = Q>(
@@ -481,6 +537,13 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     [Symbol.asyncDispose]: close,
   }) as HttpClient;
 }
+
+/** The `redirect` modes of fetch. */
+const REDIRECT_MODES: ReadonlySet<unknown> = new Set([
+  "follow",
+  "error",
+  "manual",
+]);
 
 // The status of each error made from an answer, for the hooks.
 const statuses = new WeakMap<object, number>();

@@ -13,6 +13,7 @@ import {
   rawServer,
 } from "./testdata/servers.ts";
 import process from "node:process";
+import { Readable } from "node:stream";
 
 const HEAD = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n";
 const fast = { initialDelay: 1, maxDelay: 2, jitter: 0 } as const;
@@ -438,5 +439,229 @@ describe("red-team findings", () => {
     assert.match((await call(1)).message, /breaker .* is open/);
     await call(0); // forgotten: a new breaker, that tries and opens again
     assert.equal(opened.filter((h) => h === host(0)).length, 2);
+  });
+});
+
+describe("second red-team round", () => {
+  const bun = "Bun" in globalThis;
+  const oneShot = (): [string, () => unknown][] => {
+    async function* chunks() {
+      yield new TextEncoder().encode("PAYLOAD");
+    }
+    return [
+      ["async generator", () => chunks()],
+      ["async iterable", () => ({ [Symbol.asyncIterator]: chunks })],
+      ["Readable", () => Readable.from([new TextEncoder().encode("PAYLOAD")])],
+    ];
+  };
+
+  it("a one-shot body is sent once: not retried, and a 307 fails permanent", async () => {
+    const seen: string[] = [];
+    await using server = httpServer(async (req) => {
+      const { pathname } = new URL(req.url);
+      seen.push(`${pathname} ${await req.text()}`);
+      if (pathname === "/busy") {
+        return new Response(null, {
+          status: 503,
+          headers: { "retry-after": "0" },
+        });
+      }
+      if (pathname === "/moved") {
+        return new Response(null, { status: 307, headers: { location: "/" } });
+      }
+      return new Response("ok");
+    });
+    await using client = createHttpClient({ baseUrl: server.url, retry: fast });
+    for (const [name, body] of oneShot()) {
+      seen.length = 0;
+      const busy = await client("/busy", {
+        method: "PUT",
+        body: body() as BodyInit,
+      }).catch((e) => e);
+      assert.equal(kindOf(busy), "temporary", name);
+      assert.deepEqual(seen, ["/busy PAYLOAD"], name);
+      seen.length = 0;
+      const moved = await client("/moved", {
+        method: "PUT",
+        body: body() as BodyInit,
+      }).catch((e) => e);
+      assert.equal(kindOf(moved), "permanent", name);
+      assert.match(moved.message, /cannot be sent again/, name);
+      assert.deepEqual(seen, ["/moved PAYLOAD"], name);
+    }
+  });
+
+  it("a fetch error that can never succeed: permanent, one attempt, breaker untouched", async () => {
+    await using server = httpServer(() => new Response("ok"));
+    const attempts: number[] = [];
+    const changes: string[] = [];
+    const options = {
+      retry: fast,
+      breaker: { failureThreshold: 1 },
+      hooks: {
+        onRequest: ({ attempt }: { attempt: number }) => attempts.push(attempt),
+        onBreakerStateChange: ({ to }: { to: string }) => changes.push(to),
+      },
+    };
+    await using client = createHttpClient({ baseUrl: server.url, ...options });
+    if (!bun) {
+      // Deno refuses a URL over 64 KiB (Bun sends it)
+      const long = await client(`/${"a".repeat(70_000)}`).catch((e) => e);
+      assert.equal(kindOf(long), "invalid_input");
+      assert.equal(server.hits, 0);
+      // a blocked port
+      await using blocked = createHttpClient({
+        baseUrl: "http://127.0.0.1:1/",
+        ...options,
+      });
+      assert.equal(kindOf(await blocked("/").catch((e) => e)), "permanent");
+      assert.deepEqual(attempts, [1, 1]);
+    }
+    assert.deepEqual(changes, []);
+    // connection refused stays temporary, retried and counted
+    attempts.length = 0;
+    await using dead = createHttpClient({
+      baseUrl: await deadPort(),
+      ...options,
+    });
+    assert.equal(kindOf(await dead("/").catch((e) => e)), "temporary");
+    // the second attempt finds the breaker open
+    assert.deepEqual(attempts, [1, 2]);
+    assert.deepEqual(changes, ["open"]);
+  });
+
+  it("getJson's validation: within the deadline, close() and the caller's signal; a throwing one is typed", async () => {
+    await using server = httpServer(() => Response.json({ a: 1 }));
+    const schema = (validate: () => unknown) =>
+      ({ "~standard": { version: 1, vendor: "test", validate } }) as never;
+    const never = schema(() => new Promise(() => {}));
+    const changes: string[] = [];
+    await using client = createHttpClient({
+      baseUrl: server.url,
+      timeout: 100,
+      breaker: { failureThreshold: 1 },
+      hooks: { onBreakerStateChange: ({ to }) => changes.push(to) },
+    });
+    assert.equal(
+      kindOf(await client.getJson("/", never).catch((e) => e)),
+      "timeout",
+    );
+    const reason = new Error("left");
+    const caller = new AbortController();
+    const left = client.getJson("/", never, {
+      signal: caller.signal,
+      timeout: 5_000,
+    })
+      .catch((e) => e);
+    await new Promise<void>((resolve) => {
+      const check = () => server.hits >= 2 ? resolve() : setTimeout(check, 1);
+      check();
+    });
+    caller.abort(reason);
+    assert.equal(await left, reason);
+    const cause = new Error("schema bug");
+    const thrown = await client.getJson(
+      "/",
+      schema(() => {
+        throw cause;
+      }),
+    ).catch((e) => e);
+    assert.equal(kindOf(thrown), "permanent");
+    assert.match(thrown.message, /schema/);
+    assert.equal(thrown.cause, cause);
+    assert.deepEqual(changes, []);
+    const closing = client.getJson("/", never, { timeout: 5_000 }).catch((e) =>
+      e
+    );
+    await new Promise<void>((resolve) => {
+      const check = () => server.hits >= 4 ? resolve() : setTimeout(check, 1);
+      check();
+    });
+    await client.close();
+    assert.equal(kindOf(await closing), "canceled");
+  });
+
+  it("every request on the wire takes a rate-limit token, redirect hops too", async () => {
+    await using server = httpServer((req) =>
+      new URL(req.url).pathname === "/a"
+        ? new Response(null, { status: 307, headers: { location: "/b" } })
+        : new Response("ok")
+    );
+    const clock = new InstantClock();
+    await using client = createHttpClient({
+      baseUrl: server.url,
+      clock,
+      rateLimit: { rate: 10, burst: 1 },
+    });
+    await (await client("/a")).text();
+    assert.equal(server.hits, 2);
+    assert.deepEqual(clock.sleeps, [100]);
+  });
+
+  it("methods: the raw string is checked; standard ones normalized, others kept (refused on Bun when it cannot send them)", async () => {
+    const methods: string[] = [];
+    await using server = httpServer((req) => {
+      methods.push(req.method);
+      return new Response("ok");
+    });
+    await using client = createHttpClient({
+      baseUrl: server.url,
+      retry: false,
+    });
+    for (const method of ["poſt", "ﬀ", "deleteı"]) {
+      await assert.rejects(client("/", { method }), TypeError, method);
+    }
+    for (const method of ["patch", "Delete", "PURGE", "QUERY"]) {
+      await (await client("/", { method })).text();
+    }
+    for (const method of ["FOO", "X_Y", "purge"]) {
+      const sent = client("/", { method }).then((res) => res.text());
+      if (bun) {
+        await assert.rejects(
+          sent,
+          (e: Error) =>
+            e instanceof TypeError &&
+            e.message.includes(JSON.stringify(method)) &&
+            e.message.includes("Bun"),
+        );
+      } else await sent;
+    }
+    assert.deepEqual(
+      methods,
+      [
+        "PATCH",
+        "DELETE",
+        "PURGE",
+        "QUERY",
+        ...bun ? [] : ["FOO", "X_Y", "purge"],
+      ],
+    );
+    assert.equal(server.hits, bun ? 4 : 7);
+  });
+
+  it("an invalid redirect mode is a TypeError", async () => {
+    await using client = createHttpClient({ baseUrl: "http://127.0.0.1:9/" });
+    await assert.rejects(
+      client("/", { redirect: "foo" as RequestRedirect }),
+      TypeError,
+    );
+  });
+
+  it("a UTF-8 Location is decoded as UTF-8", async () => {
+    const paths: string[] = [];
+    // the header's bytes are UTF-8: "é" as C3 A9
+    await using server = httpServer((req) => {
+      const { pathname } = new URL(req.url);
+      paths.push(pathname);
+      return pathname === "/v1/start"
+        ? new Response(null, {
+          status: 307,
+          headers: { location: "/v1/caf\u00c3\u00a9" },
+        })
+        : new Response("ok");
+    });
+    await using client = createHttpClient({ baseUrl: `${server.url}/v1/` });
+    await (await client("start")).text();
+    assert.deepEqual(paths, ["/v1/start", "/v1/caf%C3%A9"]);
   });
 });

@@ -1,6 +1,7 @@
 // Following redirects by hand, so that none leaves the base URL nor carries
 // its headers elsewhere. Internal.
 import { permanent } from "@cqi/errors";
+import { isReplayable } from "./body.ts";
 
 /** Redirects followed at most in one attempt. */
 export const MAX_REDIRECTS = 5;
@@ -48,7 +49,7 @@ export function nextHop(
 ): Hop {
   let url: URL;
   try {
-    url = new URL(res.headers.get("location")!, from.url);
+    url = new URL(utf8(res.headers.get("location")!), from.url);
   } catch {
     throw permanent(`${where}: redirected (${res.status}) to an invalid URL`);
   }
@@ -77,10 +78,27 @@ export function nextHop(
     };
     return { url, init: { ...init, method: "GET", headers, body: null } };
   }
-  if (from.init.body instanceof ReadableStream) {
+  if (!isReplayable(from.init.body)) {
     throw permanent(
       `${where}: redirected (${to}) with a body that cannot be sent again`,
     );
   }
   return { url, init: from.init };
+}
+
+/**
+ * A header's value read as UTF-8 when its bytes are UTF-8: the runtime
+ * gives them one character per byte (Latin-1).
+ */
+function utf8(value: string): string {
+  // deno-lint-ignore no-control-regex
+  if (!/[\u0080-\u00ff]/.test(value) || /[^\u0000-\u00ff]/.test(value)) {
+    return value;
+  }
+  const bytes = Uint8Array.from(value, (char) => char.charCodeAt(0));
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return value;
+  }
 }

@@ -64,7 +64,9 @@ export interface RateLimiter {
  * tokens, refilled at `rate` per second. Each call takes one token; callers
  * of `acquire` queue in order, the first sleeping until its token is there,
  * so waiting callers never exceed the rate either (nor does one that leaves
- * the queue make room for a burst).
+ * the queue make room for a burst). A timer that wakes late grants at once
+ * the waiters whose tokens fell due meanwhile (late, never early), so the
+ * rate holds with a small burst too.
  *
  * @example Pace calls to a partner API
  * ```ts
@@ -110,9 +112,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const refill = () => {
     const now = clock.now();
     // A clock that went backwards adds nothing and is taken as the new
-    // origin: a step back costs at most one refill interval.
+    // origin: a step back costs at most one refill interval. While callers
+    // wait, the whole tokens that fell due beyond the burst as a timer woke
+    // late are theirs (up to one each), so waiters keep up the rate: each is
+    // granted late, never before its token was due.
     if (now > updated) {
-      tokens = Math.min(burst, tokens + (now - updated) * perMs);
+      const accrued = tokens + (now - updated) * perMs;
+      const extra = Math.min(Math.floor(accrued - burst), queue.length - 1);
+      tokens = Math.min(accrued, burst + Math.max(0, extra));
     }
     updated = now;
     return tokens;

@@ -229,6 +229,17 @@ describe("createRateLimiter", () => {
     assert.throws(() => createRateLimiter({ rate: 1, burst: 0.5 }), /burst/);
     assert.throws(() => createRateLimiter({ rate: 1, maxWait: -1 }), /maxWait/);
   });
+
+  it("keeps up its rate with a burst of 1 on real timers (late, never early)", async () => {
+    // 1 ms timers wake late: the tokens due meanwhile go to the waiters
+    const limiter = createRateLimiter({ rate: 2_000, burst: 1 });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 301 }, () => limiter.acquire()));
+    const took = performance.now() - started;
+    // 300 tokens after the first: 150 ms at 2,000/s
+    assert.ok(took >= 148, `${took} ms`);
+    assert.ok(took < 400, `${took} ms`);
+  });
 });
 
 async function flush(): Promise<void> {
