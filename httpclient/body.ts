@@ -32,9 +32,22 @@ export async function readBytes(
   // The declared length counts encoded bytes: it only says "too large" for
   // a body sent as is. The decoded bytes are counted as they come.
   const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes && !res.headers.has("content-encoding")) {
-    await res.body.cancel().catch(() => {});
-    throw tooBig(where, maxBytes);
+  if (!res.headers.has("content-encoding")) {
+    if (declared > maxBytes) {
+      await res.body.cancel().catch(() => {});
+      throw tooBig(where, maxBytes);
+    }
+    // Sent as is with its length: the runtime reads exactly that many bytes
+    // (at half the cost of a reader on Deno).
+    if (declared >= 0) {
+      try {
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        signal.throwIfAborted();
+        return bytes;
+      } catch (error) {
+        throw bodyFailure(where, signal, error);
+      }
+    }
   }
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
