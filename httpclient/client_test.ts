@@ -9,6 +9,7 @@ import { createHttpClient, type RequestInfo } from "./mod.ts";
 import {
   alwaysTooMany,
   deadPort,
+  hangingServer,
   httpServer,
   InstantClock,
 } from "./testdata/servers.ts";
@@ -358,17 +359,10 @@ describe("createHttpClient", () => {
   });
 
   it("close() aborts calls in flight with canceled and refuses new ones", async () => {
-    const arrived = Promise.withResolvers<void>();
-    await using server = httpServer(async (req) => {
-      arrived.resolve();
-      await new Promise((resolve) =>
-        req.signal.addEventListener("abort", resolve)
-      );
-      return new Response();
-    });
+    await using server = hangingServer();
     const client = createHttpClient({ baseUrl: server.url });
     const pending = client("/hang").catch((e) => e);
-    await arrived.promise;
+    await server.arrived;
     await client.close();
     assert.equal(kindOf(await pending), "canceled");
     assert.equal(kindOf(await client("/").catch((e) => e)), "canceled");

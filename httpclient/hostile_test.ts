@@ -8,6 +8,7 @@ import {
   alwaysTooMany,
   causeText,
   deadPort,
+  hangingServer,
   httpServer,
   InstantClock,
   rawServer,
@@ -125,14 +126,7 @@ describe("hostile servers", () => {
   });
 
   it("a caller's abort is no failure of the host", async () => {
-    const arrived = Promise.withResolvers<void>();
-    await using server = httpServer(async (req) => {
-      arrived.resolve();
-      await new Promise((resolve) =>
-        req.signal.addEventListener("abort", resolve)
-      );
-      return new Response();
-    });
+    await using server = hangingServer();
     const changes: string[] = [];
     await using client = createHttpClient({
       baseUrl: server.url,
@@ -141,7 +135,7 @@ describe("hostile servers", () => {
     });
     const controller = new AbortController();
     const pending = client("/", { signal: controller.signal }).catch((e) => e);
-    await arrived.promise;
+    await server.arrived;
     const reason = new Error("user left");
     controller.abort(reason);
     assert.equal(await pending, reason);

@@ -43,6 +43,22 @@ export function alwaysTooMany(
 }
 
 /**
+ * A server that never answers: each request waits until its client aborts.
+ * `arrived` resolves once the first request is in.
+ */
+export function hangingServer(): TestServer & { arrived: Promise<void> } {
+  const arrived = Promise.withResolvers<void>();
+  const server = httpServer(async (req) => {
+    arrived.resolve();
+    await new Promise((resolve) =>
+      req.signal.addEventListener("abort", resolve)
+    );
+    return new Response();
+  });
+  return Object.assign(server, { arrived: arrived.promise });
+}
+
+/**
  * A raw TCP server for answers no well-behaved server gives: `onRequest`
  * gets the socket once the request's head has arrived.
  */
