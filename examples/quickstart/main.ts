@@ -14,7 +14,17 @@ import { cachedStore, databaseStore } from "./store.ts";
 // the name and metrics have defaults here; OTEL_EXPORTER_OTLP_ENDPOINT turns
 // tracing on unless CQI_TRACING_ENABLED says otherwise. A bad value is one
 // line on stderr and exit code 1, never a stack.
-const { PORT, OTEL_EXPORTER_OTLP_ENDPOINT: otlp } = process.env;
+// CQI_DATABASE_URL, CQI_CACHE_URL and CQI_BUS_URL choose a backend each by URL
+// (postgres://, redis://, kafka:// or nats://) over the config sections; the
+// default is embedded (PGlite, memory). They are not config keys.
+const {
+  PORT,
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+  CQI_DATABASE_URL,
+  CQI_CACHE_URL,
+  CQI_BUS_URL,
+  ...env
+} = process.env;
 if (PORT !== undefined && !(/^\d{1,5}$/.test(PORT) && Number(PORT) <= 65535)) {
   console.error(
     `quickstart: PORT must be a port from 0 to 65535, got "${PORT}"`,
@@ -41,7 +51,7 @@ const config = await mustLoad({
     ...otlp && { CQI_TRACING_ENABLED: "true", CQI_TRACING_ENDPOINT: otlp },
     ...otlp &&
       { CQI_TRACING_EXPORTER: "otlp-http", CQI_TRACING_SAMPLER: "always" },
-    ...process.env,
+    ...env,
   },
 });
 
@@ -59,7 +69,7 @@ const guard = (() => {
 })();
 // Positions in PostgreSQL (CQI_DATABASE_HOST, ...), else in PGlite in memory;
 // the schema from migrations/ either way. Closed after requests drain.
-const db = createDatabase(config.database ?? "pglite://", {
+const db = createDatabase(CQI_DATABASE_URL || config.database || "pglite://", {
   service: config.service,
   ...svc.databaseHooks("main"),
 });
@@ -70,7 +80,7 @@ await migrate(db, new URL("./migrations/", import.meta.url)).catch((error) => {
   process.exit(1);
 });
 // Positions read through a cache: Redis (CQI_CACHE_HOST, ...), else memory.
-const positions = createCache(config.cache ?? "memory://", {
+const positions = createCache(CQI_CACHE_URL || config.cache || "memory://", {
   service: config.service,
   ...svc.cacheHooks("main"),
 });
