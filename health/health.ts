@@ -49,7 +49,7 @@ export interface HealthOptions {
 
 /**
  * The combined result of every checker: `unhealthy` when a critical one
- * failed. `checks` maps each name to `"ok"` or `"error"` (with
+ * failed, else `degraded` when a non-critical one failed. `checks` maps each name to `"ok"` or `"error"` (with
  * `exposeErrors: true`, `"error: <message>"`).
  *
  * @example Usage
@@ -63,8 +63,12 @@ export interface HealthOptions {
  * ```
  */
 export interface HealthReport {
-  /** `healthy` unless a critical checker failed. */
-  status: "healthy" | "unhealthy";
+  /**
+   * `unhealthy` when a critical checker failed (readiness answers 503),
+   * `degraded` when only non-critical ones failed (readiness answers 200),
+   * else `healthy`.
+   */
+  status: "healthy" | "degraded" | "unhealthy";
   /** Each checker's outcome, by name. */
   checks: Record<string, string>;
 }
@@ -141,7 +145,7 @@ const HEADERS = { "cache-control": "no-store" };
 
 function respond(report: HealthReport | { status: string }): Response {
   return Response.json(report, {
-    status: report.status === "healthy" ? 200 : 503,
+    status: report.status === "unhealthy" ? 503 : 200,
     headers: HEADERS,
   });
 }
@@ -184,7 +188,7 @@ function duration(name: string, value: number | undefined, min: number) {
  * });
  * const res = await fetch(`http://127.0.0.1:${server.addr.port}/health/ready`);
  * console.log(res.status, await res.text());
- * // 200 {"status":"healthy","checks":{"database":"ok","cache":"error"}}
+ * // 200 {"status":"degraded","checks":{"database":"ok","cache":"error"}}
  * ```
  *
  * @param options Timeout, cache period, drain delay, metrics and logging.
@@ -279,6 +283,7 @@ class HealthImpl implements Health {
       }
       checks[entry.name] = describe(error, this.#expose);
       if (entry.critical) status = "unhealthy";
+      else if (status === "healthy") status = "degraded";
       this.#logger?.warn("health check failed", {
         check: entry.name,
         critical: entry.critical,

@@ -101,14 +101,14 @@ describe("ready", () => {
     assert.match(JSON.stringify(sink.records), /10\.0\.0\.7/);
   });
 
-  it("keeps 200 when only a non-critical check fails", async () => {
+  it("keeps 200, degraded, when only a non-critical check fails", async () => {
     await using health = createHealth({ exposeErrors: true });
     health.register("database", { check: ok, critical: true });
     health.register("cache", { check: refused, critical: false });
     const res = await health.ready(new Request("http://x/health/ready"));
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), {
-      status: "healthy",
+      status: "degraded",
       checks: { database: "ok", cache: "error: connection refused" },
     });
   });
