@@ -11,6 +11,7 @@ import {
   applyMiddleware,
   type Handler,
   type Middleware,
+  router,
   type ServiceIdentity,
 } from "@cqi/http";
 import { breakerHooks, retryHooks, serverHooks } from "./observe.ts";
@@ -271,6 +272,12 @@ export interface BootstrapRunOptions {
   services?: readonly (Service | ServiceEntry)[];
   /** Options of the stack around the handler. */
   stack?: Omit<HttpStackOptions, "logger" | "registry">;
+  /**
+   * Routes served beside the handler without the HTTP stack, for handlers
+   * that bring their own, such as a `connectHandler` of `@cqi/grpc` behind
+   * `grpcStack`: `{ "POST /cqc.quickstart.v1.PositionService/*": grpc }`.
+   */
+  rpc?: Record<string, Handler>;
   /** Stops the service as a signal would (tests). */
   signal?: RunOptions["signal"];
   /** Called with the address once the server listens, after the log line. */
@@ -432,6 +439,16 @@ export function bootstrap<C extends BootstrapConfig>(
   return app;
 }
 
+/** `handler` behind `stack`, and the `rpc` routes beside it, bare. */
+function withRpc(
+  rpc: Record<string, Handler> | undefined,
+  stack: Middleware,
+  handler: Handler,
+): Handler {
+  const wrapped = applyMiddleware(handler, stack);
+  return rpc === undefined ? wrapped : router(rpc, { notFound: wrapped });
+}
+
 /** `run` of a Bootstrap: the HTTP service beside the given ones, until a signal. */
 function runService(
   app: Bootstrap,
@@ -445,7 +462,7 @@ function runService(
   const services = createRunner({
     services: [
       ...others,
-      httpService(applyMiddleware(handler, app.httpStack(options.stack)), {
+      httpService(withRpc(options.rpc, app.httpStack(options.stack), handler), {
         hostname: server.host,
         port: server.port,
         gracePeriod,

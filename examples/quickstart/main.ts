@@ -4,10 +4,15 @@
 import process from "node:process";
 import * as v from "valibot";
 import { cqiSections, mustLoad } from "@cqi/config";
+import { createBus } from "@cqi/bus";
 import { createCache } from "@cqi/cache";
 import { createDatabase, migrate } from "@cqi/database";
+import { connectHandler, grpcStack } from "@cqi/grpc";
 import { bootstrap } from "@cqi/service";
 import { createApp } from "./app.ts";
+import { positionService } from "./grpc.ts";
+import { cacheInvalidator } from "./invalidator.ts";
+import { outboxRelay, recordChange } from "./outbox.ts";
 import { cachedStore, databaseStore } from "./store.ts";
 
 // Configuration: CQI_* variables (also from .env or CQI_CONFIG_FILE); PORT,
@@ -31,8 +36,17 @@ if (PORT !== undefined && !(/^\d{1,5}$/.test(PORT) && Number(PORT) <= 65535)) {
   );
   process.exit(1);
 }
-const { service, server, log, metrics, tracing, auth, database, cache } =
-  cqiSections;
+const {
+  service,
+  server,
+  log,
+  metrics,
+  tracing,
+  auth,
+  database,
+  cache,
+  eventBus,
+} = cqiSections;
 const config = await mustLoad({
   schema: v.object({
     service,
@@ -43,6 +57,7 @@ const config = await mustLoad({
     auth,
     database,
     cache,
+    eventBus,
   }),
   env: {
     CQI_SERVICE_NAME: "quickstart",
@@ -79,18 +94,56 @@ await migrate(db, new URL("./migrations/", import.meta.url)).catch((error) => {
   console.error(`quickstart: migrations: ${error.cause?.message ?? error}`);
   process.exit(1);
 });
-// Positions read through a cache: Redis (CQI_CACHE_HOST, ...), else memory.
+// Positions read through a cache: Redis (CQI_CACHE_URL, CQI_CACHE_HOST, ...),
+// else memory. Not critical: without it reads go to the database (degraded).
 const positions = createCache(CQI_CACHE_URL || config.cache || "memory://", {
   service: config.service,
   ...svc.cacheHooks("main"),
 });
 svc.onShutdown(() => positions.close());
-svc.health.register("cache", positions);
+svc.health.register("cache", {
+  check: (signal) => positions.check(signal),
+  critical: false,
+});
+// Events: Kafka or NATS JetStream (CQI_BUS_URL, or the event_bus section),
+// else memory. A put writes its PositionChanged in its own transaction (the
+// outbox); the relay publishes it, so a bus outage delays events and never
+// fails a write (not critical either); the invalidator drops cached positions.
+const bus = createBus(CQI_BUS_URL || config.eventBus || "memory://", {
+  service: config.service,
+  ...svc.busHooks("main"),
+  nats: { stream: "QUICKSTART", subjects: ["cqc.quickstart.v1.>"] },
+});
+svc.onShutdown(() => bus.close());
+svc.health.register("bus", {
+  check: (signal) => bus.check(signal),
+  critical: false,
+});
+const relay = outboxRelay(db, bus, { logger: svc.logger });
+const store = cachedStore(
+  databaseStore(db, { record: recordChange, onCommit: relay.wake }),
+  positions,
+  (error) => svc.logger.warn("position not invalidated", { error }),
+);
+// GetPosition over Connect and gRPC-Web on the same port, on the canonical
+// interceptors (tracing, access log, metrics, recovery, auth).
+const grpc = connectHandler(positionService(store), {
+  interceptors: grpcStack({
+    logger: svc.logger,
+    registry: svc.registry,
+    auth: guard,
+  }),
+});
 const app = createApp({
-  store: cachedStore(databaseStore(db), positions),
+  store,
   auth: guard,
   routes: svc.routes(), // health probes and /metrics, open to all
 });
 process.exit(
-  await svc.run(app, { stack: { tracing: { returnTraceparent: true } } }),
+  await svc.run(app, {
+    stack: { tracing: { returnTraceparent: true } },
+    rpc: { "POST /cqc.quickstart.v1.PositionService/*": grpc },
+    // stopped after the server drained: the relay publishes what is left
+    services: [relay, cacheInvalidator(bus, positions, svc.logger)],
+  }),
 );

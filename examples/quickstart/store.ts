@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { Cache } from "@cqi/cache";
 import { json } from "@cqi/codec";
-import type { Queryable } from "@cqi/database";
+import type { Database, Queryable } from "@cqi/database";
 import { isNotFound, notFound } from "@cqi/errors";
 
 /** A stored position. */
@@ -16,11 +16,25 @@ export interface PositionStore {
   put(id: string, position: Position): Promise<void>;
 }
 
+/** Options of {@linkcode databaseStore}. */
+export interface DatabaseStoreOptions {
+  /**
+   * Writes the put's event in its transaction, such as the outbox's
+   * `recordChange`.
+   */
+  record?: (tx: Queryable, id: string, position: Position) => Promise<unknown>;
+  /** Called once a put committed, such as the outbox relay's `wake`. */
+  onCommit?: () => void;
+}
+
 /**
  * Positions in the `positions` table (`migrations/0001_positions.sql`), on
- * PGlite or PostgreSQL alike.
+ * PGlite or PostgreSQL alike; a put and its event (`record`) commit together.
  */
-export function databaseStore(db: Queryable): PositionStore {
+export function databaseStore(
+  db: Database,
+  { record, onCommit }: DatabaseStoreOptions = {},
+): PositionStore {
   return {
     get: async (id) => {
       const rows = await db.query<{ asset_id: string; quantity: string }>(
@@ -30,14 +44,18 @@ export function databaseStore(db: Queryable): PositionStore {
       if (rows.length === 0) return undefined;
       return { assetId: rows[0].asset_id, quantity: Number(rows[0].quantity) };
     },
-    put: async (id, { assetId, quantity }) => {
-      await db.exec(
-        `insert into positions (id, asset_id, quantity) values ($1, $2, $3)
-         on conflict (id) do update
-           set asset_id = excluded.asset_id, quantity = excluded.quantity,
-               updated_at = now()`,
-        [id, assetId, quantity],
-      );
+    put: async (id, position) => {
+      await db.withTransaction(async (tx) => {
+        await tx.exec(
+          `insert into positions (id, asset_id, quantity) values ($1, $2, $3)
+           on conflict (id) do update
+             set asset_id = excluded.asset_id, quantity = excluded.quantity,
+                 updated_at = now()`,
+          [id, position.assetId, position.quantity],
+        );
+        await record?.(tx, id, position);
+      });
+      onCommit?.();
     },
   };
 }
@@ -47,17 +65,27 @@ const PositionValue = json(
   { name: "position" },
 );
 
+/** The cache key of a position. */
+export const positionKey = (cache: Cache, id: string): string =>
+  cache.key("position", id);
+
 /**
  * `store` behind a cache: reads are cache-aside (one load per id however
  * many ask at once; for five minutes past its ttl a position is served when
  * the database fails; unknown ids are remembered for five seconds), and a
- * put drops the cached position.
+ * put drops the cached position — when the cache cannot be reached, the put
+ * still succeeds (the stored position is what counts) and the event
+ * subscriber drops the entry later, else its ttl ends it.
  */
-export function cachedStore(store: PositionStore, cache: Cache): PositionStore {
+export function cachedStore(
+  store: PositionStore,
+  cache: Cache,
+  onCacheError: (error: unknown) => void = () => {},
+): PositionStore {
   const options = { ttl: 30_000, grace: 300_000, negativeTtl: 5_000 };
   return {
     get: (id) =>
-      cache.getOrLoad(cache.key("position", id), PositionValue, async () => {
+      cache.getOrLoad(positionKey(cache, id), PositionValue, async () => {
         const position = await store.get(id);
         if (position === undefined) throw notFound("position", id);
         return position;
@@ -67,7 +95,7 @@ export function cachedStore(store: PositionStore, cache: Cache): PositionStore {
       }),
     put: async (id, position) => {
       await store.put(id, position);
-      await cache.delete(cache.key("position", id));
+      await cache.delete(positionKey(cache, id)).catch(onCacheError);
     },
   };
 }
