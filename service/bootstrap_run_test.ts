@@ -60,6 +60,32 @@ describe("bootstrap's auth, routes and run", () => {
     assert.deepEqual(messages.slice(-2), ["stopped", "runner: stopped"]);
   });
 
+  it("serves rpc routes beside the handler, without the HTTP stack", async () => {
+    const { svc, sink } = app();
+    const stop = new AbortController();
+    let listening!: (url: string) => void;
+    const heard = new Promise<string>((resolve) => listening = resolve);
+    const exited = svc.run(router({ "GET /hello": () => new Response("hi") }), {
+      signal: stop.signal,
+      rpc: { "POST /pkg.Service/*": () => Response.json({ rpc: true }) },
+      onListen: ({ port }) => listening(`http://127.0.0.1:${port}/`),
+    });
+    const url = await heard;
+    const rpc = await fetch(`${url}pkg.Service/Get`, { method: "POST" });
+    assert.deepEqual(await rpc.json(), { rpc: true });
+    const hello = await fetch(`${url}hello`);
+    assert.equal(await hello.text(), "hi");
+    const other = await fetch(`${url}pkg.Other/Get`, { method: "POST" });
+    assert.equal(other.status, 404); // the handler's, behind the stack
+    await other.body?.cancel();
+    stop.abort();
+    assert.equal(await exited, 0);
+    const routes = sink.records
+      .filter((r) => r.message === "request completed")
+      .map((r) => `${r.method} ${r.status}`);
+    assert.deepEqual(routes, ["GET 200", "POST 404"]); // no line for the rpc
+  });
+
   it("auth: refuses to start open outside development, generates a key in it", () => {
     assert.throws(() => app("production", []).svc.auth(), /no API keys or JWT/);
     const { svc, sink } = app("development", []);

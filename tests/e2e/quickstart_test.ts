@@ -151,6 +151,56 @@ async function checkContract(base: string): Promise<void> {
   assert.ok(!text.includes('"p1"'), "keys are no labels");
 }
 
+/**
+ * A put publishes its PositionChanged (through the outbox) and the
+ * subscriber handles it; GetPosition answers over Connect on the same port,
+ * behind the same key, logged and counted once as a gRPC call.
+ */
+async function checkEventsAndGrpc(child: Child, base: string): Promise<void> {
+  const stored = await put(base, "e1", '{"assetId":"ETH","quantity":2}');
+  assert.equal(stored.status, 200);
+  await stored.body?.cancel();
+  const handled = JSON.parse(
+    await child.line((l) =>
+      /"position event handled".*"position_id":"e1"/.test(l)
+    ),
+  );
+  assert.match(handled.event_id, /^[0-9a-f-]{36}$/);
+  assert.equal(handled.invalidated, true);
+
+  const call = (id: string, headers: Record<string, string> = AUTH) =>
+    fetch(`${base}/cqc.quickstart.v1.PositionService/GetPosition`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ id }),
+    });
+  const got = await call("e1");
+  assert.equal(got.status, 200);
+  assert.deepEqual(await got.json(), {
+    position: { id: "e1", assetId: "ETH", quantity: 2 },
+  });
+  const missing = await call("nope");
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).code, "not_found");
+  const anonymous = await call("e1", {});
+  assert.equal(anonymous.status, 401);
+  assert.equal((await anonymous.json()).code, "unauthenticated");
+
+  const rpcLines = () =>
+    child.lines.filter((l) => l.includes('"rpc_method":"GetPosition"'));
+  await child.line(() => rpcLines().length >= 3);
+  assert.equal(rpcLines().length, 3, "one access line a call");
+  const text = await (await fetch(`${base}/metrics`)).text();
+  assert.match(
+    text,
+    /quickstart_grpc_call_count_total\{[^}]*code="NOT_FOUND"[^}]*\} 1/,
+  );
+  assert.ok(
+    !/quickstart_http_request_count_total\{[^}]*PositionService/.test(text),
+    "gRPC calls are not counted as HTTP requests too",
+  );
+}
+
 async function checkTraceparent(base: string): Promise<void> {
   const traceId = crypto.randomUUID().replaceAll("-", "");
   const parentId = traceId.slice(0, 16);
@@ -278,6 +328,7 @@ describe("quickstart end to end (issue 9)", () => {
         const started = await startService(rt, receiver.url);
         child = started.child;
         await checkContract(started.base);
+        await checkEventsAndGrpc(started.child, started.base);
         await checkTraceparent(started.base);
         await signalUnderLoad(child, started.base);
         // the shutdown hook flushed the spans to the receiver
