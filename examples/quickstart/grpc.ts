@@ -8,7 +8,9 @@ import type { PositionStore } from "./store.ts";
  * through the same store (and cache) as `GET /api/positions/:id`. Serve it
  * with `connectHandler` behind `grpcStack`.
  */
-export function positionService(store: PositionStore) {
+export function positionService(
+  store: PositionStore,
+): (router: ConnectRouter) => ConnectRouter {
   return (router: ConnectRouter) =>
     router.service(PositionService, {
       async getPosition({ id }) {
