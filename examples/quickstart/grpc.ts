@@ -15,6 +15,7 @@ export function positionService(
     router.service(PositionService, {
       async getPosition({ id }) {
         if (id === "") throw invalidInput("id is required");
+        if (id.length > 256) throw invalidInput("id is over 256 characters");
         const position = await store.get(id);
         if (position === undefined) throw notFound("position", id);
         return { position: { id, ...position } };

@@ -75,6 +75,7 @@ export function outboxRelay(
       return bus.publish(PositionChangedSchema, event, {
         key: event.position?.id,
         id: event.eventId,
+        signal: stopping, // at the end of the grace period, give up
       });
     }));
     // by seq, not up to the last one: a put that committed later with a
