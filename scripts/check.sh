@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Static checks: format, lint, types (code and doc examples), doc lint, and a
-# publish dry run of the umbrella package and every workspace member.
+# Static checks: format, lint, types (code and doc examples), doc lint, the
+# deployment files (deploy/), and a publish dry run of the umbrella package
+# and every workspace member.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -64,6 +65,23 @@ if printf '%s\n' "$doc_out" | grep '^error: ' | grep -v -q "^error: Found $their
 fi
 echo "doc lint: 0 problems of ours ($theirs in dependencies' declarations)"
 step "README API tables"; deno run -A scripts/api_table.ts --check
+step "deploy: compose.yaml (Compose schema, references), dashboard, prometheus.yml"
+deno run --quiet --allow-read --allow-env deploy/lint.ts
+# every series the dashboard queries is one the instruments export
+deploy_log=$(mktemp)
+if ! deno test -A --quiet deploy/ >"$deploy_log" 2>&1; then
+  cat "$deploy_log"
+  exit 1
+fi
+grep -E "passed" "$deploy_log" | tail -1
+rm -f "$deploy_log"
+if command -v promtool >/dev/null; then
+  promtool check config deploy/prometheus.yml
+  rules=$(mktemp --suffix=.yml) # the dashboard's PromQL, parsed by Prometheus
+  deno run --quiet --allow-read --allow-env deploy/lint.ts --rules >"$rules"
+  promtool check rules "$rules"
+  rm -f "$rules"
+fi
 step "versions agree"; node -e '
   const root = require("./deno.json"), jsr = require("./jsr.json");
   if (root.name !== jsr.name || root.version !== jsr.version) {
