@@ -1,4 +1,5 @@
 import type { ServerAddr } from "./serve.ts";
+import { TrackedBodies } from "./tracked_body.ts";
 
 /**
  * What `serve` reports to `onError` when a runtime's accept loop failed —
@@ -56,8 +57,17 @@ export interface Listener {
   stop(): Promise<void>;
   /** Responses not yet written in full (handlers running or streaming). */
   pending(): number;
-  /** Drops whatever is still open so the process can exit. */
-  kill(): void;
+  /**
+   * The response to hand to the runtime for `res`: on Deno, a streaming
+   * body goes through a stream that `kill` can cut; otherwise `res`.
+   */
+  track(res: Response): Response;
+  /**
+   * Drops whatever is still open so the process can exit: closes the
+   * connections (Bun), or cancels every response body still streaming with
+   * `reason`, which closes their connections (Deno).
+   */
+  kill(reason: unknown): void;
   /** Whether the runtime stops accepting before in-flight requests end. */
   stopsAcceptingFirst: boolean;
 }
@@ -135,6 +145,7 @@ export function listen(
         await graceful;
       },
       pending: () => server.pendingRequests,
+      track: (res) => res,
       kill: () => {
         killed = true;
         void server.stop(true);
@@ -153,6 +164,7 @@ function denoListener(
   options: ListenOptions,
 ): Listener {
   let retryIn = RETRY_FIRST;
+  const bodies = new TrackedBodies();
   // Responses not yet written in full, and who waits for none to be left.
   let responding = 0;
   let onIdle: (() => void) | undefined;
@@ -165,8 +177,20 @@ function denoListener(
     info.completed.then(completed, completed);
     return handler(req);
   };
+  // Deno passes here the error of a response body that failed while being
+  // written (the handler's own errors never reach it: `serve` answers
+  // them). A body `kill` cut fails with its reason, which is no news;
+  // anything else is printed, as Deno does by default.
+  let cutWith: { reason: unknown } | undefined;
+  const onError = (error: unknown) => {
+    if (cutWith === undefined || error !== cutWith.reason) console.error(error);
+    return new Response("Internal Server Error", { status: 500 });
+  };
   const start = (port: number) =>
-    Deno.serve({ port, hostname: options.hostname, onListen() {} }, served);
+    Deno.serve(
+      { port, hostname: options.hostname, onListen() {}, onError },
+      served,
+    );
   let server = start(options.port);
   let failed = false;
   const addr = server.addr as Deno.NetAddr;
@@ -215,11 +239,15 @@ function denoListener(
       server.unref();
     },
     pending: () => responding,
-    kill: () => {
+    track: (res) => bodies.track(res),
+    kill: (reason) => {
       stopping = true;
       clearTimeout(timer);
-      // Past the grace period: stop accepting, cut what is left, and let the
-      // process exit whatever the requests still do.
+      // Past the grace period: stop accepting and cut the bodies still
+      // streaming (Deno's shutdown waits for them, and so would the process);
+      // a handler still running is left to the process exit.
+      cutWith = { reason };
+      bodies.cut(reason);
       if (!failed) server.shutdown().catch(() => {});
       server.unref();
     },

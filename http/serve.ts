@@ -47,9 +47,10 @@ export interface ServeOptions {
   handleSignals?: boolean;
   /**
    * Milliseconds in-flight requests get to finish on shutdown (`Infinity`
-   * waits for them all). Default 10 s. When it runs out, open connections
-   * are dropped (Bun) or left to finish unawaited (Deno): either way the
-   * process may exit.
+   * waits for them all). Default 10 s. When it runs out, `shutdown()`
+   * rejects and what is still open is dropped so the process may exit: Bun
+   * closes the connections; on Deno every response body still streaming
+   * is cancelled (with that error as the reason), closing its connection.
    */
   gracePeriod?: number;
   /**
@@ -176,7 +177,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     }
     try {
       const res = await handler(req);
-      if (res instanceof Response) return res;
+      if (res instanceof Response) return listener.track(res);
       throw new TypeError(
         `serve: the handler returned ${typeof res} instead of a Response`,
       );
@@ -239,12 +240,11 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     ]);
     clearTimeout(timer);
     if (!drained) {
-      errors.push(
-        new Error(
-          `serve: shutdown grace period of ${gracePeriod} ms ran out with ${listener.pending()} request(s) in flight`,
-        ),
+      const expiredError = new Error(
+        `serve: shutdown grace period of ${gracePeriod} ms ran out with ${listener.pending()} request(s) in flight`,
       );
-      listener.kill();
+      errors.push(expiredError);
+      listener.kill(expiredError); // the reason a cut body is cancelled with
     }
     // In reverse order of registration; a hook added meanwhile runs last.
     hooks.reverse();

@@ -267,6 +267,180 @@ describe("serve", () => {
   });
 });
 
+/** A body that streams a chunk every few ms for ever, and tells when it is cancelled. */
+function endless() {
+  const chunk = new TextEncoder().encode("tick\n");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let gone = false;
+  let cancelled!: (reason: unknown) => void;
+  const cancel = new Promise<unknown>((r) => cancelled = r);
+  const body = new ReadableStream<Uint8Array>({
+    pull: (controller) =>
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          if (!gone) controller.enqueue(chunk);
+          resolve();
+        }, 2);
+      }),
+    cancel: (reason) => {
+      gone = true;
+      clearTimeout(timer);
+      cancelled(reason);
+    },
+  });
+  return { body, cancel };
+}
+
+/** `promise`, or a rejection saying `what` did not happen within `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${what} within ${ms} ms`)),
+        ms,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Reads a body to its end: "ended" when it ends cleanly, else "aborted". */
+async function readToEnd(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<{ end: "ended" | "aborted"; bytes: number }> {
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { end: "ended", bytes };
+      bytes += value.byteLength;
+    }
+  } catch {
+    return { end: "aborted", bytes };
+  }
+}
+
+describe("serve cuts streaming bodies at the grace deadline", () => {
+  it("cancels an endless body, closes its connection and reports an unclean shutdown", async () => {
+    const stream = endless();
+    const errors: unknown[] = [];
+    const server = serve(
+      () => new Response(stream.body),
+      local({ gracePeriod: 200, onError: (e) => errors.push(e) }),
+    );
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    const reader = res.body!.getReader();
+    assert.equal((await reader.read()).done, false, "the body streams");
+    const client = readToEnd(reader);
+
+    const started = performance.now();
+    const error = await within(
+      server.shutdown().then(() => undefined, (e) => e),
+      2_000,
+      "shutdown did not settle",
+    );
+    const took = performance.now() - started;
+    assert.ok(took < 200 + 300, `shutdown took ${took.toFixed(0)} ms`);
+    assert.match(
+      String(error),
+      /grace period of 200 ms ran out with 1 request/,
+      "the shutdown is reported unclean",
+    );
+    assert.equal(errors.length, 1);
+    const reason = await within(stream.cancel, 1_000, "cancel was not called");
+    assert.ok(reason !== undefined, "cancel gets a reason");
+    const { end } = await within(client, 1_000, "the client's body went on");
+    assert.equal(end, "aborted", "an endless body cut short is no clean end");
+    await within(server.finished, 1_000, "finished did not settle");
+  });
+
+  it("cuts a body the handler hands over after the deadline", async () => {
+    const stream = endless();
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => entered = r);
+    let release!: () => void;
+    const released = new Promise<void>((r) => release = r);
+    const server = serve(async () => {
+      entered();
+      await released;
+      return new Response(stream.body);
+    }, local({ gracePeriod: 50, onError: () => {} }));
+    const answer = fetch(`http://127.0.0.1:${server.addr.port}/`).then(
+      (res) => readToEnd(res.body!.getReader()),
+      () => ({ end: "aborted" as const, bytes: 0 }),
+    );
+    await inHandler;
+    await assert.rejects(server.shutdown(), /grace period of 50 ms ran out/);
+    release();
+    await within(stream.cancel, 1_000, "cancel was not called");
+    assert.equal(
+      (await within(answer, 1_000, "the client went on")).end,
+      "aborted",
+    );
+  });
+
+  it("leaves a long but finite body that ends within the grace period whole", async () => {
+    const chunks = 40;
+    const size = 16 * 1024;
+    let sent = 0;
+    let entered!: () => void;
+    const streaming = new Promise<void>((r) => entered = r);
+    const server = serve(() => {
+      entered();
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull: (controller) =>
+            new Promise<void>((resolve) =>
+              setTimeout(() => {
+                controller.enqueue(new Uint8Array(size).fill(sent % 251));
+                if (++sent === chunks) controller.close();
+                resolve();
+              }, 2)
+            ),
+        }),
+      );
+    }, local({ gracePeriod: 5_000 }));
+    const answer = fetch(`http://127.0.0.1:${server.addr.port}/`).then((res) =>
+      readToEnd(res.body!.getReader())
+    );
+    await streaming;
+    await server.shutdown(); // resolves: the body ended within the grace period
+    assert.deepEqual(await answer, { end: "ended", bytes: chunks * size });
+  });
+
+  it("keeps plain and fixed-length bodies as they were", async () => {
+    const bodies: Record<string, () => Response> = {
+      "/text": () => new Response("hello"),
+      "/bytes": () => new Response(new Uint8Array([1, 2, 3])),
+      "/json": () => Response.json({ a: 1 }),
+      "/blob": () => new Response(new Blob(["blob"])),
+      "/empty": () => new Response(null, { status: 204 }),
+    };
+    await using server = serve(
+      (req) => bodies[new URL(req.url).pathname](),
+      local(),
+    );
+    for (const [path, expected] of Object.entries(bodies)) {
+      const res = await fetch(`http://127.0.0.1:${server.addr.port}${path}`);
+      const want = expected();
+      assert.equal(res.status, want.status, path);
+      assert.deepEqual(
+        new Uint8Array(await res.arrayBuffer()),
+        new Uint8Array(await want.arrayBuffer()),
+        path,
+      );
+      if (path !== "/blob" && path !== "/empty") { // neither runtime sends one for those
+        assert.equal(
+          res.headers.get("content-length"),
+          String((await expected().arrayBuffer()).byteLength),
+          `${path} keeps its Content-Length`,
+        );
+      }
+    }
+  });
+});
+
 describe("serve signal handling (child process)", () => {
   const script = new URL("./testdata/graceful_server.ts", import.meta.url);
 
@@ -318,6 +492,28 @@ describe("serve signal handling (child process)", () => {
     );
     assert.ok(child.lines.includes("closed first"));
     await slow;
+  });
+
+  it("past the grace period cuts an endless response body and exits 1 by itself", async () => {
+    const child = spawnScript(
+      new URL("./testdata/endless_server.ts", import.meta.url),
+      { env: { GRACE_MS: "100" } },
+    );
+    const port = (await child.line((l) => l.startsWith("port "))).slice(5);
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const client = readToEnd(reader);
+    child.signal("SIGTERM");
+    const code = await within(child.exited, 5_000, "the process did not exit")
+      .catch((error) => {
+        child.signal("SIGKILL");
+        throw error;
+      });
+    assert.equal(code, 1, "an unclean shutdown exits 1");
+    assert.ok(child.lines.some((l) => l.startsWith("cancelled: ")));
+    assert.ok(child.lines.includes("finished"));
+    assert.equal((await client).end, "aborted");
   });
 
   it("a signal after shutdown() began does not kill the process", async () => {

@@ -308,6 +308,30 @@ describe("run", () => {
     assert.ok(child.lines.includes("hook 1"));
   });
 
+  it(`exits 1 by itself when the server's grace period cuts an endless stream (${runtime})`, async () => {
+    const child = spawnScript(
+      new URL("./testdata/endless_stream_app.ts", import.meta.url),
+    );
+    const line = await child.line((l) => l.startsWith("listening "));
+    const res = await fetch(`http://127.0.0.1:${line.split(" ")[1]}/`);
+    const reader = res.body!.getReader();
+    assert.equal((await reader.read()).done, false);
+    const client = (async () => {
+      while (!(await reader.read()).done);
+    })().then(() => "ended", () => "aborted");
+    child.signal("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([
+      child.exited,
+      new Promise((resolve) => timer = setTimeout(resolve, 10_000, "hung")),
+    ]).finally(() => clearTimeout(timer));
+    if (code === "hung") child.signal("SIGKILL");
+    assert.equal(code, 1, `output:\n${child.lines.join("\n")}`);
+    assert.ok(child.lines.some((l) => l.startsWith("cancelled: ")));
+    assert.ok(child.lines.includes("error runner: stop failed"));
+    assert.equal(await client, "aborted");
+  });
+
   it(`exits non-zero when the grace period runs out (${runtime})`, async () => {
     const child = spawnScript(
       new URL("./testdata/signal_app.ts", import.meta.url),
