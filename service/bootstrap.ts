@@ -112,6 +112,13 @@ export interface BootstrapOptions {
   setDefaultLogger?: boolean;
   /** Include the process metrics in the registry. Default `true`. */
   defaultMetrics?: boolean;
+  /**
+   * Milliseconds each `onShutdown` hook gets; one still running then is
+   * left behind (`shutdown: hook failed`, a failed shutdown) so that a
+   * client waiting for an unreachable server cannot hold the exit.
+   * Default 5 s.
+   */
+  hookTimeout?: number;
 }
 
 /**
@@ -140,7 +147,7 @@ export interface Bootstrap<C extends BootstrapConfig = BootstrapConfig>
   readonly health: Health;
   /**
    * Adds a cleanup to run at shutdown, last added first, before tracing and
-   * logs are flushed.
+   * logs are flushed; each gets `hookTimeout` (5 s by default).
    *
    * @param fn The cleanup.
    * @throws {TypeError} When `fn` is not a function.
@@ -323,6 +330,12 @@ export function bootstrap<C extends BootstrapConfig>(
   config: C,
   options: BootstrapOptions = {},
 ): Bootstrap<C> {
+  const hookTimeout = options.hookTimeout ?? 5_000;
+  if (!(typeof hookTimeout === "number" && hookTimeout > 0)) {
+    throw new RangeError(
+      `bootstrap: hookTimeout must be milliseconds > 0, got ${hookTimeout}`,
+    );
+  }
   const service = config?.service;
   if (typeof service?.name !== "string" || service.name.trim() === "") {
     throw new TypeError(
@@ -383,7 +396,9 @@ export function bootstrap<C extends BootstrapConfig>(
           logger.error(`shutdown: ${name} failed`, { error });
         }
       };
-      for (const hook of hooks.reverse()) await step("hook", hook);
+      for (const hook of hooks.reverse()) {
+        await step("hook", () => within(hookTimeout, hook));
+      }
       await step("health", () => health.close());
       await step("tracing", () => tracing.close());
       if (last !== undefined) await step("last", last);
@@ -494,4 +509,23 @@ function runService(
       error: (message, error) => logger.error(message, { error }),
     },
   });
+}
+
+/** `fn()`, or a rejection once `ms` passed without it settling. */
+async function within(
+  ms: number,
+  fn: () => void | Promise<void>,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`still running after ${ms} ms: left behind`)),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([fn(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -171,6 +171,29 @@ describe("bootstrap", () => {
     assert.throws(() => app.onShutdown(() => {}), /shutdown has started/);
   });
 
+  it("leaves a hook behind after hookTimeout and runs the rest", async () => {
+    const sink = memorySink();
+    const app = bootstrap({ service: { name: "svc" } }, {
+      logOutput: sink,
+      hookTimeout: 50,
+      setDefaultLogger: false,
+    });
+    let later = false;
+    app.onShutdown(() => void (later = true));
+    app.onShutdown(() => new Promise<void>(() => {})); // a drain that never ends
+    const started = performance.now();
+    await assert.rejects(app.shutdown(), /still running after 50 ms/);
+    assert.ok(performance.now() - started < 2_000);
+    assert.equal(later, true, "the hooks after it still ran");
+    assert.deepEqual(sink.records.map((r) => r.message), [
+      "shutdown: hook failed",
+    ]);
+    assert.throws(
+      () => bootstrap({ service: { name: "svc" } }, { hookTimeout: 0 }),
+      /hookTimeout must be milliseconds > 0, got 0/,
+    );
+  });
+
   it("exports the spans ended before the shutdown", async () => {
     const sink = memorySink();
     const app = bootstrap({
