@@ -25,6 +25,9 @@ bash auth.sh
 echo
 echo "# full middleware stack"
 bash stack.sh
+echo
+echo "# the full example path"
+bash stack_full.sh
 for runtime in "deno run -A" "bun run"; do
   echo
   echo "# database ($runtime)"

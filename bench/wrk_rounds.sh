@@ -10,7 +10,8 @@
 # hits them alike; each variant's ratio to the baseline is taken within a
 # round, and the median (with min–max) of those ratios is reported, one
 # Markdown table per runtime. Env: ROUNDS (default 7), DURATION (4s),
-# CONNECTIONS (50), RUNTIMES ("deno bun").
+# CONNECTIONS (50), RUNTIMES ("deno bun"), RESULTS (a file that receives the
+# raw rows: runtime variant round requests_per_sec p99_ms non2xx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -82,6 +83,7 @@ for runtime in ${RUNTIMES:-deno bun}; do
   unset ports
 done
 
+[ -n "${RESULTS:-}" ] && cp "$out/results" "$RESULTS"
 echo "## wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds, GET $URL_PATH${HEADER:+ with $(cut -d: -f1 <<<"$HEADER")}"
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").slice(1).map((l) => l.split(" "));
