@@ -1,12 +1,13 @@
 import * as v from "valibot";
 import { group, type Handler, json, type Middleware, router } from "@cqi/http";
 import { notFound, readJson } from "@cqi/errors";
-import type { PositionStore } from "./store.ts";
+import { checkId, type PositionStore } from "./store.ts";
 
 const PositionBody = v.object({
   assetId: v.pipe(
     v.string("must be a string"),
     v.nonEmpty("must not be empty"),
+    v.maxLength(64, "must be at most 64 characters"),
   ),
   quantity: v.pipe(v.number("must be a number"), v.finite("must be finite")),
 });
@@ -30,11 +31,13 @@ export function createApp({ store, auth, routes }: AppOptions): Handler {
     ...routes,
     ...group("/api", [auth], {
       "GET /positions/:id": async (_req, { id }) => {
+        checkId(id);
         const position = await store.get(id);
         if (position === undefined) throw notFound("position", id);
         return json(position);
       },
       "PUT /positions/:id": async (req, { id }) => {
+        checkId(id); // before anything is written
         const position = await readJson(req, PositionBody);
         await store.put(id, position);
         return json(position);

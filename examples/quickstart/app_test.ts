@@ -62,6 +62,34 @@ describe("quickstart position API", () => {
     });
   });
 
+  it("refuses ids over 256 characters and long asset ids before writing", async () => {
+    await withApp(async (base) => {
+      const long = "x".repeat(257);
+      const res = await put(
+        `${base}/api/positions/${long}`,
+        '{"assetId":"BTC","quantity":1}',
+      );
+      assert.equal(res.status, 400);
+      assert.deepEqual(await res.json(), {
+        error: "position id must be 1 to 256 characters",
+        code: "INVALID_INPUT",
+      });
+      const got = await get(`${base}/api/positions/${long}`);
+      assert.equal(got.status, 400);
+      await got.body?.cancel();
+      const rows = await db.query("select 1 from positions where id = $1", [
+        long,
+      ]);
+      assert.equal(rows.length, 0);
+      const asset = await put(
+        `${base}/api/positions/p-long-asset`,
+        JSON.stringify({ assetId: "A".repeat(65), quantity: 1 }),
+      );
+      assert.equal(asset.status, 400);
+      assert.match((await asset.json()).error, /assetId/);
+    });
+  });
+
   it("answers 404 NOT_FOUND for an unknown position", async () => {
     await withApp(async (base) => {
       const res = await get(`${base}/api/positions/nope`);

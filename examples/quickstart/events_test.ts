@@ -8,7 +8,7 @@ import { type Bus, createBus } from "@cqi/bus";
 import { createCache } from "@cqi/cache";
 import { json } from "@cqi/codec";
 import { createDatabase, type Database, migrate } from "@cqi/database";
-import { temporary } from "@cqi/errors";
+import { invalidInput, temporary } from "@cqi/errors";
 import { createLogger, memorySink } from "@cqi/logging";
 import {
   type PositionChanged,
@@ -221,6 +221,98 @@ describe("quickstart events", () => {
     await relay.stop(new AbortController().signal);
     assert.equal(await outboxCount(), 0);
     await seen.until(4);
+  });
+
+  it("sets aside an event the bus refuses for good, and goes on", async () => {
+    await db.exec("truncate positions, position_events");
+    await using bus = createBus("memory://");
+    const seen = await collect(bus);
+    const picky = {
+      publish: (...args: Parameters<Bus["publish"]>) =>
+        (args[1] as PositionChanged).position?.assetId === "HUGE"
+          ? Promise.reject(invalidInput("message too large"))
+          : bus.publish(...args),
+    } as unknown as Bus;
+    const { logger, until } = watchedLogger();
+    const relay = outboxRelay(db, picky, { logger });
+    const store = databaseStore(db, { record: recordChange });
+    await store.put("p", { assetId: "A", quantity: 1 });
+    await store.put("p", { assetId: "HUGE", quantity: 2 });
+    await store.put("p", { assetId: "A", quantity: 3 });
+    await relay.start(new AbortController().signal);
+    await seen.until(2);
+    await relay.stop(new AbortController().signal);
+    assert.deepEqual(seen.events.map((e) => e.position?.quantity), [1, 3]);
+    await until((r) => r.message === "outbox event set aside");
+    const aside = await db.query<{ error: string }>(
+      "select error from position_events where failed_at is not null",
+    );
+    assert.deepEqual(aside.map((r) => r.error), ["message too large"]);
+    await assert.rejects(relay.healthCheck(), /1 events set aside/);
+  });
+
+  it("never publishes a position's event before an earlier one was acknowledged", async () => {
+    await db.exec("truncate positions, position_events");
+    await using bus = createBus("memory://");
+    const seen = await collect(bus);
+    let failFirst = true;
+    const flaky = {
+      publish: (...args: Parameters<Bus["publish"]>) => {
+        if (
+          failFirst && (args[1] as PositionChanged).position?.quantity === 1
+        ) {
+          failFirst = false;
+          return Promise.reject(temporary("ack lost"));
+        }
+        return bus.publish(...args);
+      },
+    } as unknown as Bus;
+    const { logger, until } = watchedLogger();
+    const relay = outboxRelay(db, flaky, { logger, interval: 10 });
+    const store = databaseStore(db, { record: recordChange });
+    await store.put("q", { assetId: "Q", quantity: 1 });
+    await store.put("q", { assetId: "Q", quantity: 2 });
+    await store.put("r", { assetId: "R", quantity: 7 });
+    await relay.start(new AbortController().signal);
+    await until((r) => r.message === "outbox relay failed");
+    await seen.until(3);
+    await relay.stop(new AbortController().signal);
+    assert.deepEqual(
+      seen.events.filter((e) => e.position?.id === "q").map((e) =>
+        e.position?.quantity
+      ),
+      [1, 2],
+    );
+    assert.equal(await outboxCount(), 0);
+  });
+
+  it("abandons the publishes in flight when the grace period ends", async () => {
+    await db.exec("truncate positions, position_events");
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => started = resolve);
+    const stuck = {
+      publish: (
+        _s: unknown,
+        _v: unknown,
+        { signal }: { signal: AbortSignal },
+      ) =>
+        new Promise((_, reject) => {
+          started();
+          signal.addEventListener("abort", () => reject(signal.reason));
+        }),
+    } as unknown as Bus;
+    const relay = outboxRelay(db, stuck, { logger: watchedLogger().logger });
+    await databaseStore(db, { record: recordChange }).put("t", {
+      assetId: "T",
+      quantity: 1,
+    });
+    await relay.start(new AbortController().signal);
+    await inFlight;
+    const grace = new AbortController();
+    const stopped = relay.stop(grace.signal);
+    grace.abort(new Error("grace period over"));
+    await stopped;
+    assert.equal(await outboxCount(), 1, "kept for the next start");
   });
 
   it("the subscriber drops the cached position of each event, and logs it", async () => {

@@ -1,7 +1,7 @@
 import type { ConnectRouter } from "@cqi/grpc";
-import { invalidInput, notFound } from "@cqi/errors";
+import { notFound } from "@cqi/errors";
 import { PositionService } from "../../proto/gen/cqc/quickstart/v1/positions_pb.ts";
-import type { PositionStore } from "./store.ts";
+import { checkId, type PositionStore } from "./store.ts";
 
 /**
  * `PositionService` over Connect, gRPC-Web and gRPC: `GetPosition` reads
@@ -14,8 +14,7 @@ export function positionService(
   return (router: ConnectRouter) =>
     router.service(PositionService, {
       async getPosition({ id }) {
-        if (id === "") throw invalidInput("id is required");
-        if (id.length > 256) throw invalidInput("id is over 256 characters");
+        checkId(id);
         const position = await store.get(id);
         if (position === undefined) throw notFound("position", id);
         return { position: { id, ...position } };

@@ -86,6 +86,8 @@ const guard = (() => {
 // the schema from migrations/ either way. Closed after requests drain.
 const db = createDatabase(CQI_DATABASE_URL || config.database || "pglite://", {
   service: config.service,
+  // a server that stops answering fails a request in 5 s, not 30
+  queryTimeout: config.database?.queryTimeout ?? 5_000,
   ...svc.databaseHooks("main"),
 });
 svc.onShutdown(() => db.close());
@@ -120,6 +122,10 @@ svc.health.register("bus", {
   critical: false,
 });
 const relay = outboxRelay(db, bus, { logger: svc.logger });
+svc.health.register("outbox", {
+  check: (signal) => relay.healthCheck(signal),
+  critical: false,
+});
 const store = cachedStore(
   databaseStore(db, { record: recordChange, onCommit: relay.wake }),
   positions,
@@ -128,6 +134,15 @@ const store = cachedStore(
 // GetPosition over Connect and gRPC-Web on the same port, on the canonical
 // interceptors (tracing, access log, metrics, recovery, auth).
 const grpc = connectHandler(positionService(store), {
+  readMaxBytes: 64 * 1024, // a GetPositionRequest is an id
+  // calls refused before the interceptors (bad framing, too large): logged
+  onRejected: ({ request, service, method, code }) =>
+    svc.logger.warn("rpc refused", {
+      method: request.method,
+      rpc_service: service,
+      rpc_method: method,
+      grpc_code: code,
+    }),
   interceptors: grpcStack({
     logger: svc.logger,
     registry: svc.registry,

@@ -2,12 +2,25 @@ import * as v from "valibot";
 import type { Cache } from "@cqi/cache";
 import { json } from "@cqi/codec";
 import type { Database, Queryable } from "@cqi/database";
-import { isNotFound, notFound } from "@cqi/errors";
+import { invalidInput, isNotFound, notFound } from "@cqi/errors";
 
 /** A stored position. */
 export interface Position {
   assetId: string;
   quantity: number;
+}
+
+/** The longest position id, in UTF-16 code units. */
+export const MAX_ID_LENGTH = 256;
+
+/**
+ * Refuses an id no position can have (empty, or over
+ * {@linkcode MAX_ID_LENGTH}) with `invalid_input`, before any read or write.
+ */
+export function checkId(id: string): void {
+  if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw invalidInput(`position id must be 1 to ${MAX_ID_LENGTH} characters`);
+  }
 }
 
 /** Where positions live. */
@@ -95,7 +108,12 @@ export function cachedStore(
       }),
     put: async (id, position) => {
       await store.put(id, position);
-      await cache.delete(positionKey(cache, id)).catch(onCacheError);
+      // the write is done: nothing after it may fail the put
+      try {
+        await cache.delete(positionKey(cache, id));
+      } catch (error) {
+        onCacheError(error);
+      }
     },
   };
 }
