@@ -166,3 +166,20 @@ export async function requireBackend(
   t.skip(reason);
   return false;
 }
+
+/** Rejects after `ms` with `what`; the timer is cleared once `p` settles. */
+export async function within<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: over ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

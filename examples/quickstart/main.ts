@@ -2,8 +2,7 @@
 // Listens on PORT (default 8080) until SIGTERM or SIGINT, then drains and
 // exits 0 (1 when the shutdown was not clean).
 import process from "node:process";
-import * as v from "valibot";
-import { cqiSections, mustLoad } from "@cqi/config";
+import { mustLoad } from "@cqi/config";
 import { createBus } from "@cqi/bus";
 import { createCache } from "@cqi/cache";
 import { createDatabase, migrate } from "@cqi/database";
@@ -36,29 +35,7 @@ if (PORT !== undefined && !(/^\d{1,5}$/.test(PORT) && Number(PORT) <= 65535)) {
   );
   process.exit(1);
 }
-const {
-  service,
-  server,
-  log,
-  metrics,
-  tracing,
-  auth,
-  database,
-  cache,
-  eventBus,
-} = cqiSections;
 const config = await mustLoad({
-  schema: v.object({
-    service,
-    server,
-    log,
-    metrics,
-    tracing,
-    auth,
-    database,
-    cache,
-    eventBus,
-  }),
   env: {
     CQI_SERVICE_NAME: "quickstart",
     CQI_METRICS_ENABLED: "true",

@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
+import { after } from "node:test";
 import { type Child, requireBackend, spawnScript } from "../_util.ts";
+export { within } from "../_util.ts";
 
 /** The example service every scenario drives. */
 export const MAIN = new URL(
@@ -487,23 +489,6 @@ export async function waitFor(
   }
 }
 
-/** Rejects after `ms` with `what`; the timer is cleared once `p` settles. */
-export async function within<T>(
-  p: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: over ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Counts of outcomes by op, phase, kind and status. */
 export function tally(outcomes: Outcome[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -558,4 +543,19 @@ export function failures(outcomes: Outcome[]): Outcome[] {
 export function hasCode(o: Outcome, code: string): boolean {
   return typeof o.body === "object" && o.body !== null &&
     (o.body as { code?: unknown }).code === code;
+}
+
+/**
+ * A private server of the file's tests, started by the first test that asks
+ * for it (and shared by the next ones, such as the Bun run after the Deno
+ * one) and disposed after the file's last test.
+ */
+export function lazyServer<T extends AsyncDisposable>(
+  start: () => Promise<T>,
+): () => Promise<T> {
+  let server: Promise<T> | undefined;
+  after(async () => {
+    await (await server?.catch(() => undefined))?.[Symbol.asyncDispose]();
+  });
+  return () => server ??= start();
 }

@@ -4,19 +4,17 @@
 // and every acknowledged write's event is consumed at least once afterwards;
 // duplicates are counted. On Deno and Bun, each broker shared by both.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   type PrivateServer,
   privateServer,
 } from "../../database/testdata/postgres.ts";
 import {
   kafkaInstalled,
-  type PrivateKafka,
   privateKafka,
   requireKafkaInstalled,
 } from "../../bus/testdata/kafka_server.ts";
 import {
-  type PrivateNats,
   privateNats,
   requireNatsInstalled,
 } from "../../bus/testdata/nats_server.ts";
@@ -24,6 +22,7 @@ import {
   assertNoHang,
   failures,
   handledEvents,
+  lazyServer,
   type Outcome,
   readyWithin,
   report,
@@ -39,15 +38,6 @@ import {
 } from "./_harness.ts";
 
 const OUTAGE_MS = 2_000;
-
-let pgServer: Promise<PrivateServer> | undefined;
-let kafkaServer: Promise<PrivateKafka> | undefined;
-let natsServer: Promise<PrivateNats> | undefined;
-after(async () => {
-  await (await kafkaServer?.catch(() => undefined))?.[Symbol.asyncDispose]();
-  await (await natsServer?.catch(() => undefined))?.[Symbol.asyncDispose]();
-  await (await pgServer?.catch(() => undefined))?.[Symbol.asyncDispose]();
-});
 
 /** What a broker outage does: take it away, then bring it back. */
 interface Broker {
@@ -190,19 +180,20 @@ async function busOutage(rt: Runtime, pg: PrivateServer, broker: Broker) {
   }
 }
 
+const pgServer = lazyServer(privateServer);
+const kafkaServer = lazyServer(privateKafka);
+const natsServer = lazyServer(privateNats);
+
 describe("chaos: the NATS server restarted", () => {
   for (const rt of RUNTIMES) {
     it(`on ${rt}`, { timeout: 90_000 }, async (t) => {
       if (!await requirePostgresInstalled(t)) return;
       if (!await requireNatsInstalled(t)) return;
-      pgServer ??= privateServer();
-      natsServer ??= privateNats();
       // the Kafka broker boots (~25 s) while the NATS scenario runs
       if (await kafkaInstalled()) {
-        kafkaServer ??= privateKafka();
-        kafkaServer.catch(() => {}); // awaited (and reported) by its test
+        kafkaServer().catch(() => {}); // awaited (and reported) by its test
       }
-      const [pg, nats] = await Promise.all([pgServer, natsServer]);
+      const [pg, nats] = await Promise.all([pgServer(), natsServer()]);
       await busOutage(rt, pg, {
         name: "nats",
         url: nats.url,
@@ -219,9 +210,7 @@ describe("chaos: the Kafka broker killed (SIGKILL) and restarted", () => {
     it(`on ${rt}`, { timeout: 120_000 }, async (t) => {
       if (!await requirePostgresInstalled(t)) return;
       if (!await requireKafkaInstalled(t)) return;
-      pgServer ??= privateServer();
-      kafkaServer ??= privateKafka();
-      const [pg, kafka] = await Promise.all([pgServer, kafkaServer]);
+      const [pg, kafka] = await Promise.all([pgServer(), kafkaServer()]);
       await busOutage(rt, pg, {
         name: "kafka",
         url: `kafka://${kafka.brokers[0]}`,

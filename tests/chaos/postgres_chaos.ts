@@ -4,16 +4,14 @@
 // cache), readiness fails and then recovers, and every acknowledged write is
 // in the database afterwards. Run on Deno and Bun, one private server.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createDatabase } from "@cqi/database";
-import {
-  type PrivateServer,
-  privateServer,
-} from "../../database/testdata/postgres.ts";
+import { privateServer } from "../../database/testdata/postgres.ts";
 import {
   assertNoHang,
   failures,
   hasCode,
+  lazyServer,
   type Outcome,
   readyUntil,
   report,
@@ -30,17 +28,13 @@ import {
 
 const OUTAGE_MS = 2_000;
 
-let server: Promise<PrivateServer> | undefined;
-after(async () => {
-  await (await server?.catch(() => undefined))?.[Symbol.asyncDispose]();
-});
+const server = lazyServer(privateServer);
 
 describe("chaos: PostgreSQL stopped and started under load", () => {
   for (const rt of RUNTIMES) {
     it(`on ${rt}`, { timeout: 60_000 }, async (t) => {
       if (!await requirePostgresInstalled(t)) return;
-      server ??= privateServer();
-      const pg = await server;
+      const pg = await server();
       const started = performance.now();
       const svc = await startService(rt, { CQI_DATABASE_URL: pg.url });
       let passed = false;

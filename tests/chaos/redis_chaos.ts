@@ -5,19 +5,16 @@
 // hits grow again, readiness says the cache is ok). On Deno and Bun, sharing
 // one private PostgreSQL and one private Redis.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
+import { privateServer } from "../../database/testdata/postgres.ts";
 import {
-  type PrivateServer,
-  privateServer,
-} from "../../database/testdata/postgres.ts";
-import {
-  type PrivateRedis,
   privateRedis,
   requireRedisServer,
 } from "../../cache/testdata/redis_server.ts";
 import {
   assertNoHang,
   failures,
+  lazyServer,
   metric,
   type Outcome,
   readyUntil,
@@ -36,21 +33,15 @@ import {
 const OUTAGE_MS = 2_000;
 const HITS = /^quickstart_cache_requests_total\{[^}]*result="hit"/;
 
-let pgServer: Promise<PrivateServer> | undefined;
-let redisServer: Promise<PrivateRedis> | undefined;
-after(async () => {
-  await (await redisServer?.catch(() => undefined))?.[Symbol.asyncDispose]();
-  await (await pgServer?.catch(() => undefined))?.[Symbol.asyncDispose]();
-});
+const pgServer = lazyServer(privateServer);
+const redisServer = lazyServer(privateRedis);
 
 describe("chaos: Redis killed and started under load", () => {
   for (const rt of RUNTIMES) {
     it(`on ${rt}`, { timeout: 60_000 }, async (t) => {
       if (!await requirePostgresInstalled(t)) return;
       if (!await requireRedisServer(t)) return;
-      pgServer ??= privateServer();
-      redisServer ??= privateRedis();
-      const [pg, redis] = await Promise.all([pgServer, redisServer]);
+      const [pg, redis] = await Promise.all([pgServer(), redisServer()]);
       const started = performance.now();
       const svc = await startService(rt, {
         CQI_DATABASE_URL: pg.url,

@@ -8,20 +8,17 @@
 // the first run handled is delivered again, and the outbox is empty.
 // On Deno and Bun, sharing one private PostgreSQL and one private NATS.
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createDatabase } from "@cqi/database";
+import { privateServer } from "../../database/testdata/postgres.ts";
 import {
-  type PrivateServer,
-  privateServer,
-} from "../../database/testdata/postgres.ts";
-import {
-  type PrivateNats,
   privateNats,
   requireNatsInstalled,
 } from "../../bus/testdata/nats_server.ts";
 import {
   assertNoHang,
   handledEvents,
+  lazyServer,
   ready,
   readyWithin,
   report,
@@ -38,21 +35,15 @@ import {
 const GRACE_MS = 5_000;
 const DELAY_MS = 500;
 
-let pgServer: Promise<PrivateServer> | undefined;
-let natsServer: Promise<PrivateNats> | undefined;
-after(async () => {
-  await (await natsServer?.catch(() => undefined))?.[Symbol.asyncDispose]();
-  await (await pgServer?.catch(() => undefined))?.[Symbol.asyncDispose]();
-});
+const pgServer = lazyServer(privateServer);
+const natsServer = lazyServer(privateNats);
 
 describe("chaos: SIGTERM under load, then a restart", () => {
   for (const rt of RUNTIMES) {
     it(`on ${rt}`, { timeout: 90_000 }, async (t) => {
       if (!await requirePostgresInstalled(t)) return;
       if (!await requireNatsInstalled(t)) return;
-      pgServer ??= privateServer();
-      natsServer ??= privateNats();
-      const [pg, nats] = await Promise.all([pgServer, natsServer]);
+      const [pg, nats] = await Promise.all([pgServer(), natsServer()]);
       const env = {
         CQI_DATABASE_URL: pg.url,
         CQI_BUS_URL: nats.url,

@@ -5,24 +5,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { serve } from "@cqi/http";
-import { type Child, spawnScript } from "../_util.ts";
+import { type Child, spawnScript, within } from "../_util.ts";
 
 const MAIN = new URL("../../examples/quickstart/main.ts", import.meta.url);
 const KEY = "e2e-quickstart-key-0123456789abcdef0123456789";
 const AUTH = { authorization: `Bearer ${KEY}` };
-
-/** Rejects after `ms` with `what`; the timer is cleared once `p` settles. */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: over ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A minimal OTLP/HTTP receiver: 200 to every POST /v1/traces, counted. */
 function otlpReceiver() {
