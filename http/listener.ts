@@ -109,6 +109,9 @@ const RETRY_CAP = 1_000;
 const DENO_LINGER = 1_000;
 // How often a stopping Bun listener looks whether every response is out.
 const PENDING_POLL = 20;
+// How many looks in a row must find no response pending before a stopping
+// Bun listener closes the connections left (which carry no request).
+const QUIET_POLLS = 3;
 
 /**
  * Listens on Bun (`Bun.serve`) or Deno (`Deno.serve`). On Deno, an accept
@@ -137,9 +140,14 @@ export function listen(
         const graceful = server.stop(false);
         // Bun counts a response until it is written in full; a connection
         // that never finishes a head would hold `graceful` until its idle
-        // timeout. Bun has no event for the count reaching 0: look often.
-        while (server.pendingRequests > 0 && !killed) {
+        // timeout. Bun has no event for the count reaching 0: look often,
+        // and close what is left only after the count stayed 0 for
+        // QUIET_POLLS looks: bytes a client sent just before the shutdown
+        // are read (and counted) in a later turn of Bun's loop, and closing
+        // at once would reset a request already on its way.
+        for (let quiet = 0; quiet < QUIET_POLLS && !killed;) {
           await new Promise((resolve) => setTimeout(resolve, PENDING_POLL));
+          quiet = server.pendingRequests > 0 ? 0 : quiet + 1;
         }
         if (!killed) void server.stop(true); // what is left carries no request
         await graceful;
