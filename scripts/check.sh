@@ -40,7 +40,7 @@ deno check --quiet --doc-only README.md $(for m in $members; do echo "$m/README.
 step "deno test --doc (JSDoc examples run)"
 sources=$(for m in $members; do ls "$m"/*.ts; done | grep -v '_test\.ts$')
 doc_log=$(mktemp)
-if ! deno test -A --quiet --doc $sources mod.ts >"$doc_log" 2>&1; then
+if ! deno test -A --quiet --parallel --doc $sources mod.ts >"$doc_log" 2>&1; then
   cat "$doc_log"
   exit 1
 fi
