@@ -163,6 +163,8 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   // Set while shutting down a listener that keeps accepting until its
   // requests are answered (Deno): new requests are turned away.
   let draining = false;
+  // Set once shutdown began, on both runtimes.
+  let stopping = false;
   const guarded = async (req: Request): Promise<Response> => {
     if (!hasValidAuthority(req)) {
       refused("invalid_host");
@@ -177,7 +179,13 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     }
     try {
       const res = await handler(req);
-      if (res instanceof Response) return listener.track(res);
+      if (res instanceof Response) {
+        // Shutting down: this connection's last response, so that the
+        // client opens a new one (refused) rather than send its next
+        // request down one the listener is about to close (a reset).
+        if (stopping) closeAfter(res);
+        return listener.track(res);
+      }
       throw new TypeError(
         `serve: the handler returned ${typeof res} instead of a Response`,
       );
@@ -205,6 +213,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   // like the others. Without it Bun closed its connection as an idle one and
   // Deno answered it 503 and closed with its body still arriving.
   const stopListener = async (): Promise<void> => {
+    stopping = true;
     await new Promise((resolve) => setTimeout(resolve, 0));
     if (!listener.stopsAcceptingFirst) draining = true;
     return listener.stop();
@@ -343,4 +352,13 @@ function defaultOnError(error: unknown): void {
 function printListening({ hostname, port }: ServerAddr): void {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   console.error(`Listening on http://${host}:${port}/`);
+}
+
+/** Marks `res` as its connection's last (headers of some are immutable). */
+function closeAfter(res: Response): void {
+  try {
+    res.headers.set("connection", "close");
+  } catch {
+    // Response.redirect() and Response.error(): left as they are
+  }
 }

@@ -198,6 +198,32 @@ describe("serve against hostile clients", () => {
     await stopping;
   });
 
+  it("makes a response answered during shutdown its connection's last", async () => {
+    // A client must not send its next request down a kept-alive connection
+    // the listener is about to close: that request would be reset.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => release = resolve);
+    let arrived!: () => void;
+    const inHandler = new Promise<void>((resolve) => arrived = resolve);
+    const server = serve(async () => {
+      arrived();
+      await held;
+      return new Response("done");
+    }, local({ gracePeriod: 10_000 }));
+    const socket = await open(server.addr.port);
+    let answer = "";
+    socket.on("data", (chunk) => answer += chunk);
+    socket.write("GET /x HTTP/1.1\r\nhost: x\r\n\r\n"); // keep-alive
+    await inHandler;
+    const stopping = server.shutdown();
+    release();
+    while (!answer.includes("done")) await once(socket, "data");
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.match(answer, /\r\nconnection: close\r\n/i, answer);
+    socket.destroy();
+    await stopping;
+  });
+
   it("shuts down at once, cleanly, when the open connections carry no request", async () => {
     const server = serve(
       (req) =>
