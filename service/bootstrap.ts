@@ -5,7 +5,7 @@ import {
   metricsHandler,
   type MetricsRegistry,
 } from "@cqi/metrics";
-import type { Clock } from "@cqi/retry";
+import { type Clock, withTimeout } from "@cqi/retry";
 import { createTracing, type Tracing } from "@cqi/tracing";
 import {
   applyMiddleware,
@@ -397,7 +397,7 @@ export function bootstrap<C extends BootstrapConfig>(
         }
       };
       for (const hook of hooks.reverse()) {
-        await step("hook", () => within(hookTimeout, hook));
+        await step("hook", () => withTimeout(() => hook(), hookTimeout));
       }
       await step("health", () => health.close());
       await step("tracing", () => tracing.close());
@@ -509,23 +509,4 @@ function runService(
       error: (message, error) => logger.error(message, { error }),
     },
   });
-}
-
-/** `fn()`, or a rejection once `ms` passed without it settling. */
-async function within(
-  ms: number,
-  fn: () => void | Promise<void>,
-): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`still running after ${ms} ms: left behind`)),
-      ms,
-    );
-  });
-  try {
-    await Promise.race([fn(), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
