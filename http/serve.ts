@@ -62,6 +62,15 @@ export interface ServeOptions {
    */
   idleTimeout?: number;
   /**
+   * Asked as each response goes out: `false` makes it its connection's last
+   * (`connection: close`), while requests are still served. Return `false`
+   * once readiness fails ahead of a shutdown (a drain delay), so that
+   * clients leave their kept-alive connections before shutdown closes the
+   * idle ones — a request sent down one as it closes is reset. Default:
+   * keep-alive until shutdown begins, `connection: close` from then on.
+   */
+  keepAlive?: () => boolean;
+  /**
    * Called for each request `serve` answers itself, before the handler: a
    * `Host` that is not `host[:port]` (`"invalid_host"`, 400) or a request
    * that came while it drains (`"shutting_down"`, 503). For counting; the
@@ -153,6 +162,14 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const gracePeriod = checkGracePeriod(options.gracePeriod ?? 10_000);
   const idleTimeoutSeconds = checkIdleTimeout(options.idleTimeout ?? 10_000);
   const onRefused = options.onRefused;
+  const keepAlive = options.keepAlive;
+  const keepsAlive = () => {
+    try {
+      return keepAlive?.() !== false;
+    } catch {
+      return true; // a broken callback must not fail the response
+    }
+  };
   const refused = (reason: "invalid_host" | "shutting_down") => {
     try {
       onRefused?.(reason);
@@ -180,10 +197,10 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     try {
       const res = await handler(req);
       if (res instanceof Response) {
-        // Shutting down: this connection's last response, so that the
-        // client opens a new one (refused) rather than send its next
-        // request down one the listener is about to close (a reset).
-        if (stopping) closeAfter(res);
+        // Shutting down (or about to): this connection's last response, so
+        // that the client opens a new one (refused) rather than send its
+        // next request down one the listener is about to close (a reset).
+        if (stopping || !keepsAlive()) closeAfter(res);
         return listener.track(res);
       }
       throw new TypeError(

@@ -224,6 +224,44 @@ describe("serve against hostile clients", () => {
     await stopping;
   });
 
+  it("closes each connection after its response once keepAlive says false", async () => {
+    // Before shutdown (a drain delay): clients move to new connections while
+    // the server still serves, so none is left idle for shutdown to close.
+    let keepAlive = true;
+    await using server = serve(
+      () => new Response("ok"),
+      local({ keepAlive: () => keepAlive }),
+    );
+    const socket = await open(server.addr.port);
+    let answer = "";
+    socket.on("data", (chunk) => answer += chunk);
+    socket.write("GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
+    while (!answer.endsWith("ok")) await once(socket, "data");
+    assert.doesNotMatch(answer, /connection: close/i, answer);
+    keepAlive = false;
+    answer = "";
+    socket.write("GET /b HTTP/1.1\r\nhost: x\r\n\r\n");
+    while (!answer.endsWith("ok")) await once(socket, "data");
+    assert.match(answer, /^HTTP\/1\.1 200/, answer);
+    // The client closes it (Deno's server leaves that to the client).
+    assert.match(answer, /\r\nconnection: close\r\n/i, answer);
+    socket.destroy();
+  });
+
+  it("keeps connections alive when the keepAlive callback throws", async () => {
+    await using server = serve(
+      () => new Response("ok"),
+      local({
+        keepAlive: () => {
+          throw new Error("broken callback");
+        },
+      }),
+    );
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "ok");
+  });
+
   it("shuts down at once, cleanly, when the open connections carry no request", async () => {
     const server = serve(
       (req) =>
