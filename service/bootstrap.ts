@@ -482,6 +482,9 @@ function runService(
         port: server.port,
         gracePeriod,
         idleTimeout: server.idleTimeout,
+        // readiness fails first (the drain delay): clients leave their
+        // kept-alive connections before the listener closes the idle ones
+        keepAlive: () => !health.shuttingDown,
         dependsOn: others.map((s) => "service" in s ? s.service.name : s.name),
         onListen: (addr) => {
           logger.info("listening", {

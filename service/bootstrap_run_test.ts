@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { connect } from "node:net";
+import { once } from "node:events";
 import { group, router } from "@cqi/http";
 import { memorySink } from "@cqi/logging";
 import { bootstrap } from "./mod.ts";
@@ -84,6 +86,51 @@ describe("bootstrap's auth, routes and run", () => {
       .filter((r) => r.message === "request completed")
       .map((r) => `${r.method} ${r.status}`);
     assert.deepEqual(routes, ["GET 200", "POST 404"]); // no line for the rpc
+  });
+
+  it("closes each connection after its response during the drain delay", async () => {
+    // Clients leave their kept-alive connections while the server still
+    // serves, so none is idle when the listener closes (a reset).
+    const sink = memorySink();
+    const svc = bootstrap({
+      service: { name: "svc", environment: "development" },
+      server: {
+        host: "127.0.0.1",
+        port: 0,
+        shutdownDelay: 500,
+        shutdownTimeout: 1_000,
+      },
+    }, { logOutput: sink, setDefaultLogger: false, defaultMetrics: false });
+    const stop = new AbortController();
+    let listening!: (port: number) => void;
+    const heard = new Promise<number>((resolve) => listening = resolve);
+    const exited = svc.run(router({ "GET /x": () => new Response("ok") }), {
+      signal: stop.signal,
+      onListen: ({ port }) => listening(port),
+    });
+    const port = await heard;
+    const socket = connect({ host: "127.0.0.1", port });
+    await once(socket, "connect");
+    socket.setEncoding("utf8");
+    let answer = "";
+    socket.on("data", (chunk) => answer += chunk);
+    const get = async () => {
+      answer = "";
+      socket.write("GET /x HTTP/1.1\r\nhost: x\r\n\r\n");
+      while (!answer.endsWith("ok")) await once(socket, "data");
+      return answer;
+    };
+    assert.doesNotMatch(await get(), /connection: close/i);
+    stop.abort();
+    // the delay begins once run has seen the signal (a few turns)
+    while (!svc.health.shuttingDown) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    const during = await get();
+    assert.match(during, /^HTTP\/1\.1 200/, during);
+    assert.match(during, /\r\nconnection: close\r\n/i, during);
+    socket.destroy();
+    assert.equal(await exited, 0);
   });
 
   it("auth: refuses to start open outside development, generates a key in it", () => {

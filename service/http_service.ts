@@ -25,6 +25,12 @@ export interface HttpServiceOptions {
    * see `serve`). Default 10,000.
    */
   idleTimeout?: number;
+  /**
+   * Asked as each response goes out: `false` makes it its connection's last
+   * (`connection: close`). `bootstrap().run` answers `false` during the
+   * drain delay. See `serve`.
+   */
+  keepAlive?: () => boolean;
   /** Called each time the server listens. */
   onListen?: (addr: HttpServiceAddr) => void;
   /**
