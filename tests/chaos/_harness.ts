@@ -209,6 +209,12 @@ function classify(error: unknown): Kind {
   return "reset";
 }
 
+/** The error and its cause, which names what the connection did. */
+function describe(error: unknown): string {
+  const cause = (error as Error)?.cause;
+  return cause === undefined ? String(error) : `${error} (${cause})`;
+}
+
 /** Sends one request with the suite's key and the per-request timeout. */
 export async function send(
   base: string,
@@ -236,7 +242,7 @@ export async function send(
       phase,
       kind: classify(error),
       ms: performance.now() - started,
-      error: String(error),
+      error: describe(error),
     };
   }
   try {
@@ -263,7 +269,7 @@ export async function send(
       kind: kind === "timeout" ? "timeout" : "truncated",
       status: res.status,
       ms: performance.now() - started,
-      error: String(error),
+      error: describe(error),
     };
   }
 }
