@@ -36,6 +36,13 @@ export type Checker = CheckFn | {
   check(signal: AbortSignal): Promise<void>;
   /** Whether a failure makes the service unready. Default `true`. */
   critical?: boolean;
+  /**
+   * Milliseconds this checker may run before it counts as failed, instead
+   * of the registry's `timeout`. Give a non-critical checker a short one: a
+   * silent dependency then cannot hold a readiness probe past the probe's
+   * own timeout (Kubernetes' default is 1 s).
+   */
+  timeout?: number;
 };
 
 /** A registered checker, normalised. */
@@ -43,6 +50,8 @@ export interface Entry {
   readonly name: string;
   readonly check: CheckFn;
   readonly critical: boolean;
+  /** Its own timeout in milliseconds, if it has one. */
+  readonly timeout?: number;
 }
 
 /** The outcome of one run of one checker. */
@@ -78,7 +87,23 @@ export function toEntry(name: string, checker: Checker): Entry {
       `health: critical of checker ${JSON.stringify(name)} must be a boolean`,
     );
   }
-  return { name, check: (signal) => checker.check(signal), critical };
+  const timeout = checker.timeout;
+  if (
+    timeout !== undefined &&
+    !(typeof timeout === "number" && timeout > 0 && Number.isFinite(timeout))
+  ) {
+    throw new TypeError(
+      `health: timeout of checker ${
+        JSON.stringify(name)
+      } must be a positive number of milliseconds`,
+    );
+  }
+  return {
+    name,
+    check: (signal) => checker.check(signal),
+    critical,
+    timeout,
+  };
 }
 
 /**

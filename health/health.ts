@@ -269,7 +269,7 @@ class HealthImpl implements Health {
       : AbortSignal.any([signal, this.#closing.signal]);
     const outcomes = await Promise.all(
       [...this.#entries.values()].map((entry) =>
-        runEntry(entry, this.#timeout, parent)
+        runEntry(entry, entry.timeout ?? this.#timeout, parent)
       ),
     );
     const checks: Record<string, string> = {};

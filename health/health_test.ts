@@ -175,6 +175,26 @@ describe("ready", () => {
     assert.equal((reason as Error).message, "timed out");
   });
 
+  it("bounds a checker by its own timeout, so a silent non-critical one does not hold readiness", async () => {
+    // A probe with Kubernetes' default 1 s timeout must get its 200
+    // (degraded) while the cache server is silent.
+    await using health = createHealth({ exposeErrors: true, timeout: 60_000 });
+    health.register("database", ok);
+    health.register("cache", {
+      check: () => new Promise<void>(() => {}), // a server under SIGSTOP
+      critical: false,
+      timeout: 50,
+    });
+    const started = performance.now();
+    const report = await health.check();
+    const elapsed = performance.now() - started;
+    assert.deepEqual(report, {
+      status: "degraded",
+      checks: { database: "ok", cache: "error: timed out" },
+    });
+    assert.ok(elapsed < 1_000, `took ${elapsed} ms`);
+  });
+
   it("runs each check once for 1,000 concurrent probes", async () => {
     // a frozen clock: probes after the run finished get the cached result
     await using health = createHealth({ clock: manualClock(0) });
@@ -433,6 +453,13 @@ describe("options and registration", () => {
       () => health.register("x", { check: ok, critical: "no" as any }),
       /critical/,
     );
+    for (const timeout of [0, -1, Infinity, NaN, "1s"]) {
+      assert.throws(
+        // deno-lint-ignore no-explicit-any
+        () => health.register("x", { check: ok, timeout: timeout as any }),
+        /timeout of checker "x" must be a positive number of milliseconds/,
+      );
+    }
     health.register("x", ok);
     assert.throws(() => health.register("x", ok), /already registered/);
   });
