@@ -45,6 +45,9 @@ export type Checker = CheckFn | {
   timeout?: number;
 };
 
+/** The longest timer there is: setTimeout fires at once beyond it. */
+export const MAX_TIMER = 2 ** 31 - 1;
+
 /** A registered checker, normalised. */
 export interface Entry {
   readonly name: string;
@@ -90,12 +93,12 @@ export function toEntry(name: string, checker: Checker): Entry {
   const timeout = checker.timeout;
   if (
     timeout !== undefined &&
-    !(typeof timeout === "number" && timeout > 0 && Number.isFinite(timeout))
+    !(typeof timeout === "number" && timeout > 0 && timeout <= MAX_TIMER)
   ) {
     throw new TypeError(
       `health: timeout of checker ${
         JSON.stringify(name)
-      } must be a positive number of milliseconds`,
+      } must be a positive number of milliseconds, at most ${MAX_TIMER}`,
     );
   }
   return {

@@ -4,6 +4,7 @@ import {
   type Checker,
   describe,
   type Entry,
+  MAX_TIMER,
   type Outcome,
   runEntry,
   toEntry,
@@ -20,7 +21,10 @@ import {
  * ```
  */
 export interface HealthOptions {
-  /** How long one checker may run before it counts as failed. Default 5000. */
+  /**
+   * How long one checker may run before it counts as failed, in ms (at most
+   * 2,147,483,647, the longest timer). Default 5000.
+   */
   timeout?: number;
   /**
    * How long a finished readiness result is reused, so a probe storm runs
@@ -150,12 +154,20 @@ function respond(report: HealthReport | { status: string }): Response {
   });
 }
 
-function duration(name: string, value: number | undefined, min: number) {
+function duration(
+  name: string,
+  value: number | undefined,
+  min: number,
+  max = Number.MAX_VALUE,
+) {
   if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < min ||
+    value > max
+  ) {
     throw new RangeError(
-      `createHealth: ${name} must be milliseconds ${
-        min > 0 ? "> 0" : ">= 0"
+      `createHealth: ${name} must be milliseconds ${min > 0 ? "> 0" : ">= 0"}${
+        max < Number.MAX_VALUE ? ` and at most ${max}` : ""
       }, got ${value}`,
     );
   }
@@ -198,7 +210,7 @@ export function createHealth(options: HealthOptions = {}): Health {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("createHealth: options must be an object");
   }
-  duration("timeout", options.timeout, Number.MIN_VALUE);
+  duration("timeout", options.timeout, Number.MIN_VALUE, MAX_TIMER);
   duration("cacheTtl", options.cacheTtl, 0);
   if (options.clock !== undefined && typeof options.clock?.now !== "function") {
     throw new TypeError("createHealth: clock must have a now() method");

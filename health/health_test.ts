@@ -433,6 +433,11 @@ describe("observability", () => {
 describe("options and registration", () => {
   it("rejects bad options naming them", () => {
     assert.throws(() => createHealth({ timeout: 0 }), /timeout/);
+    // a timer cannot hold more: it would fire at once, failing every check
+    assert.throws(
+      () => createHealth({ timeout: 2 ** 31 }),
+      /timeout must be milliseconds > 0 and at most 2147483647, got 2147483648/,
+    );
     assert.throws(() => createHealth({ cacheTtl: -1 }), /cacheTtl/);
     assert.throws(
       // deno-lint-ignore no-explicit-any
@@ -453,11 +458,11 @@ describe("options and registration", () => {
       () => health.register("x", { check: ok, critical: "no" as any }),
       /critical/,
     );
-    for (const timeout of [0, -1, Infinity, NaN, "1s"]) {
+    for (const timeout of [0, -1, Infinity, NaN, "1s", 2 ** 31]) {
       assert.throws(
         // deno-lint-ignore no-explicit-any
         () => health.register("x", { check: ok, timeout: timeout as any }),
-        /timeout of checker "x" must be a positive number of milliseconds/,
+        /timeout of checker "x" must be a positive number of milliseconds, at most 2147483647/,
       );
     }
     health.register("x", ok);
