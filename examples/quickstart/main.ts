@@ -59,6 +59,9 @@ const guard = (() => {
     return process.exit(1);
   }
 })();
+// A silent cache or bus (not critical) answers readiness "degraded" within
+// this, under a probe's 1 s timeout, instead of holding it.
+const NON_CRITICAL_CHECK_TIMEOUT = 500;
 // Positions in PostgreSQL (CQI_DATABASE_HOST, ...), else in PGlite in memory;
 // the schema from migrations/ either way. Closed after requests drain.
 const db = createDatabase(CQI_DATABASE_URL || config.database || "pglite://", {
@@ -83,6 +86,7 @@ svc.onShutdown(() => positions.close());
 svc.health.register("cache", {
   check: (signal) => positions.check(signal),
   critical: false,
+  timeout: NON_CRITICAL_CHECK_TIMEOUT,
 });
 // Events: Kafka or NATS JetStream (CQI_BUS_URL, or the event_bus section),
 // else memory. A put writes its PositionChanged in its own transaction (the
@@ -97,11 +101,13 @@ svc.onShutdown(() => bus.close());
 svc.health.register("bus", {
   check: (signal) => bus.check(signal),
   critical: false,
+  timeout: NON_CRITICAL_CHECK_TIMEOUT,
 });
 const relay = outboxRelay(db, bus, { logger: svc.logger });
 svc.health.register("outbox", {
   check: (signal) => relay.healthCheck(signal),
   critical: false,
+  timeout: NON_CRITICAL_CHECK_TIMEOUT,
 });
 const store = cachedStore(
   databaseStore(db, { record: recordChange, onCommit: relay.wake }),

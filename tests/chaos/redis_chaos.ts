@@ -1,5 +1,6 @@
-// Chaos (issue 20), scenario 2: the example service's Redis is killed and
-// started again under a steady, read-heavy load. Reads keep working from the
+// Chaos (issue 20), scenario 2: the example service's Redis is first made
+// silent (SIGSTOP: readiness says degraded within a probe's 1 s timeout),
+// then killed and started again under a steady, read-heavy load. Reads keep working from the
 // database (no 5xx at all), readiness says degraded (200, the cache check
 // failing), and the cache comes back without a restart of the service (cache
 // hits grow again, readiness says the cache is ok). On Deno and Bun, sharing
@@ -17,6 +18,7 @@ import {
   lazyServer,
   metric,
   type Outcome,
+  ready,
   readyUntil,
   report,
   requirePostgresInstalled,
@@ -58,6 +60,34 @@ describe("chaos: Redis killed and started under load", () => {
           assert.equal(put.status, 200, JSON.stringify(put));
           seeded.set(id, value);
         }
+        // Redis silent (SIGSTOP): readiness says degraded within a probe's
+        // 1 s timeout (the cache check's own 500 ms) instead of holding it.
+        redis.pause();
+        const probeMs: number[] = [];
+        let silent: Awaited<ReturnType<typeof ready>> | undefined;
+        try {
+          await waitFor(
+            async () => {
+              const sent = performance.now();
+              silent = await ready(svc.base);
+              probeMs.push(Math.round(performance.now() - sent));
+              return (silent.body.checks as Record<string, string>)?.cache !==
+                "ok";
+            },
+            5_000,
+            "/health/ready reporting the silent cache",
+            100,
+          );
+        } finally {
+          redis.resume();
+        }
+        await readyUntil(
+          svc.base,
+          (r) => (r.body.checks as Record<string, string>)?.cache === "ok",
+          10_000,
+          "/health/ready reporting the cache ok after SIGCONT",
+        );
+
         const load = startLoad(svc.base, {
           tag: `redis-${rt}`,
           reads,
@@ -123,6 +153,8 @@ describe("chaos: Redis killed and started under load", () => {
               JSON.stringify(fivexx[0].body)
             }`,
           slowestMs: slowest(outcomes),
+          readySilent: `${silent!.status} ${JSON.stringify(silent!.body)}`,
+          silentProbeMs: probeMs,
           readyDuring: `${degraded.status} ${JSON.stringify(degraded.body)}`,
           readyAfter: `${cacheOk.status} ${JSON.stringify(cacheOk.body)}`,
           recoveredMs,
@@ -152,6 +184,12 @@ describe("chaos: Redis killed and started under load", () => {
           assert.equal(o.status, 200, `${o.op} ${o.phase} ${o.status}`);
           if (o.op === "GET") assert.deepEqual(o.body, seeded.get(o.id));
         }
+        assert.equal(silent!.status, 200, "readiness with Redis silent");
+        assert.equal(silent!.body.status, "degraded");
+        assert.ok(
+          Math.max(...probeMs) < 1_000,
+          `readiness probes with Redis silent took ${probeMs} ms`,
+        );
         assert.equal(degraded.status, 200, "readiness stays 200");
         assert.equal(degraded.body.status, "degraded");
         assert.equal(cacheOk.status, 200);
