@@ -191,6 +191,8 @@ export interface Outcome {
   status?: number;
   /** The response body's `code` (errors) or the parsed body. */
   body?: unknown;
+  /** When it was sent (`performance.now()` of the test process). */
+  at: number;
   /** Milliseconds from sending to the end of the body (or the failure). */
   ms: number;
   /** The label of the phase it started in (`Load.phase`). */
@@ -241,6 +243,7 @@ export async function send(
       id,
       phase,
       kind: classify(error),
+      at: started,
       ms: performance.now() - started,
       error: describe(error),
     };
@@ -258,6 +261,7 @@ export async function send(
       kind: "response",
       status: res.status,
       body,
+      at: started,
       ms: performance.now() - started,
     };
   } catch (error) {
@@ -268,6 +272,7 @@ export async function send(
       phase,
       kind: kind === "timeout" ? "timeout" : "truncated",
       status: res.status,
+      at: started,
       ms: performance.now() - started,
       error: describe(error),
     };

@@ -175,7 +175,9 @@ describe("chaos: SIGTERM under load, then a restart", () => {
           counts: tally(outcomes),
           completeResponses: accepted.length,
           broken: broken.map((o) => `${o.op} ${o.kind} ${o.error}`),
-          resetUnread: unread.map((o) => `${o.op} ${o.phase}`),
+          resetUnread: unread.map((o) =>
+            `${o.op} sent ${Math.round(o.at - signalledAt)} ms`
+          ),
           slowestMs: slowest(outcomes),
           readyAfterSignal: unready.status,
           exitMs,
@@ -207,6 +209,13 @@ describe("chaos: SIGTERM under load, then a restart", () => {
           "reset before the signal",
         );
         assert.deepEqual(unreadWritten, [], "a reset PUT that wrote anyway");
+        // and only as the listener closed, never while it served (the delay)
+        assert.deepEqual(
+          unread.filter((o) => o.at < signalledAt + DELAY_MS - 100)
+            .map((o) => `${o.op} sent ${Math.round(o.at - signalledAt)} ms`),
+          [],
+          "reset during the drain delay",
+        );
         for (const o of accepted) {
           assert.ok(
             o.status === 200 || (o.phase === "signalled" && o.status === 503),
