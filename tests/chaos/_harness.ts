@@ -180,13 +180,16 @@ export type Kind =
   | "response" // a complete response (any status)
   | "timeout" // no complete response within REQUEST_TIMEOUT_MS
   | "refused" // the connection was refused (nothing listening)
-  | "reset" // the connection failed after it was made
-  | "truncated"; // the head arrived, the body did not complete
+  | "reset" // the connection was reset or closed before any response
+  | "truncated" // the head arrived, the body did not complete
+  | "error"; // any other failure
 
 /** One request of the load. */
 export interface Outcome {
   op: "PUT" | "GET";
   id: string;
+  /** Sent as `x-request-id`; the access line of the request carries it. */
+  requestId: string;
   kind: Kind;
   status?: number;
   /** The response body's `code` (errors) or the parsed body. */
@@ -208,8 +211,14 @@ function classify(error: unknown): Kind {
     (error as { code?: string })?.code ?? ""
   }`;
   if (/refused|ECONNREFUSED|ConnectionRefused/i.test(text)) return "refused";
-  return "reset";
+  if (RESET.test(text)) return "reset";
+  return "error";
 }
+
+// What Deno's and Bun's fetch say of a connection reset or closed under a
+// request (before any response).
+const RESET =
+  /reset by peer|ECONNRESET|EPIPE|broken pipe|closed before message completed|closed unexpectedly|other side closed/i;
 
 /** The error and its cause, which names what the connection did. */
 function describe(error: unknown): string {
@@ -226,13 +235,15 @@ export async function send(
   value?: unknown,
 ): Promise<Outcome> {
   const started = performance.now();
+  const requestId = crypto.randomUUID();
+  const headers = { ...AUTH, "x-request-id": requestId };
   const init: RequestInit = op === "PUT"
     ? {
       method: "PUT",
       body: JSON.stringify(value),
-      headers: { ...AUTH, "content-type": "application/json" },
+      headers: { ...headers, "content-type": "application/json" },
     }
-    : { headers: AUTH };
+    : { headers };
   const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   let res: Response;
   try {
@@ -241,6 +252,7 @@ export async function send(
     return {
       op,
       id,
+      requestId,
       phase,
       kind: classify(error),
       at: started,
@@ -257,6 +269,7 @@ export async function send(
     return {
       op,
       id,
+      requestId,
       phase,
       kind: "response",
       status: res.status,
@@ -269,6 +282,7 @@ export async function send(
     return {
       op,
       id,
+      requestId,
       phase,
       kind: kind === "timeout" ? "timeout" : "truncated",
       status: res.status,

@@ -95,19 +95,23 @@ describe("chaos: SIGTERM under load, then a restart", () => {
         const handledFirst = handledEvents(first);
         const records = first.records();
         // A reset is a defect if the service handled the request (its access
-        // line is there): the response was cut. TCP resets what the
-        // listener never read as it closes (connections still in the
-        // kernel's backlog, or accepted with the request unread); a client
-        // that keeps sending as the listener closes gets some of those.
-        // Their PUTs must have written nothing (checked below).
+        // line, found by request id, is there): the response was cut. TCP
+        // resets what the listener never read as it closes (connections
+        // still in the kernel's backlog, or accepted with the request
+        // unread); a client that keeps sending as the listener closes gets
+        // some of those. Their PUTs must have written nothing (checked below).
         const handledRequests = new Set(
           records.filter((r) => r.message === "request completed")
-            .map((r) => `${r.method} ${r.path}`),
+            .map((r) => r.request_id),
         );
         const wasHandled = (o: (typeof outcomes)[number]) =>
-          handledRequests.has(`${o.op} /api/positions/${o.id}`);
+          handledRequests.has(o.requestId);
         const unread = outcomes.filter((o) =>
           o.kind === "reset" && !wasHandled(o)
+        );
+        // the match itself works: every 200 is a handled request
+        const unmatched = outcomes.filter((o) =>
+          o.status === 200 && !wasHandled(o)
         );
 
         // the same backends again: the rest of the events, nothing twice
@@ -162,7 +166,7 @@ describe("chaos: SIGTERM under load, then a restart", () => {
         const accepted = outcomes.filter((o) => o.kind === "response");
         const broken = outcomes.filter((o) =>
           (o.kind === "reset" && wasHandled(o)) || o.kind === "truncated" ||
-          o.kind === "timeout"
+          o.kind === "timeout" || o.kind === "error"
         );
         const refusedEarly = outcomes.filter((o) =>
           o.kind === "refused" && o.phase !== "signalled"
@@ -197,6 +201,11 @@ describe("chaos: SIGTERM under load, then a restart", () => {
         });
 
         assertNoHang(outcomes);
+        assert.deepEqual(
+          unmatched.map((o) => `${o.op} ${o.requestId}`),
+          [],
+          "200 responses without an access line of their request id",
+        );
         assert.deepEqual(
           broken.map((o) => `${o.op} ${o.phase} ${o.kind} ${o.error}`),
           [],
