@@ -1,6 +1,7 @@
 import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Handler } from "./types.ts";
 import { jsonError } from "./json_error.ts";
+import { withHeaders } from "./headers.ts";
 import { hasValidAuthority } from "./host.ts";
 import { listen } from "./listener.ts";
 import { onSignals } from "./signals.ts";
@@ -62,12 +63,15 @@ export interface ServeOptions {
    */
   idleTimeout?: number;
   /**
-   * Asked as each response goes out: `false` makes it its connection's last
-   * (`connection: close`), while requests are still served. Return `false`
-   * once readiness fails ahead of a shutdown (a drain delay), so that
-   * clients leave their kept-alive connections before shutdown closes the
-   * idle ones — a request sent down one as it closes is reset. Default:
-   * keep-alive until shutdown begins, `connection: close` from then on.
+   * Asked, synchronously, as each response goes out: `false` (only `false`)
+   * makes it its connection's last (`connection: close`), while requests
+   * are still served. Return `false` once readiness fails ahead of a
+   * shutdown (a drain delay), so that clients leave their kept-alive
+   * connections before shutdown closes the idle ones — a request sent down
+   * one as it closes is reset. Default: keep-alive until shutdown begins,
+   * `connection: close` from then on. HTTP/1.1 only (HTTP/2 has no such
+   * header); a WebSocket handshake is left alone; a callback that throws
+   * keeps the connection and is reported to `onError` once.
    */
   keepAlive?: () => boolean;
   /**
@@ -162,14 +166,28 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const gracePeriod = checkGracePeriod(options.gracePeriod ?? 10_000);
   const idleTimeoutSeconds = checkIdleTimeout(options.idleTimeout ?? 10_000);
   const onRefused = options.onRefused;
-  const keepAlive = options.keepAlive;
+  const keepAlive = checkKeepAlive(options.keepAlive);
+  let keepAliveFailed = false;
   const keepsAlive = () => {
     try {
       return keepAlive?.() !== false;
-    } catch {
-      return true; // a broken callback must not fail the response
+    } catch (error) {
+      // a broken callback must not fail the response; said once
+      if (!keepAliveFailed) {
+        keepAliveFailed = true;
+        report(
+          onError,
+          new Error("serve: the keepAlive callback threw", { cause: error }),
+        );
+      }
+      return true;
     }
   };
+  // The connection's last response once shutting down (or about to), so
+  // that the client opens a new one (refused) rather than send its next
+  // request down one the listener is about to close (a reset).
+  const last = (res: Response) =>
+    stopping || !keepsAlive() ? closeAfter(res) : res;
   const refused = (reason: "invalid_host" | "shutting_down") => {
     try {
       onRefused?.(reason);
@@ -185,7 +203,7 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const guarded = async (req: Request): Promise<Response> => {
     if (!hasValidAuthority(req)) {
       refused("invalid_host");
-      return jsonError(400, "invalid Host header", "INVALID_INPUT");
+      return last(jsonError(400, "invalid Host header", "INVALID_INPUT"));
     }
     if (draining) {
       refused("shutting_down");
@@ -196,19 +214,13 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
     }
     try {
       const res = await handler(req);
-      if (res instanceof Response) {
-        // Shutting down (or about to): this connection's last response, so
-        // that the client opens a new one (refused) rather than send its
-        // next request down one the listener is about to close (a reset).
-        if (stopping || !keepsAlive()) closeAfter(res);
-        return listener.track(res);
-      }
+      if (res instanceof Response) return listener.track(last(res));
       throw new TypeError(
         `serve: the handler returned ${typeof res} instead of a Response`,
       );
     } catch (error) {
       report(onError, error);
-      return jsonError(500, "internal error", "INTERNAL");
+      return last(jsonError(500, "internal error", "INTERNAL"));
     }
   };
 
@@ -371,11 +383,24 @@ function printListening({ hostname, port }: ServerAddr): void {
   console.error(`Listening on http://${host}:${port}/`);
 }
 
-/** Marks `res` as its connection's last (headers of some are immutable). */
-function closeAfter(res: Response): void {
-  try {
-    res.headers.set("connection", "close");
-  } catch {
-    // Response.redirect() and Response.error(): left as they are
+/**
+ * `res` marked as its connection's last: `res` itself, or a copy when its
+ * headers are immutable (`Response.redirect()`, a `fetch` response). A
+ * WebSocket handshake (101, `upgrade`) is left alone: its connection goes on.
+ */
+function closeAfter(res: Response): Response {
+  if (res.status === 101 || res.headers.has("upgrade")) return res;
+  if (res.type === "error") return res; // Response.error(): fails anyway
+  return withHeaders(res, { connection: "close" });
+}
+
+function checkKeepAlive(
+  keepAlive: ServeOptions["keepAlive"],
+): ServeOptions["keepAlive"] {
+  if (keepAlive === undefined || typeof keepAlive === "function") {
+    return keepAlive;
   }
+  throw new TypeError(
+    `serve: keepAlive must be a function returning a boolean, got ${typeof keepAlive}`,
+  );
 }

@@ -20,6 +20,30 @@ async function open(port: number): Promise<Socket> {
   return socket;
 }
 
+/**
+ * Writes `request` (keep-alive) and reads one response with a
+ * `content-length` body; the connection may stay open (Deno leaves the
+ * closing to the client).
+ */
+async function oneResponse(port: number, request: string): Promise<string> {
+  const socket = await open(port);
+  let text = "";
+  socket.on("data", (chunk) => text += chunk);
+  socket.write(request);
+  try {
+    while (true) {
+      const end = text.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text);
+      if (end !== -1 && length && text.length >= end + 4 + Number(length[1])) {
+        return text;
+      }
+      await once(socket, "data");
+    }
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** Writes `request` as given and reads until the server closes. */
 async function exchange(port: number, request: string): Promise<string> {
   const socket = await open(port);
@@ -248,18 +272,87 @@ describe("serve against hostile clients", () => {
     socket.destroy();
   });
 
-  it("keeps connections alive when the keepAlive callback throws", async () => {
+  it("keeps connections alive when the keepAlive callback throws, and reports it once", async () => {
+    const errors: unknown[] = [];
     await using server = serve(
       () => new Response("ok"),
       local({
         keepAlive: () => {
           throw new Error("broken callback");
         },
+        onError: (error) => errors.push(error),
       }),
     );
-    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
-    assert.equal(res.status, 200);
-    assert.equal(await res.text(), "ok");
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "ok");
+    }
+    assert.equal(errors.length, 1);
+    assert.match(String((errors[0] as Error).cause), /broken callback/);
+  });
+
+  it("refuses a keepAlive that is not a function", () => {
+    assert.throws(
+      // deno-lint-ignore no-explicit-any
+      () => serve(() => new Response("ok"), local({ keepAlive: false as any })),
+      /serve: keepAlive must be a function returning a boolean, got boolean/,
+    );
+  });
+
+  it("says connection: close on its own 400 and 500, and on immutable headers, once keepAlive says false", async () => {
+    await using server = serve(
+      (req) => {
+        if (req.url.endsWith("/throw")) throw new Error("boom");
+        return Response.redirect("http://127.0.0.1/elsewhere", 302);
+      },
+      local({ keepAlive: () => false, onError: () => {} }),
+    );
+    const port = server.addr.port;
+    const answers = {
+      badHost: await oneResponse(port, "GET /x HTTP/1.1\r\nhost: a b\r\n\r\n"),
+      thrown: await oneResponse(port, "GET /throw HTTP/1.1\r\nhost: x\r\n\r\n"),
+      redirect: await oneResponse(port, "GET /r HTTP/1.1\r\nhost: x\r\n\r\n"),
+    };
+    assert.match(answers.badHost, /^HTTP\/1\.1 400/);
+    assert.match(answers.thrown, /^HTTP\/1\.1 500/);
+    assert.match(answers.redirect, /^HTTP\/1\.1 302/);
+    for (const [name, answer] of Object.entries(answers)) {
+      assert.match(answer, /\r\nconnection: close\r\n/i, `${name}: ${answer}`);
+    }
+  });
+
+  it("leaves a WebSocket handshake alone when keepAlive says false (Deno)", async (t) => {
+    if (runtime === "bun") {
+      t.skip(
+        "Bun upgrades through server.upgrade, which serve does not expose",
+      );
+      return;
+    }
+    await using server = serve((req) => {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onmessage = (event) => socket.send(`echo ${event.data}`);
+      return response;
+    }, local({ keepAlive: () => false }));
+    const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/ws`);
+    const closed = new Promise((resolve) =>
+      ws.addEventListener("close", resolve)
+    );
+    try {
+      const opened = await new Promise<boolean>((resolve) => {
+        ws.onopen = () => resolve(true);
+        ws.onerror = () => resolve(false);
+      });
+      assert.ok(opened, "the WebSocket opened");
+      const echoed = new Promise<string>((resolve) =>
+        ws.onmessage = (event) => resolve(String(event.data))
+      );
+      ws.send("hi");
+      assert.equal(await echoed, "echo hi");
+    } finally {
+      ws.close();
+      await closed;
+    }
   });
 
   it("shuts down at once, cleanly, when the open connections carry no request", async () => {
