@@ -37,8 +37,8 @@ export type Checker = CheckFn | {
   /** Whether a failure makes the service unready. Default `true`. */
   critical?: boolean;
   /**
-   * Milliseconds this checker may run before it counts as failed, instead
-   * of the registry's `timeout`. Give a non-critical checker a short one: a
+   * Milliseconds (1 to 2^31-1) this checker may run before it counts as
+   * failed, instead of the registry's `timeout`. Give a non-critical checker a short one: a
    * silent dependency then cannot hold a readiness probe past the probe's
    * own timeout (Kubernetes' default is 1 s).
    */
@@ -93,12 +93,12 @@ export function toEntry(name: string, checker: Checker): Entry {
   const timeout = checker.timeout;
   if (
     timeout !== undefined &&
-    !(typeof timeout === "number" && timeout > 0 && timeout <= MAX_TIMER)
+    !(typeof timeout === "number" && timeout >= 1 && timeout <= MAX_TIMER)
   ) {
     throw new TypeError(
       `health: timeout of checker ${
         JSON.stringify(name)
-      } must be a positive number of milliseconds, at most ${MAX_TIMER}`,
+      } must be milliseconds from 1 to ${MAX_TIMER}`,
     );
   }
   return {

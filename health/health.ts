@@ -22,8 +22,8 @@ import {
  */
 export interface HealthOptions {
   /**
-   * How long one checker may run before it counts as failed, in ms (at most
-   * 2,147,483,647, the longest timer). Default 5000.
+   * How long one checker may run before it counts as failed, in ms: from 1
+   * to 2,147,483,647 (the longest timer). Default 5000.
    */
   timeout?: number;
   /**
@@ -166,7 +166,7 @@ function duration(
     value > max
   ) {
     throw new RangeError(
-      `createHealth: ${name} must be milliseconds ${min > 0 ? "> 0" : ">= 0"}${
+      `createHealth: ${name} must be milliseconds >= ${min}${
         max < Number.MAX_VALUE ? ` and at most ${max}` : ""
       }, got ${value}`,
     );
@@ -210,7 +210,7 @@ export function createHealth(options: HealthOptions = {}): Health {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("createHealth: options must be an object");
   }
-  duration("timeout", options.timeout, Number.MIN_VALUE, MAX_TIMER);
+  duration("timeout", options.timeout, 1, MAX_TIMER);
   duration("cacheTtl", options.cacheTtl, 0);
   if (options.clock !== undefined && typeof options.clock?.now !== "function") {
     throw new TypeError("createHealth: clock must have a now() method");

@@ -436,7 +436,12 @@ describe("options and registration", () => {
     // a timer cannot hold more: it would fire at once, failing every check
     assert.throws(
       () => createHealth({ timeout: 2 ** 31 }),
-      /timeout must be milliseconds > 0 and at most 2147483647, got 2147483648/,
+      /timeout must be milliseconds >= 1 and at most 2147483647, got 2147483648/,
+    );
+    // under a millisecond every check would time out (0.5 meant seconds?)
+    assert.throws(
+      () => createHealth({ timeout: 0.5 }),
+      /timeout must be milliseconds >= 1 and at most 2147483647, got 0.5/,
     );
     assert.throws(() => createHealth({ cacheTtl: -1 }), /cacheTtl/);
     assert.throws(
@@ -458,11 +463,11 @@ describe("options and registration", () => {
       () => health.register("x", { check: ok, critical: "no" as any }),
       /critical/,
     );
-    for (const timeout of [0, -1, Infinity, NaN, "1s", 2 ** 31]) {
+    for (const timeout of [0, 0.5, -1, Infinity, NaN, "1s", 2 ** 31]) {
       assert.throws(
         // deno-lint-ignore no-explicit-any
         () => health.register("x", { check: ok, timeout: timeout as any }),
-        /timeout of checker "x" must be a positive number of milliseconds, at most 2147483647/,
+        /timeout of checker "x" must be milliseconds from 1 to 2147483647/,
       );
     }
     health.register("x", ok);
