@@ -71,7 +71,8 @@ export interface ServeOptions {
    * one as it closes is reset. Default: keep-alive until shutdown begins,
    * `connection: close` from then on. HTTP/1.1 only (HTTP/2 has no such
    * header); a WebSocket handshake is left alone; a callback that throws
-   * keeps the connection and is reported to `onError` once.
+   * or answers anything but a boolean keeps the connection and is reported
+   * to `onError` once.
    */
   keepAlive?: () => boolean;
   /**
@@ -167,21 +168,32 @@ export function serve(handler: Handler, options: ServeOptions = {}): Server {
   const idleTimeoutSeconds = checkIdleTimeout(options.idleTimeout ?? 10_000);
   const onRefused = options.onRefused;
   const keepAlive = checkKeepAlive(options.keepAlive);
+  // A broken callback must not fail the response: the connection is kept,
+  // and the first failure is reported.
   let keepAliveFailed = false;
+  const keepAliveFailure = (error: Error) => {
+    if (keepAliveFailed) return;
+    keepAliveFailed = true;
+    report(onError, error);
+  };
   const keepsAlive = () => {
+    if (keepAlive === undefined) return true;
+    let answer: unknown;
     try {
-      return keepAlive?.() !== false;
+      answer = keepAlive();
     } catch (error) {
-      // a broken callback must not fail the response; said once
-      if (!keepAliveFailed) {
-        keepAliveFailed = true;
-        report(
-          onError,
-          new Error("serve: the keepAlive callback threw", { cause: error }),
-        );
-      }
+      keepAliveFailure(
+        new Error("serve: the keepAlive callback threw", { cause: error }),
+      );
       return true;
     }
+    if (typeof answer === "boolean") return answer;
+    keepAliveFailure(
+      new TypeError(
+        `serve: keepAlive must return a boolean, got ${typeof answer}`,
+      ),
+    );
+    return true;
   };
   // The connection's last response once shutting down (or about to), so
   // that the client opens a new one (refused) rather than send its next
@@ -386,10 +398,10 @@ function printListening({ hostname, port }: ServerAddr): void {
 /**
  * `res` marked as its connection's last: `res` itself, or a copy when its
  * headers are immutable (`Response.redirect()`, a `fetch` response). A
- * WebSocket handshake (101, `upgrade`) is left alone: its connection goes on.
+ * WebSocket handshake (101) is left alone: its connection goes on.
  */
 function closeAfter(res: Response): Response {
-  if (res.status === 101 || res.headers.has("upgrade")) return res;
+  if (res.status === 101) return res;
   if (res.type === "error") return res; // Response.error(): fails anyway
   return withHeaders(res, { connection: "close" });
 }

@@ -292,6 +292,27 @@ describe("serve against hostile clients", () => {
     assert.match(String((errors[0] as Error).cause), /broken callback/);
   });
 
+  it("reports a keepAlive that answers with a promise (it must be synchronous)", async () => {
+    const errors: unknown[] = [];
+    await using server = serve(
+      () => new Response("ok"),
+      local({
+        // deno-lint-ignore no-explicit-any
+        keepAlive: (async () => false) as any,
+        onError: (error) => errors.push(error),
+      }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+      assert.equal(await res.text(), "ok");
+    }
+    assert.equal(errors.length, 1);
+    assert.match(
+      (errors[0] as Error).message,
+      /serve: keepAlive must return a boolean, got object/,
+    );
+  });
+
   it("refuses a keepAlive that is not a function", () => {
     assert.throws(
       // deno-lint-ignore no-explicit-any
@@ -304,6 +325,13 @@ describe("serve against hostile clients", () => {
     await using server = serve(
       (req) => {
         if (req.url.endsWith("/throw")) throw new Error("boom");
+        if (req.url.endsWith("/tls")) {
+          // a 426 must say Upgrade; it is no handshake
+          return new Response("upgrade", {
+            status: 426,
+            headers: { upgrade: "TLS/1.3" },
+          });
+        }
         return Response.redirect("http://127.0.0.1/elsewhere", 302);
       },
       local({ keepAlive: () => false, onError: () => {} }),
@@ -313,6 +341,10 @@ describe("serve against hostile clients", () => {
       badHost: await oneResponse(port, "GET /x HTTP/1.1\r\nhost: a b\r\n\r\n"),
       thrown: await oneResponse(port, "GET /throw HTTP/1.1\r\nhost: x\r\n\r\n"),
       redirect: await oneResponse(port, "GET /r HTTP/1.1\r\nhost: x\r\n\r\n"),
+      upgradeRequired: await oneResponse(
+        port,
+        "GET /tls HTTP/1.1\r\nhost: x\r\n\r\n",
+      ),
     };
     assert.match(answers.badHost, /^HTTP\/1\.1 400/);
     assert.match(answers.thrown, /^HTTP\/1\.1 500/);
