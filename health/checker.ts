@@ -95,7 +95,9 @@ export function toEntry(name: string, checker: Checker): Entry {
     timeout !== undefined &&
     !(typeof timeout === "number" && timeout >= 1 && timeout <= MAX_TIMER)
   ) {
-    throw new TypeError(
+    // a number out of range is a RangeError, as the registry's timeout
+    const Problem = typeof timeout === "number" ? RangeError : TypeError;
+    throw new Problem(
       `health: timeout of checker ${
         JSON.stringify(name)
       } must be milliseconds from 1 to ${MAX_TIMER}`,
