@@ -268,11 +268,14 @@ export function busContract(
         );
         assert.deepEqual(ids([...first, ...second]), range(30));
         const parts = (ms: Message[]) => new Set(ms.map((m) => m.partition));
+        // Without partitions (NATS) the members pull from one consumer: who
+        // asks first gets what is there, so one may take all 30 when the
+        // other's first pull comes late. Each message once is the contract.
+        if (limits.partitions === false) return;
         assert.ok(
           first.length > 0 && second.length > 0,
           `${first.length}/${second.length}`,
         );
-        if (limits.partitions === false) return;
         for (const p of parts(first)) {
           assert.ok(!parts(second).has(p), `partition ${p} in both`);
         }
