@@ -298,7 +298,7 @@ describe("serve against hostile clients", () => {
       () => new Response("ok"),
       local({
         // deno-lint-ignore no-explicit-any
-        keepAlive: (async () => false) as any,
+        keepAlive: (() => Promise.resolve(false)) as any,
         onError: (error) => errors.push(error),
       }),
     );
