@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { createDatabase, DatabaseError } from "@cqi/database";
 import { privateServer, requirePostgres } from "./testdata/postgres.ts";
+import { waitFor } from "../tests/_util.ts";
 
 it(
   "the pool rides out a server restart under load",
@@ -46,11 +47,19 @@ it(
       }
     };
     const workers = Array.from({ length: 4 }, worker);
-    await waitFor(() => outcomes.filter((o) => o.ok).length >= 20);
+    await waitFor(
+      () => outcomes.filter((o) => o.ok).length >= 20,
+      15_000,
+      "20 successes before the outage",
+      10,
+    );
     phase = "outage";
     await server.stop();
-    await waitFor(() =>
-      outcomes.filter((o) => o.phase === "outage").length >= 20
+    await waitFor(
+      () => outcomes.filter((o) => o.phase === "outage").length >= 20,
+      15_000,
+      "20 calls during the outage",
+      10,
     );
     phase = "after";
     await server.start();
@@ -64,8 +73,11 @@ it(
         )
       ),
     ]);
-    await waitFor(() =>
-      outcomes.filter((o) => o.phase === "after" && o.ok).length >= 20
+    await waitFor(
+      () => outcomes.filter((o) => o.phase === "after" && o.ok).length >= 20,
+      15_000,
+      "20 successes after the restart",
+      10,
     );
     stop = true;
     await Promise.all(workers);
@@ -94,11 +106,3 @@ it(
     assert.ok(Number(count) <= acknowledged + failed.length);
   },
 );
-
-async function waitFor(ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error("condition not met within 15 s");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -183,3 +183,23 @@ export async function within<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Polls `condition` every `everyMs` until it holds; rejects naming `what`
+ * after `timeoutMs`. (Polling a bounded condition, never a bare sleep.)
+ */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  everyMs = 25,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

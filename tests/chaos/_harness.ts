@@ -6,7 +6,9 @@ import { execFile } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
 import { after } from "node:test";
-import { type Child, requireBackend, spawnScript } from "../_util.ts";
+import { type Child, requireBackend, spawnScript, waitFor } from "../_util.ts";
+
+export { waitFor };
 export { within } from "../_util.ts";
 
 /** The example service every scenario drives. */
@@ -492,26 +494,6 @@ export async function metric(base: string, series: RegExp): Promise<number> {
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Polls `condition` every `everyMs` until it holds; rejects naming `what`
- * after `timeoutMs`. (Polling a bounded condition, never a bare sleep.)
- */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  everyMs = 25,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (performance.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await delay(everyMs);
-  }
 }
 
 /** Counts of outcomes by op, phase, kind and status. */
