@@ -225,22 +225,20 @@ describe("serve against hostile clients", () => {
   it("makes a response answered during shutdown its connection's last", async () => {
     // A client must not send its next request down a kept-alive connection
     // the listener is about to close: that request would be reset.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => release = resolve);
-    let arrived!: () => void;
-    const inHandler = new Promise<void>((resolve) => arrived = resolve);
+    const held = Promise.withResolvers<void>();
+    const inHandler = Promise.withResolvers<void>();
     const server = serve(async () => {
-      arrived();
-      await held;
+      inHandler.resolve();
+      await held.promise;
       return new Response("done");
     }, local({ gracePeriod: 10_000 }));
     const socket = await open(server.addr.port);
     let answer = "";
     socket.on("data", (chunk) => answer += chunk);
     socket.write("GET /x HTTP/1.1\r\nhost: x\r\n\r\n"); // keep-alive
-    await inHandler;
+    await inHandler.promise;
     const stopping = server.shutdown();
-    release();
+    held.resolve();
     while (!answer.includes("done")) await once(socket, "data");
     assert.match(answer, /^HTTP\/1\.1 200/);
     assert.match(answer, /\r\nconnection: close\r\n/i, answer);

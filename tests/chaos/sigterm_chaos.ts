@@ -109,6 +109,8 @@ describe("chaos: SIGTERM under load, then a restart", () => {
         const unread = outcomes.filter((o) =>
           o.kind === "reset" && !wasHandled(o)
         );
+        const sent = (o: (typeof outcomes)[number]) =>
+          `${o.op} sent ${Math.round(o.at - signalledAt)} ms`;
         // the match itself works: every 200 is a handled request
         const unmatched = outcomes.filter((o) =>
           o.status === 200 && !wasHandled(o)
@@ -179,9 +181,7 @@ describe("chaos: SIGTERM under load, then a restart", () => {
           counts: tally(outcomes),
           completeResponses: accepted.length,
           broken: broken.map((o) => `${o.op} ${o.kind} ${o.error}`),
-          resetUnread: unread.map((o) =>
-            `${o.op} sent ${Math.round(o.at - signalledAt)} ms`
-          ),
+          resetUnread: unread.map(sent),
           slowestMs: slowest(outcomes),
           readyAfterSignal: unready.status,
           exitMs,
@@ -220,8 +220,7 @@ describe("chaos: SIGTERM under load, then a restart", () => {
         assert.deepEqual(unreadWritten, [], "a reset PUT that wrote anyway");
         // and only as the listener closed, never while it served (the delay)
         assert.deepEqual(
-          unread.filter((o) => o.at < signalledAt + DELAY_MS - 100)
-            .map((o) => `${o.op} sent ${Math.round(o.at - signalledAt)} ms`),
+          unread.filter((o) => o.at < signalledAt + DELAY_MS - 100).map(sent),
           [],
           "reset during the drain delay",
         );
